@@ -1,0 +1,89 @@
+# meldpunt - build, run and test.  GNU make; libraries found with pkg-config.
+
+CC      ?= cc
+BUILD   ?= build
+PKGS     = libsodium sqlcipher libmicrohttpd libqrencode jansson
+CLIPKGS  = libsodium sqlcipher jansson libcurl
+# Debian packages this tree needs to build, run and test.
+DEBS     = make gcc pkg-config libsodium-dev libsqlcipher-dev libmicrohttpd-dev \
+           libqrencode-dev libjansson-dev libcurl4-openssl-dev zbar-tools \
+           librsvg2-bin curl tzdata python3
+
+WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+           -Wmissing-prototypes
+HARDEN   = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+CFLAGS  ?= -O2 -g
+ALLCFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -Iinclude \
+           $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
+LDHARDEN = -pie -Wl,-z,relro,-z,now
+LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+CLILIBS  = $(shell pkg-config --libs $(CLIPKGS) 2>/dev/null)
+
+CRYPTO_SRC = $(wildcard crypto/*.c)
+STORE_SRC  = $(wildcard store/*.c)
+SERVER_SRC = $(wildcard server/*.c)
+CLI_SRC    = $(wildcard cli/*.c)
+EMBED_SRC  = $(BUILD)/embed.c
+
+CRYPTO_OBJ = $(CRYPTO_SRC:%.c=$(BUILD)/%.o)
+STORE_OBJ  = $(STORE_SRC:%.c=$(BUILD)/%.o) $(BUILD)/embed.o
+SERVER_OBJ = $(SERVER_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ    = $(CLI_SRC:%.c=$(BUILD)/%.o)
+LIB        = $(BUILD)/libmeldpunt.a
+
+UNIT_SRC   = $(wildcard tests/unit/*.c)
+UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+API_SRC    = $(wildcard tests/api/*.c)
+API_BIN    = $(BUILD)/tests/api_test
+
+.PHONY: all deps run test check clean asan demo
+all: deps $(BUILD)/meldpuntd $(BUILD)/meldpunt
+
+deps:
+	@sh tests/deps.sh $(DEBS)
+
+# Policy and schema travel inside the binaries, so an instance needs no
+# source tree: init writes the policy out for the municipality to edit.
+$(BUILD)/embed.c: tools/embed.sh policy/policy.conf $(wildcard schema/*.sql)
+	@mkdir -p $(@D)
+	sh tools/embed.sh policy/policy.conf schema/*.sql > $@
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(CRYPTO_OBJ) $(STORE_OBJ) $(filter-out $(BUILD)/server/main.o,$(SERVER_OBJ))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/meldpuntd: $(BUILD)/server/main.o $(LIB)
+	$(CC) $(LDHARDEN) -o $@ $^ $(LIBS)
+
+$(BUILD)/meldpunt: $(CLI_OBJ) $(LIB)
+	$(CC) $(LDHARDEN) -o $@ $^ $(LIBS) $(CLILIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDHARDEN) -o $@ $^ $(LIBS)
+
+$(API_BIN): $(API_SRC:%.c=$(BUILD)/%.o) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDHARDEN) -o $@ $^ $(LIBS) $(CLILIBS)
+
+# make run: a demo instance under ./var/ and the server on 127.0.0.1:8080.
+run: all
+	@sh tools/demo.sh $(BUILD)
+
+test: all $(UNIT_BIN) $(API_BIN)
+	@sh tests/run.sh $(BUILD)
+
+check: test
+
+asan:
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+		LDHARDEN="-fsanitize=address,undefined" test
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
