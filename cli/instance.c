@@ -1,0 +1,197 @@
+/* Server-side commands, run by the municipality's admin: init and key. */
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "mp_b64.h"
+#include "mp_instance.h"
+#include "mp_keyfile.h"
+#include "mp_store.h"
+#include "mp_token.h"
+
+struct opt {
+	const char *name;  /* "--dir" */
+	const char **val;
+};
+
+/* Match `--name VALUE` pairs; a value may begin with '-'.  0, or -1 after a usage message. */
+static int
+options(int argc, char **argv, int first, struct opt *opts, const char *usage)
+{
+	int i;
+	struct opt *o;
+
+	for (i = first; i < argc; i += 2) {
+		for (o = opts; o->name != NULL; o++)
+			if (strcmp(argv[i], o->name) == 0)
+				break;
+		if (o->name == NULL || i + 1 >= argc) {
+			fprintf(stderr, "%s: %s\nusage: %s\n", argv[0], o->name == NULL ?
+			    "unknown option" : "option needs a value", usage);
+			return -1;
+		}
+		*o->val = argv[i + 1];
+	}
+	return 0;
+}
+
+static const char init_usage[] =
+    "meldpunt init --dir DIR --origin ORIGIN [--public-url URL]\n"
+    "  Creates a new instance directory: random database key, token pepper and log\n"
+    "  signing key (mode 0600), the encrypted database, the configuration and the\n"
+    "  policy file to edit.  Prints the log verifier key that auditors need.";
+
+int
+cmd_init(int argc, char **argv)
+{
+	const char *dir = NULL, *origin = NULL, *url = "http://127.0.0.1:8080";
+	struct opt opts[] = { { "--dir", &dir }, { "--origin", &origin },
+		{ "--public-url", &url }, { NULL, NULL } };
+	char verifier[512], err[512];
+
+	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+		printf("usage: %s\n", init_usage);
+		return 0;
+	}
+	if (options(argc, argv, 1, opts, init_usage) != 0)
+		return EXIT_USAGE;
+	if (dir == NULL || origin == NULL) {
+		fprintf(stderr, "meldpunt init: --dir and --origin are required\nusage: %s\n",
+		    init_usage);
+		return EXIT_USAGE;
+	}
+	if (mp_instance_create(dir, origin, url, verifier, sizeof verifier, err, sizeof err) != 0) {
+		fprintf(stderr, "meldpunt: %s\n", err);
+		return EXIT_USER;
+	}
+	printf("%s\n", verifier);
+	fprintf(stderr, "meldpunt: instance created in %s; auditors verify the log with the key "
+	    "above.\nmeldpunt: next, add a caseworker's key: meldpunt key add --dir %s ...\n", dir, dir);
+	return 0;
+}
+
+static const char key_usage[] =
+    "meldpunt key add --dir DIR --role ROLE --name NAME --sign B64U --box B64U\n"
+    "meldpunt key list --dir DIR\n"
+    "meldpunt key revoke --dir DIR --kid KID\n"
+    "  ROLE is caseworker, auditor, admin or recovery (a recovery key has no --sign).\n"
+    "  The keys come from the bundle that `meldpunt keygen` prints.";
+
+static int
+open_store(struct mp_instance **in, struct mp_store **st, const char *dir)
+{
+	char err[512], path[PATH_MAX];
+
+	*st = NULL;
+	if (mp_instance_load(in, dir, err, sizeof err) != 0) {
+		fprintf(stderr, "meldpunt: %s\n", err);
+		return -1;
+	}
+	if (mp_instance_path(path, sizeof path, *in, MP_INSTANCE_DB) != 0 ||
+	    mp_store_open(st, path, (*in)->sec->db_key) != 0) {
+		fprintf(stderr, "meldpunt: cannot open the database in %s\n", dir);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+print_key(void *arg, const struct mp_key *k)
+{
+	(void)arg;
+	printf("%-22s  %-10s  %-8s  %s  %s\n", k->kid, k->role, k->active ? "active" : "revoked",
+	    k->added, k->name);
+	return 0;
+}
+
+static int
+key_add(struct mp_store *st, const char *role, const char *name, const char *sign, const char *box)
+{
+	struct mp_key k;
+	size_t cps = 0;
+	const char *p;
+	int rc;
+
+	memset(&k, 0, sizeof k);
+	for (p = name; *p; p++)
+		cps += ((unsigned char)*p & 0xc0) != 0x80;
+	if (!mp_role_ok(role)) {
+		fprintf(stderr, "meldpunt: --role must be caseworker, auditor, admin or recovery\n");
+		return EXIT_USER;
+	}
+	if (*name == '\0' || cps > 100 || strlen(name) >= sizeof k.name) {
+		fprintf(stderr, "meldpunt: --name must be 1 to 100 characters\n");
+		return EXIT_USER;
+	}
+	if ((strcmp(role, "recovery") == 0) != (sign == NULL)) {
+		fprintf(stderr, "meldpunt: %s\n", sign == NULL ? "--sign is required for this role" :
+		    "a recovery key has no --sign");
+		return EXIT_USER;
+	}
+	if (mp_b64u_decode_exact(k.box_pk, 32, box, strlen(box)) != 0 ||
+	    (sign != NULL && mp_b64u_decode_exact(k.sign_pk, 32, sign, strlen(sign)) != 0)) {
+		fprintf(stderr, "meldpunt: --sign and --box must be 32-byte keys in b64u\n");
+		return EXIT_USER;
+	}
+	k.has_sign = sign != NULL;
+	snprintf(k.name, sizeof k.name, "%s", name);
+	snprintf(k.role, sizeof k.role, "%s", role);
+	mp_kid(k.kid, k.box_pk);
+	mp_today(k.added);
+	if ((rc = mp_store_key_add(st, &k)) == MP_STORE_CONFLICT) {
+		fprintf(stderr, "meldpunt: this key is already registered\n");
+		return EXIT_USER;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "meldpunt: cannot store the key\n");
+		return EXIT_USER;
+	}
+	printf("added %s %s (kid %s)\n", role, name, k.kid);
+	return 0;
+}
+
+int
+cmd_key(int argc, char **argv)
+{
+	const char *dir = NULL, *role = NULL, *name = NULL, *sign = NULL, *box = NULL, *kid = NULL;
+	struct opt opts[] = { { "--dir", &dir }, { "--role", &role }, { "--name", &name },
+		{ "--sign", &sign }, { "--box", &box }, { "--kid", &kid }, { NULL, NULL } };
+	struct mp_instance *in = NULL;
+	struct mp_store *st = NULL;
+	const char *sub = argc > 1 ? argv[1] : "";
+	char day[11];
+	int rc = EXIT_USER;
+
+	if (strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
+		printf("usage: %s\n", key_usage);
+		return 0;
+	}
+	if (options(argc, argv, 2, opts, key_usage) != 0)
+		return EXIT_USAGE;
+	if (dir == NULL || (strcmp(sub, "add") == 0 && (role == NULL || name == NULL ||
+	    box == NULL)) || (strcmp(sub, "revoke") == 0 && kid == NULL) ||
+	    (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "revoke"))) {
+		fprintf(stderr, "usage: %s\n", key_usage);
+		return EXIT_USAGE;
+	}
+	if (open_store(&in, &st, dir) != 0)
+		goto out;
+	if (strcmp(sub, "add") == 0) {
+		rc = key_add(st, role, name, sign, box);
+	} else if (strcmp(sub, "list") == 0) {
+		rc = mp_store_keys(st, 0, print_key, NULL) == 0 ? 0 : EXIT_USER;
+	} else {
+		mp_today(day);
+		if ((rc = mp_store_key_revoke(st, kid, day)) != 0)
+			fprintf(stderr, "meldpunt: no active key with kid %s\n", kid);
+		else
+			printf("revoked %s\n", kid);
+		rc = rc == 0 ? 0 : EXIT_USER;
+	}
+out:
+	mp_store_close(st);
+	mp_instance_free(in);
+	return rc;
+}

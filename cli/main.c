@@ -1,0 +1,126 @@
+/* meldpunt: the command-line tool.  Dispatches to the commands of cli.h. */
+#include <curl/curl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "util.h"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+	{ "init", cmd_init },
+	{ "key", cmd_key },
+	{ "keygen", cmd_keygen },
+	{ "cases", cmd_cases },
+	{ "case", cmd_case },
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static const char usage_text[] =
+    "usage: meldpunt <command> [options]   (meldpunt <command> --help for more)\n"
+    "\n"
+    "On the server machine (an admin, with the instance directory):\n"
+    "  meldpunt init --dir DIR --origin ORIGIN [--public-url URL]\n"
+    "  meldpunt key add --dir DIR --role ROLE --name NAME --sign B64U --box B64U\n"
+    "  meldpunt key list --dir DIR\n"
+    "  meldpunt key revoke --dir DIR --kid KID\n"
+    "\n"
+    "On your own device (a caseworker, with a personal key file):\n"
+    "  meldpunt keygen --name NAME --out FILE [--role caseworker|auditor|admin|recovery]\n"
+    "  meldpunt cases [--status S] [--limit N] [--after CURSOR] [--json]\n"
+    "  meldpunt case show ID [--json]\n"
+    "  meldpunt case reply ID [--text TEXT | --file FILE]   (else the text from stdin)\n"
+    "  meldpunt case status ID STATUS [--closure CODE]\n"
+    "Commands that talk to the server also take --url URL (default $MELDPUNT_URL,\n"
+    "else http://127.0.0.1:8080) and --key FILE (default $MELDPUNT_KEY).\n"
+    "\n"
+    "Environment: MELDPUNT_URL, MELDPUNT_KEY, MELDPUNT_PASSPHRASE (instead of asking\n"
+    "on the terminal), MELDPUNT_KDF_FAST (keygen; tests and demos only).\n"
+    "Exit status: 0 success, 1 error (one line on stderr), 2 bad usage.\n";
+
+/*
+ * stdout's buffer is ours, so that the plaintext of a report printed
+ * through it can be wiped before exit (util.h: mp_cli_harden does the same
+ * for jansson).
+ */
+static char outbuf[16384];
+
+static const struct command *
+find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* `meldpunt help [COMMAND]` */
+static int
+help(int argc, char **argv)
+{
+	const struct command *cmd;
+	char *args[3];
+
+	if (argc < 3) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if ((cmd = find_command(argv[2])) == NULL) {
+		err1("unknown command '%s'", argv[2]);
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	args[0] = argv[2];
+	args[1] = (char *)"--help";
+	args[2] = NULL;
+	return cmd->run(2, args);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct command *cmd;
+	int rc;
+
+	if (sodium_init() < 0) {
+		err1("cannot initialise libsodium");
+		return EXIT_USER;
+	}
+	mp_cli_harden();
+	setvbuf(stdout, outbuf, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, sizeof outbuf);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		err1("cannot initialise libcurl");
+		return EXIT_USER;
+	}
+
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		rc = EXIT_USAGE;
+	} else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		rc = help(argc, argv);
+	} else if ((cmd = find_command(argv[1])) != NULL) {
+		rc = cmd->run(argc - 1, argv + 1);
+	} else {
+		err1("unknown command '%s'", argv[1]);
+		fputs(usage_text, stderr);
+		rc = EXIT_USAGE;
+	}
+
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		err1("cannot write to standard output");
+		if (rc == 0)
+			rc = EXIT_USER;
+	}
+	sodium_memzero(outbuf, sizeof outbuf);
+	curl_global_cleanup();
+	return rc;
+}

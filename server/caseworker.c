@@ -1,0 +1,301 @@
+/* Caseworkers' signed routes: list, read, move and answer cases; the active keys. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extern.h"
+#include "mp_b64.h"
+#include "mp_envelope.h"
+#include "mp_token.h"
+
+#define LIST_DEFAULT 50
+#define LIST_MAX 500
+
+/* The summary of a case that lists and answers share. */
+static json_t *
+case_json(const struct mp_case *c)
+{
+	json_t *cls = c->classification ? json_loads(c->classification, 0, NULL) : json_null();
+
+	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o}", "id", c->id, "ref", c->ref,
+	    "received", c->received, "status", c->status, "anonymous", c->anonymous,
+	    "classification", cls ? cls : json_null(),
+	    "collective", c->collective ? json_string(c->collective) : json_null());
+}
+
+struct list {
+	json_t *cases;
+	char last[MP_ID_LEN + 1];
+};
+
+static int
+add_case(void *arg, const struct mp_case *c)
+{
+	struct list *l = arg;
+
+	snprintf(l->last, sizeof l->last, "%s", c->id);
+	return json_array_append_new(l->cases, case_json(c));
+}
+
+static int
+parse_limit(const char *s, int *out)
+{
+	long v = 0;
+
+	if (*s == '\0' || strlen(s) > 4)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	if (v < 1 || v > LIST_MAX)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static int
+id_ok(const char *s)
+{
+	uint8_t b[MP_ID_BYTES];
+
+	return s != NULL && mp_b64u_decode_exact(b, sizeof b, s, strlen(s)) == 0;
+}
+
+int
+h_cases(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
+{
+	const char *status = request_query(rq, "status"), *limit = request_query(rq, "limit");
+	const char *after = request_query(rq, "after");
+	struct list l = { NULL, "" };
+	int n = LIST_DEFAULT, more = 0;
+
+	if (status != NULL && *status == '\0')
+		status = NULL;
+	if (after != NULL && *after == '\0')
+		after = NULL;
+	if (status != NULL && mp_policy_find(srv->in->policy, MP_STATUSES, status) == NULL)
+		return api_error(e, 400, "invalid_field", "status", "unknown status");
+	if (limit != NULL && *limit != '\0' && parse_limit(limit, &n) != 0)
+		return api_error(e, 400, "invalid_field", "limit", "limit must be 1 to %d", LIST_MAX);
+	if (after != NULL && !id_ok(after))
+		return api_error(e, 400, "invalid_field", "after", "after must be a cursor from `next`");
+	if ((l.cases = json_array()) == NULL ||
+	    mp_store_cases(srv->st, status, n, after, add_case, &l, &more) != 0) {
+		json_decref(l.cases);
+		return store_error(-1, e);
+	}
+	return reply_json(out, 200, json_pack("{s:o, s:o}", "cases", l.cases, "next",
+	    more ? json_string(l.last) : json_null()));
+}
+
+struct items {
+	json_t *report;
+	json_t *messages;
+};
+
+static int
+add_item(void *arg, const struct mp_item *it)
+{
+	struct items *x = arg;
+	json_t *env = json_loads(it->envelope, JSON_REJECT_DUPLICATES, NULL);
+
+	if (env == NULL)
+		return -1;
+	if (strcmp(it->kind, "report") == 0 && x->report == NULL) {
+		x->report = env;
+		return 0;
+	}
+	return json_array_append_new(x->messages, json_pack("{s:s, s:s, s:s, s:o}", "id", it->id,
+	    "from", it->sender, "date", it->day, "envelope", env));
+}
+
+/* Load the case named in the path; 404 when there is none. */
+static int
+path_case(struct server *srv, struct request *rq, struct mp_case *c, struct api_err *e)
+{
+	int r;
+
+	memset(c, 0, sizeof *c);
+	if (!id_ok(rq->param))
+		return api_error(e, 404, "not_found", NULL, "no such case");
+	if ((r = mp_store_case_get(srv->st, rq->param, c)) != 0)
+		return store_error(r, e);
+	return 0;
+}
+
+int
+h_case(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
+{
+	struct items x = { NULL, NULL };
+	char box[MP_B64U_LEN(32)];
+	struct mp_case c;
+	json_t *o;
+	int rc = -1;
+
+	if (path_case(srv, rq, &c, e) != 0)
+		return -1;
+	if ((x.messages = json_array()) == NULL ||
+	    mp_store_items(srv->st, c.id, add_item, &x) != 0 || (o = case_json(&c)) == NULL) {
+		store_error(-1, e);
+		goto out;
+	}
+	if (c.has_reporter && mp_b64u_encode(box, sizeof box, c.reporter_pk, 32) == 0)
+		json_object_set_new(o, "reporter_box", json_string(box));
+	else
+		json_object_set_new(o, "reporter_box", json_null());
+	json_object_set_new(o, "report", x.report ? x.report : json_null());
+	json_object_set_new(o, "messages", x.messages);
+	x.report = x.messages = NULL;
+	rc = reply_json(out, 200, o);
+out:
+	json_decref(x.report);
+	json_decref(x.messages);
+	mp_case_clear(&c);
+	return rc;
+}
+
+static const char *const status_fields[] = { "status", "closure", NULL };
+
+int
+h_case_status(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
+{
+	const struct mp_policy *p = srv->in->policy;
+	const char *to, *closure;
+	struct mp_case c;
+	json_t *o = NULL;
+	char day[11];
+	int r, rc = -1;
+
+	memset(&c, 0, sizeof c);
+	if (body_json(rq, &o, e) != 0 || only_fields(o, status_fields, "", e) != 0 ||
+	    text_field(o, "status", 1, MP_CODE_LEN, 1, &to, e) != 0 ||
+	    text_field(o, "closure", 1, MP_CODE_LEN, 0, &closure, e) != 0)
+		goto out;
+	if (mp_policy_find(p, MP_STATUSES, to) == NULL) {
+		api_error(e, 400, "invalid_field", "status", "unknown status \"%s\"", to);
+		goto out;
+	}
+	if (closure != NULL && mp_policy_find(p, MP_CLOSURES, closure) == NULL) {
+		api_error(e, 400, "invalid_field", "closure", "unknown closure code \"%s\"", closure);
+		goto out;
+	}
+	if (strcmp(to, "closed") == 0 && closure == NULL) {
+		api_error(e, 400, "missing_field", "closure", "closing a case needs a closure code");
+		goto out;
+	}
+	if (strcmp(to, "closed") != 0 && closure != NULL) {
+		api_error(e, 400, "invalid_field", "closure", "a closure code goes only with closed");
+		goto out;
+	}
+	if (path_case(srv, rq, &c, e) != 0)
+		goto out;
+	if (!mp_policy_move_ok(p, c.status, to)) {
+		api_error(e, 409, "conflict", "status", "a case cannot move from %s to %s", c.status, to);
+		goto out;
+	}
+	mp_today(day);
+	if ((r = mp_store_case_move(srv->st, c.id, c.status, to, closure, day)) != 0) {
+		store_error(r, e);
+		goto out;
+	}
+	mp_case_clear(&c);
+	if ((r = mp_store_case_get(srv->st, rq->param, &c)) != 0) {
+		store_error(r, e);
+		goto out;
+	}
+	rc = reply_json(out, 200, case_json(&c));
+out:
+	mp_case_clear(&c);
+	json_decref(o);
+	return rc;
+}
+
+static const char *const message_fields[] = { "envelope", NULL };
+
+int
+h_case_message(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
+{
+	char kid[MP_KID_TEXT_LEN + 1], item_id[MP_ID_LEN + 1], day[11], *text = NULL;
+	const char *why, *kind;
+	struct mp_case c;
+	json_t *o = NULL, *env;
+	int r, rc = -1;
+
+	memset(&c, 0, sizeof c);
+	if (body_json(rq, &o, e) != 0 || only_fields(o, message_fields, "", e) != 0)
+		goto out;
+	if ((env = json_object_get(o, "envelope")) == NULL) {
+		api_error(e, 400, "missing_field", "envelope", "envelope is required");
+		goto out;
+	}
+	if (mp_envelope_check(env, &why) != 0) {
+		api_error(e, 400, "invalid_field", "envelope", "%s", why);
+		goto out;
+	}
+	kind = json_string_value(json_object_get(env, "kind"));
+	if (strcmp(kind, "report") == 0) {
+		api_error(e, 400, "invalid_field", "envelope", "a case has one report; send a message "
+		    "or a note");
+		goto out;
+	}
+	if (path_case(srv, rq, &c, e) != 0)
+		goto out;
+	if (c.has_reporter)
+		mp_kid(kid, c.reporter_pk);
+	if (strcmp(kind, "message") == 0 && !(c.has_reporter && mp_envelope_has_kid(env, kid))) {
+		api_error(e, 400, "invalid_field", "envelope", c.has_reporter ?
+		    "a message must be sealed to the reporter's key" :
+		    "this case has no follow-up token, so the reporter cannot read messages");
+		goto out;
+	}
+	if (strcmp(kind, "note") == 0 && c.has_reporter && mp_envelope_has_kid(env, kid)) {
+		api_error(e, 400, "invalid_field", "envelope", "a note must not be sealed to the reporter");
+		goto out;
+	}
+	if ((text = json_dumps(env, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
+		store_error(-1, e);
+		goto out;
+	}
+	mp_new_id(item_id);
+	mp_today(day);
+	if ((r = mp_store_item_add(srv->st, c.id, item_id, kind, "caseworker", day, text)) != 0) {
+		store_error(r, e);
+		goto out;
+	}
+	rc = reply_json(out, 201, json_pack("{s:s}", "id", item_id));
+out:
+	free(text);
+	mp_case_clear(&c);
+	json_decref(o);
+	return rc;
+}
+
+static int
+add_key(void *arg, const struct mp_key *k)
+{
+	char sign[MP_B64U_LEN(32)], box[MP_B64U_LEN(32)];
+	json_t *o;
+
+	if (mp_b64u_encode(box, sizeof box, k->box_pk, 32) != 0 ||
+	    (o = json_pack("{s:s, s:s}", "name", k->name, "role", k->role)) == NULL)
+		return -1;
+	if (k->has_sign && mp_b64u_encode(sign, sizeof sign, k->sign_pk, 32) == 0)
+		json_object_set_new(o, "sign", json_string(sign));
+	json_object_set_new(o, "box", json_string(box));
+	return json_array_append_new(arg, o);
+}
+
+int
+h_keys(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
+{
+	json_t *keys = json_array();
+
+	(void)rq;
+	if (keys == NULL || mp_store_keys(srv->st, 1, add_key, keys) != 0) {
+		json_decref(keys);
+		return store_error(-1, e);
+	}
+	return reply_json(out, 200, json_pack("{s:o}", "keys", keys));
+}

@@ -1,0 +1,136 @@
+/*
+ * meldpuntd internals shared by the server's files (the public headers in
+ * include/ are the modules' contracts; this is the daemon's own).
+ */
+#ifndef MP_SERVER_EXTERN_H
+#define MP_SERVER_EXTERN_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mp_instance.h"
+#include "mp_keyfile.h"
+#include "mp_store.h"
+
+#define KIB 1024
+#define LIMIT_SMALL (128 * KIB)     /* report and message routes */
+#define LIMIT_SIGNED (1024 * KIB)   /* other signed routes */
+#define LIMIT_BULK (16 * 1024 * KIB)
+#define TEXT_MAX 10000              /* code points in a description or message */
+#define JSON_DEPTH_MAX 8
+
+/* Who may call a route. */
+enum auth {
+	AUTH_PUBLIC,
+	AUTH_SIGNED,      /* any registered role */
+	AUTH_CASEWORKER,
+	AUTH_AUDITOR,
+};
+
+/* An API error on its way to the client. */
+struct api_err {
+	unsigned status;
+	const char *code;
+	char message[200];
+	char field[64];
+};
+
+struct server;
+struct request;
+
+/* A handler fills *resp (a new reference) and its status, or sets err. */
+struct reply {
+	unsigned status;
+	json_t *json;
+	const char *text;        /* static, instead of json */
+	const char *ctype;       /* with text */
+};
+
+typedef int (*handler_fn)(struct server *srv, struct request *rq, struct reply *out,
+    struct api_err *err);
+
+struct route {
+	const char *pattern;     /* '*' stands for one path segment */
+	const char *method;
+	enum auth auth;
+	size_t limit;            /* body bytes */
+	handler_fn fn;
+};
+
+struct replay_cache;
+
+struct server {
+	struct mp_instance *in;
+	struct mp_store *st;
+	struct replay_cache *replay;
+	struct MHD_Daemon *daemon;
+};
+
+#define MAX_PATH_PARAM 64
+
+struct request {
+	char *uri;               /* raw request target as received */
+	const char *method;
+	struct MHD_Connection *conn;
+	const struct route *route;
+	char param[MAX_PATH_PARAM]; /* the '*' segment */
+	uint8_t *body;
+	size_t len, cap;
+	int started, too_large;
+	struct mp_key who;       /* the signer, on signed routes */
+};
+
+/* http.c */
+int api_error(struct api_err *e, unsigned status, const char *code, const char *field,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int reply_json(struct reply *out, unsigned status, json_t *json);
+const char *request_header(struct request *rq, const char *name);
+const char *request_query(struct request *rq, const char *name);
+int request_path_query(struct request *rq, char *path, size_t plen, char *query, size_t qlen);
+int server_start(struct server *srv, const char *listen);
+void server_stop(struct server *srv);
+
+/* json.c: parse a request body; the object is checked for depth, UTF-8 and NUL. */
+int body_json(struct request *rq, json_t **out, struct api_err *e);
+/* Reject fields not in the NULL-terminated list. */
+int only_fields(const json_t *o, const char *const *allowed, const char *prefix,
+    struct api_err *e);
+/* Code points in a valid UTF-8 string. */
+size_t utf8_len(const char *s);
+int text_field(const json_t *o, const char *name, size_t min, size_t max, int required,
+    const char **out, struct api_err *e);
+
+/* public.c */
+int h_healthz(struct server *, struct request *, struct reply *, struct api_err *);
+int h_policy(struct server *, struct request *, struct reply *, struct api_err *);
+int h_report(struct server *, struct request *, struct reply *, struct api_err *);
+int h_followup(struct server *, struct request *, struct reply *, struct api_err *);
+int h_followup_message(struct server *, struct request *, struct reply *, struct api_err *);
+/* Seal plaintext JSON for the case's recipients (plus extra, may be NULL) and store it. */
+int seal_and_store(struct server *srv, const char *case_id, const char *kind, const char *sender,
+    json_t *plain, const uint8_t *extra_pk, struct api_err *e);
+
+/* caseworker.c */
+int h_cases(struct server *, struct request *, struct reply *, struct api_err *);
+int h_case(struct server *, struct request *, struct reply *, struct api_err *);
+int h_case_status(struct server *, struct request *, struct reply *, struct api_err *);
+int h_case_message(struct server *, struct request *, struct reply *, struct api_err *);
+int h_keys(struct server *, struct request *, struct reply *, struct api_err *);
+
+/* auth.c */
+struct replay_cache *replay_new(void);
+void replay_free(struct replay_cache *rc);
+int auth_check(struct server *srv, struct request *rq, struct api_err *e);
+
+/* qr.c: an SVG of text as a QR code (level M); malloc'ed. */
+char *qr_svg(const char *text);
+
+/* validate.c */
+int report_validate(const struct mp_policy *p, const json_t *o, struct api_err *e);
+
+/* Map a store result to an API error. */
+int store_error(int rc, struct api_err *e);
+
+#endif

@@ -1,0 +1,479 @@
+/* HTTP: libmicrohttpd set-up, routing, request bodies and every response's headers. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "extern.h"
+#include "mp_wipe.h"
+
+static const struct route routes[] = {
+	{ "/healthz", "GET", AUTH_PUBLIC, 0, h_healthz },
+	{ "/api/v1/policy", "GET", AUTH_PUBLIC, 0, h_policy },
+	{ "/api/v1/reports", "POST", AUTH_PUBLIC, LIMIT_SMALL, h_report },
+	{ "/api/v1/followup", "POST", AUTH_PUBLIC, LIMIT_SMALL, h_followup },
+	{ "/api/v1/followup/messages", "POST", AUTH_PUBLIC, LIMIT_SMALL, h_followup_message },
+	{ "/api/v1/cases", "GET", AUTH_CASEWORKER, 0, h_cases },
+	{ "/api/v1/cases/*", "GET", AUTH_CASEWORKER, 0, h_case },
+	{ "/api/v1/cases/*/status", "POST", AUTH_CASEWORKER, LIMIT_SIGNED, h_case_status },
+	{ "/api/v1/cases/*/messages", "POST", AUTH_CASEWORKER, LIMIT_SMALL, h_case_message },
+	{ "/api/v1/keys", "GET", AUTH_SIGNED, 0, h_keys },
+};
+#define NROUTES (sizeof routes / sizeof routes[0])
+
+int
+api_error(struct api_err *e, unsigned status, const char *code, const char *field,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	e->status = status;
+	e->code = code;
+	snprintf(e->field, sizeof e->field, "%s", field ? field : "");
+	va_start(ap, fmt);
+	vsnprintf(e->message, sizeof e->message, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+reply_json(struct reply *out, unsigned status, json_t *json)
+{
+	out->status = status;
+	out->json = json;
+	return json == NULL ? -1 : 0;
+}
+
+int
+store_error(int rc, struct api_err *e)
+{
+	if (rc == MP_STORE_NOTFOUND)
+		return api_error(e, 404, "not_found", NULL, "no such case");
+	if (rc == MP_STORE_CONFLICT)
+		return api_error(e, 409, "conflict", NULL, "the case changed meanwhile; try again");
+	return api_error(e, 503, "unavailable", NULL, "the service cannot store this now; "
+	    "nothing was saved, please try again later");
+}
+
+const char *
+request_header(struct request *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
+const char *
+request_query(struct request *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* The path and query exactly as received; the query is "?" when there is none. */
+int
+request_path_query(struct request *rq, char *path, size_t plen, char *query, size_t qlen)
+{
+	const char *q = strchr(rq->uri, '?');
+	size_t n = q ? (size_t)(q - rq->uri) : strlen(rq->uri);
+	int r;
+
+	if (n >= plen)
+		return -1;
+	memcpy(path, rq->uri, n);
+	path[n] = '\0';
+	r = snprintf(query, qlen, "%s", q ? q : "?");
+	return (r < 0 || (size_t)r >= qlen) ? -1 : 0;
+}
+
+/* Match a raw path against a pattern; the '*' segment goes to param. */
+static int
+match(const char *pattern, const char *path, size_t plen, char *param)
+{
+	const char *p = pattern, *s = path, *end = path + plen;
+
+	while (*p && s < end) {
+		if (*p == '*') {
+			size_t n = 0;
+			while (s + n < end && s[n] != '/') {
+				char c = s[n];
+				if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+				    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+					return 0;
+				n++;
+			}
+			if (n == 0 || n >= MAX_PATH_PARAM)
+				return 0;
+			memcpy(param, s, n);
+			param[n] = '\0';
+			s += n;
+			p++;
+		} else if (*p++ != *s++) {
+			return 0;
+		}
+	}
+	return *p == '\0' && s == end;
+}
+
+/* Find the route; 404 when no pattern matches the path, 405 when only the method is wrong. */
+static int
+find_route(struct request *rq, struct api_err *e, char *allow, size_t alen)
+{
+	const char *q = strchr(rq->uri, '?');
+	size_t plen = q ? (size_t)(q - rq->uri) : strlen(rq->uri), i;
+	int path_known = 0;
+
+	allow[0] = '\0';
+	for (i = 0; i < NROUTES; i++) {
+		if (!match(routes[i].pattern, rq->uri, plen, rq->param))
+			continue;
+		if (strcmp(routes[i].method, rq->method) == 0) {
+			rq->route = &routes[i];
+			return 0;
+		}
+		path_known = 1;
+		snprintf(allow, alen, "%s", routes[i].method);
+	}
+	if (path_known)
+		return api_error(e, 405, "method_not_allowed", NULL, "%s is not allowed here",
+		    rq->method);
+	return api_error(e, 404, "not_found", NULL, "no such resource");
+}
+
+/* application/json, with no parameter or only charset=utf-8. */
+static int
+json_type_ok(const char *ct)
+{
+	const char *p;
+
+	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0)
+		return 0;
+	p = ct + 16;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0')
+		return 1;
+	if (*p++ != ';')
+		return 0;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (strncasecmp(p, "charset=", 8) != 0)
+		return 0;
+	p += 8;
+	if (strncasecmp(p, "utf-8", 5) == 0)
+		p += 5;
+	else if (strncasecmp(p, "\"utf-8\"", 7) == 0)
+		p += 7;
+	else
+		return 0;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return *p == '\0';
+}
+
+static void
+common_headers(struct MHD_Response *r)
+{
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+}
+
+static enum MHD_Result
+send_body(struct MHD_Connection *conn, unsigned status, char *body, const char *ctype,
+    const char *allow)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	/* Answers can hold a reporter's messages: wiped when sent. */
+	r = MHD_create_response_from_buffer_with_free_callback(strlen(body), body, mp_wipe_free);
+	if (r == NULL) {
+		free(body);
+		return MHD_NO;
+	}
+	common_headers(r);
+	MHD_add_response_header(r, "Content-Type", ctype);
+	if (status == 503 || status == 429)
+		MHD_add_response_header(r, "Retry-After", "30");
+	if (allow != NULL && allow[0] != '\0')
+		MHD_add_response_header(r, "Allow", allow);
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+send_json(struct MHD_Connection *conn, unsigned status, json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+	json_decref(j);
+	if (s == NULL)
+		return MHD_NO;
+	return send_body(conn, status, s, "application/json; charset=utf-8", NULL);
+}
+
+static enum MHD_Result
+send_error(struct MHD_Connection *conn, const struct api_err *e, const char *allow)
+{
+	json_t *inner = json_pack("{s:s, s:s}", "code", e->code, "message", e->message);
+	char *s;
+
+	if (inner != NULL && e->field[0] != '\0')
+		json_object_set_new(inner, "field", json_string(e->field));
+	s = json_dumps(json_pack("{s:o}", "error", inner), JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (s == NULL)
+		return MHD_NO;
+	return send_body(conn, e->status, s, "application/json; charset=utf-8", allow);
+}
+
+/* Checks that need no body: route, method, media type, declared length. */
+static int
+precheck(struct request *rq, struct api_err *e, char *allow, size_t alen)
+{
+	const char *cl;
+	unsigned long long n;
+	char *end;
+
+	if (find_route(rq, e, allow, alen) != 0)
+		return -1;
+	if (rq->route->limit > 0 && !json_type_ok(request_header(rq, "Content-Type")))
+		return api_error(e, 415, "unsupported_media_type", NULL,
+		    "send application/json in UTF-8");
+	if ((cl = request_header(rq, "Content-Length")) != NULL) {
+		n = strtoull(cl, &end, 10);
+		if (*end == '\0' && n > rq->route->limit)
+			return api_error(e, 413, "too_large", NULL, "the body may be at most %zu bytes",
+			    rq->route->limit);
+	}
+	return 0;
+}
+
+static void
+append_body(struct request *rq, const char *data, size_t n)
+{
+	uint8_t *nb;
+	size_t cap;
+
+	if (rq->too_large)
+		return;
+	if (n > rq->route->limit - rq->len) {
+		rq->too_large = 1;
+		return;
+	}
+	if (rq->len + n > rq->cap) {
+		cap = rq->cap ? rq->cap : 4096;
+		while (cap < rq->len + n)
+			cap *= 2;
+		if (cap > rq->route->limit)
+			cap = rq->route->limit;
+		/* Grown by copy so that no stale plaintext is left behind unwiped. */
+		if ((nb = malloc(cap + 1)) == NULL) {
+			rq->too_large = 1;
+			return;
+		}
+		if (rq->len > 0)
+			memcpy(nb, rq->body, rq->len);
+		if (rq->body != NULL) {
+			sodium_memzero(rq->body, rq->cap);
+			free(rq->body);
+		}
+		rq->body = nb;
+		rq->cap = cap;
+	}
+	memcpy(rq->body + rq->len, data, n);
+	rq->len += n;
+}
+
+static enum MHD_Result
+dispatch(struct server *srv, struct request *rq)
+{
+	struct reply out = { 0, NULL, NULL, NULL };
+	struct api_err e = { 500, "unavailable", "", "" };
+	enum MHD_Result ret;
+
+	if (rq->too_large) {
+		api_error(&e, 413, "too_large", NULL, "the body may be at most %zu bytes",
+		    rq->route->limit);
+		return send_error(rq->conn, &e, NULL);
+	}
+	if (rq->body != NULL)
+		rq->body[rq->len] = '\0';
+	if (rq->route->auth != AUTH_PUBLIC && auth_check(srv, rq, &e) != 0)
+		return send_error(rq->conn, &e, NULL);
+	if (rq->route->fn(srv, rq, &out, &e) != 0) {
+		json_decref(out.json);
+		if (e.status == 500)
+			api_error(&e, 503, "unavailable", NULL, "please try again later");
+		return send_error(rq->conn, &e, NULL);
+	}
+	if (out.text != NULL) {
+		char *copy = strdup(out.text);
+		if (copy == NULL)
+			return MHD_NO;
+		return send_body(rq->conn, out.status, copy, out.ctype, NULL);
+	}
+	ret = send_json(rq->conn, out.status, out.json);
+	return ret;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+    const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
+{
+	struct server *srv = cls;
+	struct request *rq = *req_cls;
+	struct api_err e;
+	char allow[16];
+
+	(void)url;
+	(void)version;
+	if (rq == NULL) {
+		api_error(&e, 503, "unavailable", NULL, "out of memory");
+		return send_error(conn, &e, NULL);
+	}
+	if (!rq->started) {
+		rq->started = 1;
+		rq->method = method;
+		rq->conn = conn;
+		if (precheck(rq, &e, allow, sizeof allow) != 0) {
+			rq->route = NULL;
+			return send_error(conn, &e, allow);
+		}
+		return MHD_YES;
+	}
+	if (rq->route == NULL) {
+		/* An answer is queued already; the rest of the body is dropped. */
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		append_body(rq, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	return dispatch(srv, rq);
+}
+
+/* The raw request target, before libmicrohttpd decodes it: signatures cover it as sent. */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct request *rq;
+
+	(void)cls;
+	(void)conn;
+	if ((rq = calloc(1, sizeof *rq)) == NULL)
+		return NULL;
+	if ((rq->uri = strdup(uri)) == NULL) {
+		free(rq);
+		return NULL;
+	}
+	return rq;
+}
+
+static void
+on_done(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_RequestTerminationCode tc)
+{
+	struct request *rq = *req_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)tc;
+	if (rq == NULL)
+		return;
+	if (rq->body != NULL) {
+		sodium_memzero(rq->body, rq->cap);
+		free(rq->body);
+	}
+	free(rq->uri);
+	sodium_memzero(rq, sizeof *rq);
+	free(rq);
+	*req_cls = NULL;
+}
+
+/* libmicrohttpd's own messages can name peers; they are not written anywhere. */
+static void
+quiet_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	(void)fmt;
+	(void)ap;
+}
+
+static int
+parse_listen(const char *listen, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+	char host[64];
+	const char *colon;
+	char *end;
+	long port;
+	size_t n;
+
+	memset(ss, 0, sizeof *ss);
+	if ((colon = strrchr(listen, ':')) == NULL)
+		return -1;
+	n = (size_t)(colon - listen);
+	if (n == 0 || n >= sizeof host)
+		return -1;
+	memcpy(host, listen, n);
+	host[n] = '\0';
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || port < 1 || port > 65535)
+		return -1;
+	if (host[0] == '[' && host[n - 1] == ']') {
+		host[n - 1] = '\0';
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((uint16_t)port);
+		return inet_pton(AF_INET6, host + 1, &v6->sin6_addr) == 1 ? 0 : -1;
+	}
+	v4->sin_family = AF_INET;
+	v4->sin_port = htons((uint16_t)port);
+	return inet_pton(AF_INET, host, &v4->sin_addr) == 1 ? 0 : -1;
+}
+
+int
+server_start(struct server *srv, const char *listen)
+{
+	struct sockaddr_storage ss;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+
+	if (parse_listen(listen, &ss) != 0) {
+		fprintf(stderr, "meldpuntd: --listen takes ADDRESS:PORT, e.g. 127.0.0.1:8080\n");
+		return -1;
+	}
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, quiet_log, NULL,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)15,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * KIB),
+	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+	    MHD_OPTION_END);
+	if (srv->daemon == NULL) {
+		fprintf(stderr, "meldpuntd: cannot listen on %s\n", listen);
+		return -1;
+	}
+	return 0;
+}
+
+void
+server_stop(struct server *srv)
+{
+	if (srv->daemon == NULL)
+		return;
+	/* Stop accepting; requests in flight run to their end in the pool's threads. */
+	MHD_quiesce_daemon(srv->daemon);
+	MHD_stop_daemon(srv->daemon);
+	srv->daemon = NULL;
+}

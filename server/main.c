@@ -1,0 +1,94 @@
+/* meldpuntd: load the instance, open the store, serve until SIGTERM. */
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include "extern.h"
+#include "mp_wipe.h"
+
+static const char usage[] =
+    "usage: meldpuntd --dir DIR [--listen ADDRESS:PORT]\n"
+    "  Serves the meldpunt instance in DIR (made by `meldpunt init`) on\n"
+    "  ADDRESS:PORT (default 127.0.0.1:8080) until SIGTERM or SIGINT.\n";
+
+/* No core dumps and no ptrace by other users' processes: memory holds secrets. */
+static void
+no_dumps(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &rl);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *dir = NULL, *listen = "127.0.0.1:8080";
+	struct server srv;
+	char err[600], path[PATH_MAX];
+	sigset_t set;
+	int i, sig, rc = 1;
+
+	memset(&srv, 0, sizeof srv);
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0) {
+			fputs(usage, stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
+			dir = argv[++i];
+		} else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
+			listen = argv[++i];
+		} else {
+			fputs(usage, stderr);
+			return 2;
+		}
+	}
+	if (dir == NULL) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	no_dumps();
+	if (sodium_init() < 0) {
+		fprintf(stderr, "meldpuntd: libsodium failed to start\n");
+		return 1;
+	}
+	mp_wipe_json();
+	if (mp_instance_load(&srv.in, dir, err, sizeof err) != 0) {
+		fprintf(stderr, "meldpuntd: %s\n", err);
+		return 1;
+	}
+	if (mp_instance_path(path, sizeof path, srv.in, MP_INSTANCE_DB) != 0 ||
+	    mp_store_open(&srv.st, path, srv.in->sec->db_key) != 0) {
+		fprintf(stderr, "meldpuntd: cannot open the database in %s\n", dir);
+		goto out;
+	}
+	if ((srv.replay = replay_new()) == NULL)
+		goto out;
+
+	/* Every thread inherits this mask; only sigwait below sees the signals. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (server_start(&srv, listen) != 0)
+		goto out;
+	fprintf(stderr, "meldpuntd: serving %s on %s\n", srv.in->public_url, listen);
+	if (sigwait(&set, &sig) != 0)
+		goto out;
+	fprintf(stderr, "meldpuntd: stopping\n");
+	server_stop(&srv);
+	rc = 0;
+out:
+	server_stop(&srv);
+	replay_free(srv.replay);
+	mp_store_close(srv.st);
+	mp_instance_free(srv.in);
+	return rc;
+}

@@ -1,0 +1,320 @@
+/* Residents' routes: report, follow-up, policy, health. */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extern.h"
+#include "mp_b64.h"
+#include "mp_envelope.h"
+#include "mp_token.h"
+#include "mp_wipe.h"
+
+int
+h_healthz(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
+{
+	(void)srv;
+	(void)rq;
+	(void)e;
+	out->status = 200;
+	out->text = "ok";
+	out->ctype = "text/plain; charset=utf-8";
+	return 0;
+}
+
+int
+h_policy(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
+{
+	(void)rq;
+	(void)e;
+	return reply_json(out, 200, mp_policy_json(srv->in->policy));
+}
+
+/* No contact, null, {} or only empty texts: the reporter stays anonymous. */
+static int
+is_anonymous(const json_t *contact)
+{
+	const char *k;
+	json_t *v;
+
+	if (!json_is_object(contact))
+		return 1;
+	json_object_foreach((json_t *)contact, k, v)
+		if (strcmp(k, "preferred") != 0 && json_is_string(v) && json_string_length(v) > 0)
+			return 0;
+	return 1;
+}
+
+/* Every active caseworker and the recovery key, plus the reporter when given. */
+static int
+recipients(struct server *srv, const uint8_t *extra, struct mp_box_pk **out, size_t *n,
+    struct api_err *e)
+{
+	uint8_t (*pks)[32] = NULL;
+	struct mp_box_pk *r;
+	size_t i, k = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (mp_store_recipients(srv->st, &pks, &k) != 0)
+		return store_error(-1, e);
+	if (k == 0) {
+		free(pks);
+		return api_error(e, 503, "unavailable", NULL,
+		    "no caseworker can receive reports yet; please try again later");
+	}
+	if ((r = calloc(k + 1, sizeof *r)) == NULL) {
+		free(pks);
+		return store_error(-1, e);
+	}
+	for (i = 0; i < k; i++)
+		memcpy(r[i].pk, pks[i], 32);
+	if (extra != NULL)
+		memcpy(r[k++].pk, extra, 32);
+	free(pks);
+	*out = r;
+	*n = k;
+	return 0;
+}
+
+/* Seal a plaintext JSON object into a new envelope text (wiping the plaintext). */
+static char *
+seal_text(struct server *srv, const char *case_id, const char *kind, json_t *plain,
+    const uint8_t *extra_pk, struct api_err *e)
+{
+	struct mp_box_pk *rcpt = NULL;
+	char *pt = NULL, *text = NULL;
+	json_t *env = NULL;
+	size_t n = 0;
+
+	if (recipients(srv, extra_pk, &rcpt, &n, e) != 0)
+		return NULL;
+	if ((pt = json_dumps(plain, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL ||
+	    (env = mp_envelope_seal(kind, case_id, (const uint8_t *)pt, strlen(pt), rcpt, n)) == NULL ||
+	    (text = json_dumps(env, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
+		store_error(-1, e);
+	mp_wipe_free(pt);
+	json_decref(env);
+	free(rcpt);
+	return text;
+}
+
+int
+seal_and_store(struct server *srv, const char *case_id, const char *kind, const char *sender,
+    json_t *plain, const uint8_t *extra_pk, struct api_err *e)
+{
+	char item_id[MP_ID_LEN + 1], day[11], *env;
+	int rc;
+
+	if ((env = seal_text(srv, case_id, kind, plain, extra_pk, e)) == NULL)
+		return -1;
+	mp_new_id(item_id);
+	mp_today(day);
+	rc = mp_store_item_add(srv->st, case_id, item_id, kind, sender, day, env);
+	free(env);
+	return rc == 0 ? 0 : store_error(rc, e);
+}
+
+int
+h_report(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
+{
+	uint8_t t[MP_TOKEN_BYTES], lookup[32], tag[32], pk[32], sk[32];
+	char token[MP_TOKEN_TEXT_LEN + 1], case_id[MP_ID_LEN + 1], item_id[MP_ID_LEN + 1];
+	char day[11], ref[16], url[600], *env = NULL, *svg = NULL;
+	json_t *o = NULL;
+	const char *lang;
+	struct mp_case_new c;
+	int n, rc = -1;
+
+	if (body_json(rq, &o, e) != 0 || report_validate(srv->in->policy, o, e) != 0)
+		goto out;
+	lang = json_string_value(json_object_get(o, "language"));
+	mp_today(day);
+	mp_new_id(case_id);
+	mp_new_id(item_id);
+	if (json_object_set_new(o, "received", json_string(day)) != 0 ||
+	    (env = seal_text(srv, case_id, "report", o, NULL, e)) == NULL)
+		goto out;
+
+	mp_token_new(t);
+	mp_token_format(token, t);
+	mp_token_lookup(lookup, t);
+	mp_token_tag(tag, srv->in->sec->pepper, lookup);
+	if (mp_token_reporter_keypair(pk, sk, t) != 0) {
+		store_error(-1, e);
+		goto out;
+	}
+	sodium_memzero(sk, sizeof sk); /* only the reporter's token ever re-derives it */
+
+	memset(&c, 0, sizeof c);
+	c.id = case_id;
+	c.day = day;
+	c.channel = "web";
+	c.language = lang != NULL ? lang : "nl";
+	c.anonymous = is_anonymous(json_object_get(o, "contact"));
+	c.token_tag = tag;
+	c.reporter_pk = pk;
+	c.item_id = item_id;
+	c.envelope = env;
+	if ((n = mp_store_case_create(srv->st, &c, ref)) != 0) {
+		store_error(n, e);
+		goto out;
+	}
+	n = snprintf(url, sizeof url, "%s/f#%s", srv->in->public_url, token);
+	if (n < 0 || (size_t)n >= sizeof url || (svg = qr_svg(url)) == NULL) {
+		store_error(-1, e);
+		goto out;
+	}
+	rc = reply_json(out, 201, json_pack("{s:s, s:s, s:s, s:s}", "token", token,
+	    "followup_url", url, "qr_svg", svg, "received", day));
+out:
+	sodium_memzero(t, sizeof t);
+	sodium_memzero(lookup, sizeof lookup);
+	sodium_memzero(token, sizeof token);
+	sodium_memzero(url, sizeof url);
+	free(env);
+	free(svg);
+	json_decref(o);
+	return rc;
+}
+
+/* The reporter's key pair and case from the token field of a follow-up body. */
+struct followup {
+	uint8_t pk[32], sk[32];
+	struct mp_case c;
+};
+
+static int
+open_followup(struct server *srv, const json_t *o, struct followup *f, struct api_err *e)
+{
+	uint8_t t[MP_TOKEN_BYTES], lookup[32], tag[32];
+	const char *text;
+	int rc = -1, r;
+
+	memset(f, 0, sizeof *f);
+	if (text_field(o, "token", 1, 200, 1, &text, e) != 0)
+		return -1;
+	if (mp_token_parse(t, text, strlen(text)) != 0)
+		return api_error(e, 400, "token_malformed", "token",
+		    "this is not a follow-up token; check it and try again");
+	/*
+	 * Known and unknown tokens take the same path up to the indexed look-up
+	 * of a keyed hash, which an attacker cannot steer byte by byte.
+	 */
+	mp_token_lookup(lookup, t);
+	mp_token_tag(tag, srv->in->sec->pepper, lookup);
+	if (mp_token_reporter_keypair(f->pk, f->sk, t) != 0)
+		goto out;
+	if ((r = mp_store_case_by_tag(srv->st, tag, &f->c)) == MP_STORE_NOTFOUND) {
+		api_error(e, 404, "token_unknown", "token", "no report has this token");
+		goto out;
+	}
+	if (r != 0) {
+		store_error(r, e);
+		goto out;
+	}
+	rc = 0;
+out:
+	sodium_memzero(t, sizeof t);
+	sodium_memzero(lookup, sizeof lookup);
+	if (rc != 0)
+		sodium_memzero(f->sk, sizeof f->sk);
+	return rc;
+}
+
+static void
+close_followup(struct followup *f)
+{
+	sodium_memzero(f->sk, sizeof f->sk);
+	mp_case_clear(&f->c);
+}
+
+struct thread {
+	struct followup *f;
+	json_t *messages;
+};
+
+/* Add one conversation item to the reporter's view, opened with the token's key. */
+static int
+add_message(void *arg, const struct mp_item *it)
+{
+	struct thread *th = arg;
+	json_t *env = NULL, *plain = NULL, *text;
+	uint8_t *pt = NULL;
+	size_t ptlen = 0;
+
+	if (strcmp(it->kind, "message") != 0)
+		return 0;
+	if ((env = json_loads(it->envelope, 0, NULL)) == NULL)
+		return 0;
+	if (mp_envelope_open(&pt, &ptlen, env, th->f->c.id, th->f->pk, th->f->sk) == 0 &&
+	    (plain = json_loadb((const char *)pt, ptlen, JSON_REJECT_DUPLICATES, NULL)) != NULL &&
+	    json_is_string(text = json_object_get(plain, "text")))
+		json_array_append_new(th->messages, json_pack("{s:s, s:s, s:O}", "from", it->sender,
+		    "date", it->day, "text", text));
+	/* A message it cannot open is left out. */
+	mp_envelope_free(pt, ptlen);
+	json_decref(plain);
+	json_decref(env);
+	return 0;
+}
+
+static const char *const followup_fields[] = { "token", NULL };
+static const char *const message_fields[] = { "token", "text", NULL };
+
+int
+h_followup(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
+{
+	const struct mp_code *st;
+	struct followup f;
+	struct thread th = { &f, NULL };
+	json_t *o = NULL;
+	int rc = -1;
+
+	memset(&f, 0, sizeof f);
+	if (body_json(rq, &o, e) != 0 || only_fields(o, followup_fields, "", e) != 0 ||
+	    open_followup(srv, o, &f, e) != 0)
+		goto out;
+	if ((th.messages = json_array()) == NULL ||
+	    mp_store_items(srv->st, f.c.id, add_message, &th) != 0) {
+		store_error(-1, e);
+		goto out;
+	}
+	st = mp_policy_find(srv->in->policy, MP_STATUSES, f.c.status);
+	rc = reply_json(out, 200, json_pack("{s:s, s:s, s:s, s:O}", "status", f.c.status,
+	    "status_label", st ? mp_policy_label(srv->in->policy, st, f.c.language) : f.c.status,
+	    "updated", f.c.updated, "messages", th.messages));
+out:
+	close_followup(&f);
+	json_decref(th.messages);
+	json_decref(o);
+	return rc;
+}
+
+int
+h_followup_message(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
+{
+	struct followup f;
+	const char *text;
+	json_t *o = NULL, *plain = NULL;
+	int rc = -1;
+
+	memset(&f, 0, sizeof f);
+	if (body_json(rq, &o, e) != 0 || only_fields(o, message_fields, "", e) != 0 ||
+	    text_field(o, "text", 1, TEXT_MAX, 1, &text, e) != 0 ||
+	    open_followup(srv, o, &f, e) != 0)
+		goto out;
+	sodium_memzero(f.sk, sizeof f.sk); /* sealing needs only the public key */
+	if ((plain = json_pack("{s:s, s:s}", "text", text, "from", "reporter")) == NULL) {
+		store_error(-1, e);
+		goto out;
+	}
+	if (seal_and_store(srv, f.c.id, "message", "reporter", plain, f.pk, e) != 0)
+		goto out;
+	rc = reply_json(out, 201, json_object());
+out:
+	close_followup(&f);
+	json_decref(plain);
+	json_decref(o);
+	return rc;
+}
