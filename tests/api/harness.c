@@ -824,6 +824,18 @@ repeat(const char *unit, size_t n)
 }
 
 char *
+url_escape(const char *s)
+{
+	char *e = curl_easy_escape(NULL, s, 0), *copy;
+
+	if (e == NULL)
+		abort();
+	copy = strdup(e);
+	curl_free(e);
+	return copy;
+}
+
+char *
 dump(const json_t *obj)
 {
 	return json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);

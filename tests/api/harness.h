@@ -196,6 +196,9 @@ void amsterdam_day(char out[11], int days);
 /* A malloc'ed string of n copies of the UTF-8 text unit. */
 char *repeat(const char *unit, size_t n);
 
+/* s percent-encoded for a query value (malloc'ed; free()). */
+char *url_escape(const char *s);
+
 /* Compact JSON text of obj (malloc'ed; free()). */
 char *dump(const json_t *obj);
 
