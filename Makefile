@@ -7,7 +7,7 @@ CLIPKGS  = libsodium sqlcipher jansson libcurl
 # Debian packages this tree needs to build, run and test.
 DEBS     = make gcc pkg-config libsodium-dev libsqlcipher-dev libmicrohttpd-dev \
            libqrencode-dev libjansson-dev libcurl4-openssl-dev zbar-tools \
-           librsvg2-bin curl tzdata python3
+           librsvg2-bin curl tzdata python3 clang libclang-rt-14-dev
 
 WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
            -Wmissing-prototypes
@@ -36,7 +36,17 @@ UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 API_SRC    = $(wildcard tests/api/*.c)
 API_BIN    = $(BUILD)/tests/api_test
 
-.PHONY: all deps run test check clean asan demo
+# Fuzzing: every parser has a libFuzzer harness in tests/fuzz/ (clang).
+FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN   = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_LIBSRC = $(CRYPTO_SRC) $(STORE_SRC) $(filter-out server/main.c,$(SERVER_SRC))
+FUZZ_OBJ   = $(FUZZ_LIBSRC:%.c=$(BUILD)/fuzzobj/%.o) $(BUILD)/fuzzobj/embed.o
+FUZZCC     = clang
+FUZZFLAGS  = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
+             -Iinclude $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps run test check clean asan fuzz
 all: deps $(BUILD)/meldpuntd $(BUILD)/meldpunt
 
 deps:
@@ -74,7 +84,23 @@ $(API_BIN): $(API_SRC:%.c=$(BUILD)/%.o) $(LIB)
 run: all
 	@sh tools/demo.sh $(BUILD)
 
-test: all $(UNIT_BIN) $(API_BIN)
+$(BUILD)/fuzzobj/embed.o: $(BUILD)/embed.c
+	@mkdir -p $(@D)
+	$(FUZZCC) $(FUZZFLAGS) -c -o $@ $<
+
+$(BUILD)/fuzzobj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZCC) $(FUZZFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
+	@mkdir -p $(@D)
+	$(FUZZCC) $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LIBS)
+
+# make fuzz: each harness for FUZZ_SECONDS (default 60) on its seeds.
+fuzz: deps $(FUZZ_BIN)
+	@sh tests/fuzz/run.sh $(BUILD) time $(FUZZ_SECONDS)
+
+test: all $(UNIT_BIN) $(API_BIN) $(FUZZ_BIN)
 	@sh tests/run.sh $(BUILD)
 
 check: test

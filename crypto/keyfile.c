@@ -201,7 +201,9 @@ mp_keyfile_open(struct mp_identity **out, const char *text, size_t len, const ch
 		goto out;
 	ops = json_integer_value(json_object_get(kdf, "ops"));
 	mem = json_integer_value(json_object_get(kdf, "mem"));
-	if (ops < (json_int_t)crypto_pwhash_OPSLIMIT_MIN || mem < 8192 || mem > ((json_int_t)1 << 32))
+	/* Bounded so that a damaged file cannot make the CLI hash for hours. */
+	if (ops < (json_int_t)crypto_pwhash_OPSLIMIT_MIN || ops > 64 || mem < 8192 ||
+	    mem > ((json_int_t)1 << 30))
 		goto out;
 	role = json_string_value(json_object_get(pub, "role"));
 	if ((id = identity_alloc(json_string_value(json_object_get(pub, "name")), role)) == NULL)

@@ -23,6 +23,8 @@ struct parser {
 	int line;
 };
 
+static int fail(struct parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static int
 fail(struct parser *ps, const char *fmt, ...)
 {

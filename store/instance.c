@@ -21,6 +21,9 @@
 #define DEFAULT_TZ "Europe/Amsterdam"
 #define CONF_MAX 4096
 
+static int errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static int
 errf(char *err, size_t errlen, const char *fmt, ...)
 {
