@@ -74,7 +74,8 @@ mp_envelope_seal_with_key(const uint8_t K[32], const char *kind, const char *cas
 	padmax = ptlen + MP_PAD_BLOCK;
 	if ((padded = sodium_malloc(padmax)) == NULL)
 		goto out;
-	memcpy(padded, pt, ptlen);
+	if (ptlen > 0)
+		memcpy(padded, pt, ptlen);
 	if (sodium_pad(&padlen, padded, ptlen, MP_PAD_BLOCK, padmax) != 0)
 		goto out;
 	if ((ct = malloc(padlen + crypto_aead_xchacha20poly1305_ietf_ABYTES)) == NULL)

@@ -45,7 +45,7 @@ to_symbols(uint8_t sym[MP_TOKEN_SYMBOLS], const uint8_t t[MP_TOKEN_BYTES])
 	}
 	sym[n++] = (acc << (5 - bits)) & 31; /* 3 bits left, 2 spare zero bits */
 	sym[n] = check_symbol(t);
-	acc = 0;
+	sodium_memzero(&acc, sizeof acc);
 }
 
 void
@@ -118,7 +118,7 @@ out:
 	if (rc != 0)
 		sodium_memzero(t, MP_TOKEN_BYTES);
 	sodium_memzero(sym, sizeof sym);
-	acc = 0;
+	sodium_memzero(&acc, sizeof acc);
 	return rc;
 }
 

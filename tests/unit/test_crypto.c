@@ -2,8 +2,8 @@
  * Known-answer tests of the crypto module (include/mp_b64.h, mp_token.h,
  * mp_envelope.h, mp_sig.h, mp_keyfile.h) against PROTOCOL.md sections 1-4.
  *
- * The constants between BEGIN KAT and END KAT are computed independently of
- * the C code by tests/unit/kat.py (Python standard library only: hashlib's
+ * The constants in the generated KAT block below are computed independently
+ * of the C code by tests/unit/kat.py (Python standard library only: hashlib's
  * BLAKE2b, SHA-256 and SHA-512, base64, and its own Crockford base32, X25519
  * and Ed25519, each checked against the RFCs' vectors).  To regenerate:
  *
@@ -685,6 +685,17 @@ test_envelope_three_recipients(void)
 	T_EQ_INT(mp_envelope_has_kid(env, box_kids[3]), 0,
 	    "envelope_has_kid does not find a non-recipient");
 	T_EQ_INT(mp_envelope_has_kid(env, ""), 0, "envelope_has_kid does not find an empty kid");
+	{
+		char kid[MP_KID_TEXT_LEN + 1];
+
+		snprintf(kid, sizeof kid, "%s", box_kids[0]);
+		kid[MP_KID_TEXT_LEN - 1] = kid[MP_KID_TEXT_LEN - 1] == 'A' ? 'B' : 'A';
+		T_EQ_INT(mp_envelope_has_kid(env, kid), 0,
+		    "envelope_has_kid does not find a kid differing in its last symbol");
+		kid[MP_KID_TEXT_LEN - 1] = '\0';
+		T_EQ_INT(mp_envelope_has_kid(env, kid), 0,
+		    "envelope_has_kid does not find a prefix of a kid");
+	}
 
 	out = (uint8_t *)"sentinel";
 	T_OK(mp_envelope_open(&out, &outlen, env, CASE_ID, boxes[3].pk, boxes[3].sk) == -1 &&
@@ -1177,7 +1188,8 @@ test_sig_parse_rejects(void)
 #define NONCE "q7ZxM1b0S2uD9kVf3mYw8g"
 #define GOOD_SI "sig1=" COMPS_BODY ";created=1732350000;nonce=\"" NONCE "\";keyid=\"@K@\";alg=\"ed25519\""
 	/* Signature variants. */
-	enum { SIG_GOOD, SIG_LABEL2, SIG_NOCOLONS, SIG_TRAILING, SIG_63, SIG_B64U };
+	enum { SIG_GOOD, SIG_LABEL2, SIG_NOCOLONS, SIG_NOCLOSE, SIG_OTHERCLOSE, SIG_TRAILING, SIG_63,
+		SIG_B64U };
 	static const struct {
 		const char *name, *si; /* "@K@" stands for the good keyid */
 		int sig;
@@ -1227,6 +1239,8 @@ test_sig_parse_rejects(void)
 		    "sig1=" COMPS_BODY ";created=1732350000;nonce=\"" NONCE
 		    "\";keyid=\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\";alg=\"ed25519\"", SIG_GOOD },
 		{ "Signature without the colons", GOOD_SI, SIG_NOCOLONS },
+		{ "Signature without the closing colon", GOOD_SI, SIG_NOCLOSE },
+		{ "Signature closed by ';' instead of ':'", GOOD_SI, SIG_OTHERCLOSE },
 		{ "extra trailing text in Signature-Input", GOOD_SI ";tag=\"x\"", SIG_GOOD },
 		{ "a second signature in Signature-Input", GOOD_SI ", sig2=()", SIG_GOOD },
 		{ "extra trailing text in Signature", GOOD_SI, SIG_TRAILING },
@@ -1256,6 +1270,12 @@ test_sig_parse_rejects(void)
 			break;
 		case SIG_NOCOLONS:
 			snprintf(sg, sizeof sg, "sig1=%s", KAT_REQ_SIG_B64);
+			break;
+		case SIG_NOCLOSE:
+			snprintf(sg, sizeof sg, "sig1=:%s", KAT_REQ_SIG_B64);
+			break;
+		case SIG_OTHERCLOSE:
+			snprintf(sg, sizeof sg, "sig1=:%s;", KAT_REQ_SIG_B64);
 			break;
 		case SIG_TRAILING:
 			snprintf(sg, sizeof sg, "sig1=:%s:, sig2=:%s:", KAT_REQ_SIG_B64, KAT_REQ_SIG_B64);
