@@ -265,37 +265,40 @@ pad(size_t have, size_t want)
 		putchar(' ');
 }
 
+#define CASE_COLS 4
+
+/* The columns of one case before its id: ref, received, status, anonymous or named. */
+static void
+case_columns(const char *col[CASE_COLS], const json_t *cs)
+{
+	col[0] = str_or(cs, "ref", "-");
+	col[1] = str_or(cs, "received", "-");
+	col[2] = str_or(cs, "status", "-");
+	col[3] = json_is_true(json_object_get(cs, "anonymous")) ? "anonymous" : "named";
+}
+
 /* The cases as aligned columns; values come from the server, so they are shown safely. */
 static void
 print_cases(const json_t *cases)
 {
-	size_t i, w[4] = { 0, 0, 0, 0 }, k;
-	const char *col[4];
+	size_t i, j, w[CASE_COLS] = { 0 };
+	const char *col[CASE_COLS];
 	json_t *cs;
 
-	for (k = 0; k < 2; k++) {
-		json_array_foreach(cases, i, cs) {
-			col[0] = str_or(cs, "ref", "-");
-			col[1] = str_or(cs, "received", "-");
-			col[2] = str_or(cs, "status", "-");
-			col[3] = json_is_true(json_object_get(cs, "anonymous")) ? "anonymous" : "named";
-			if (k == 0) {
-				size_t j;
-				for (j = 0; j < 4; j++)
-					if (mp_text_width(col[j]) > w[j])
-						w[j] = mp_text_width(col[j]);
-				continue;
-			}
-			{
-				size_t j;
-				for (j = 0; j < 4; j++) {
-					mp_print_line(stdout, col[j]);
-					pad(mp_text_width(col[j]), w[j] + 2);
-				}
-			}
-			mp_print_line(stdout, str_or(cs, "id", "-"));
-			putchar('\n');
+	json_array_foreach(cases, i, cs) {
+		case_columns(col, cs);
+		for (j = 0; j < CASE_COLS; j++)
+			if (mp_text_width(col[j]) > w[j])
+				w[j] = mp_text_width(col[j]);
+	}
+	json_array_foreach(cases, i, cs) {
+		case_columns(col, cs);
+		for (j = 0; j < CASE_COLS; j++) {
+			mp_print_line(stdout, col[j]);
+			pad(mp_text_width(col[j]), w[j] + 2);
 		}
+		mp_print_line(stdout, str_or(cs, "id", "-"));
+		putchar('\n');
 	}
 }
 
@@ -465,6 +468,10 @@ print_value(const json_t *v)
 	json_t *e;
 	size_t i;
 
+	if (v == NULL) { /* a field the server left out */
+		fputs("-", stdout);
+		return;
+	}
 	switch (json_typeof(v)) {
 	case JSON_STRING:
 		mp_print_line(stdout, json_string_value(v));
@@ -701,7 +708,7 @@ case_show(int argc, char **argv)
 	};
 	struct mp_client *c = NULL;
 	const struct mp_identity *me;
-	json_t *cas = NULL, *rep = NULL, *msgs, *m, *pt = NULL, *out = NULL, *list = NULL;
+	json_t *cas = NULL, *rep = NULL, *msgs, *pt = NULL, *out = NULL, *list = NULL;
 	json_t *head = NULL;
 	struct item *items = NULL;
 	char *pos[1];
@@ -732,8 +739,8 @@ case_show(int argc, char **argv)
 		err1("out of memory");
 		goto out;
 	}
-	json_array_foreach(msgs, i, m) {
-		items[i].m = m;
+	for (i = 0; i < n; i++) {
+		items[i].m = json_array_get(msgs, i);
 		items[i].idx = i;
 	}
 	if (n > 0)

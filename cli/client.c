@@ -52,24 +52,22 @@ bad_url_char(char ch)
 static int
 parse_url(struct mp_client *c, const char *url)
 {
-	const char *auth, *slash, *p;
+	const char *auth = NULL, *slash, *p;
 	size_t len = strlen(url), plen;
+	int rc = -1;
 
-	if (len == 0 || len > URL_MAX)
-		goto bad;
-	for (p = url; *p; p++)
-		if (bad_url_char(*p) || *p == '?' || *p == '#' || *p == '@')
-			goto bad;
 	if (strncasecmp(url, "http://", 7) == 0)
 		auth = url + 7;
 	else if (strncasecmp(url, "https://", 8) == 0)
 		auth = url + 8;
-	else
-		goto bad;
-	slash = strchr(auth, '/');
-	if (slash == auth || *auth == '\0')
-		goto bad;
-	if (slash == NULL)
+	for (p = url; *p; p++)
+		if (bad_url_char(*p) || *p == '?' || *p == '#' || *p == '@')
+			auth = NULL;
+	if (auth == NULL || len > URL_MAX || *auth == '\0' || *auth == '/') {
+		err1("'%s' is not a server URL (http:// or https://, host, perhaps a path)", url);
+		goto out;
+	}
+	if ((slash = strchr(auth, '/')) == NULL)
 		slash = url + len;
 	plen = strlen(slash);
 	while (plen > 0 && slash[plen - 1] == '/')
@@ -79,12 +77,11 @@ parse_url(struct mp_client *c, const char *url)
 	c->prefix = strndup(slash, plen);
 	if (c->url == NULL || c->origin == NULL || c->prefix == NULL) {
 		err1("out of memory");
-		return -1;
+		goto out; /* mp_client_close frees what was made */
 	}
-	return 0;
-bad:
-	err1("'%s' is not a server URL (http:// or https://, host, perhaps a path)", url);
-	return -1;
+	rc = 0;
+out:
+	return rc;
 }
 
 void

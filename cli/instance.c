@@ -5,37 +5,12 @@
 #include <string.h>
 
 #include "cli.h"
+#include "util.h"
 #include "mp_b64.h"
 #include "mp_instance.h"
 #include "mp_keyfile.h"
 #include "mp_store.h"
 #include "mp_token.h"
-
-struct opt {
-	const char *name;  /* "--dir" */
-	const char **val;
-};
-
-/* Match `--name VALUE` pairs; a value may begin with '-'.  0, or -1 after a usage message. */
-static int
-options(int argc, char **argv, int first, struct opt *opts, const char *usage)
-{
-	int i;
-	struct opt *o;
-
-	for (i = first; i < argc; i += 2) {
-		for (o = opts; o->name != NULL; o++)
-			if (strcmp(argv[i], o->name) == 0)
-				break;
-		if (o->name == NULL || i + 1 >= argc) {
-			fprintf(stderr, "%s: %s\nusage: %s\n", argv[0], o->name == NULL ?
-			    "unknown option" : "option needs a value", usage);
-			return -1;
-		}
-		*o->val = argv[i + 1];
-	}
-	return 0;
-}
 
 static const char init_usage[] =
     "meldpunt init --dir DIR --origin ORIGIN [--public-url URL]\n"
@@ -46,29 +21,29 @@ static const char init_usage[] =
 int
 cmd_init(int argc, char **argv)
 {
-	const char *dir = NULL, *origin = NULL, *url = "http://127.0.0.1:8080";
-	struct opt opts[] = { { "--dir", &dir }, { "--origin", &origin },
-		{ "--public-url", &url }, { NULL, NULL } };
+	const char *dir = NULL, *origin = NULL, *url = NULL;
+	const struct mp_opt opts[] = { { "dir", &dir, NULL }, { "origin", &origin, NULL },
+		{ "public-url", &url, NULL }, { NULL, NULL, NULL } };
 	char verifier[512], err[512];
+	int npos, r;
 
-	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+	if ((r = mp_opts_parse(argc, argv, opts, NULL, 0, &npos, init_usage)) != 0) {
+		if (r != MP_OPTS_HELP)
+			return EXIT_USAGE;
 		printf("usage: %s\n", init_usage);
 		return 0;
 	}
-	if (options(argc, argv, 1, opts, init_usage) != 0)
-		return EXIT_USAGE;
-	if (dir == NULL || origin == NULL) {
-		fprintf(stderr, "meldpunt init: --dir and --origin are required\nusage: %s\n",
-		    init_usage);
-		return EXIT_USAGE;
-	}
+	if (dir == NULL || origin == NULL)
+		return usage_error(init_usage, "--dir and --origin are required");
+	if (url == NULL)
+		url = "http://127.0.0.1:8080";
 	if (mp_instance_create(dir, origin, url, verifier, sizeof verifier, err, sizeof err) != 0) {
-		fprintf(stderr, "meldpunt: %s\n", err);
+		err1("%s", err);
 		return EXIT_USER;
 	}
 	printf("%s\n", verifier);
-	fprintf(stderr, "meldpunt: instance created in %s; auditors verify the log with the key "
-	    "above.\nmeldpunt: next, add a caseworker's key: meldpunt key add --dir %s ...\n", dir, dir);
+	err1("instance created in %s; auditors verify the log with the key above", dir);
+	err1("next, register a caseworker's key: meldpunt key add --dir %s ...", dir);
 	return 0;
 }
 
@@ -86,12 +61,12 @@ open_store(struct mp_instance **in, struct mp_store **st, const char *dir)
 
 	*st = NULL;
 	if (mp_instance_load(in, dir, err, sizeof err) != 0) {
-		fprintf(stderr, "meldpunt: %s\n", err);
+		err1("%s", err);
 		return -1;
 	}
 	if (mp_instance_path(path, sizeof path, *in, MP_INSTANCE_DB) != 0 ||
 	    mp_store_open(st, path, (*in)->sec->db_key) != 0) {
-		fprintf(stderr, "meldpunt: cannot open the database in %s\n", dir);
+		err1("cannot open the database in %s", dir);
 		return -1;
 	}
 	return 0;
@@ -118,21 +93,21 @@ key_add(struct mp_store *st, const char *role, const char *name, const char *sig
 	for (p = name; *p; p++)
 		cps += ((unsigned char)*p & 0xc0) != 0x80;
 	if (!mp_role_ok(role)) {
-		fprintf(stderr, "meldpunt: --role must be caseworker, auditor, admin or recovery\n");
+		err1("--role must be caseworker, auditor, admin or recovery");
 		return EXIT_USER;
 	}
 	if (*name == '\0' || cps > 100 || strlen(name) >= sizeof k.name) {
-		fprintf(stderr, "meldpunt: --name must be 1 to 100 characters\n");
+		err1("--name must be 1 to 100 characters");
 		return EXIT_USER;
 	}
 	if ((strcmp(role, "recovery") == 0) != (sign == NULL)) {
-		fprintf(stderr, "meldpunt: %s\n", sign == NULL ? "--sign is required for this role" :
+		err1("%s", sign == NULL ? "--sign is required for this role" :
 		    "a recovery key has no --sign");
 		return EXIT_USER;
 	}
 	if (mp_b64u_decode_exact(k.box_pk, 32, box, strlen(box)) != 0 ||
 	    (sign != NULL && mp_b64u_decode_exact(k.sign_pk, 32, sign, strlen(sign)) != 0)) {
-		fprintf(stderr, "meldpunt: --sign and --box must be 32-byte keys in b64u\n");
+		err1("--sign and --box must be 32-byte keys in b64u");
 		return EXIT_USER;
 	}
 	k.has_sign = sign != NULL;
@@ -141,11 +116,11 @@ key_add(struct mp_store *st, const char *role, const char *name, const char *sig
 	mp_kid(k.kid, k.box_pk);
 	mp_today(k.added);
 	if ((rc = mp_store_key_add(st, &k)) == MP_STORE_CONFLICT) {
-		fprintf(stderr, "meldpunt: this key is already registered\n");
+		err1("this key is already registered");
 		return EXIT_USER;
 	}
 	if (rc != 0) {
-		fprintf(stderr, "meldpunt: cannot store the key\n");
+		err1("cannot store the key");
 		return EXIT_USER;
 	}
 	printf("added %s %s (kid %s)\n", role, name, k.kid);
@@ -156,26 +131,33 @@ int
 cmd_key(int argc, char **argv)
 {
 	const char *dir = NULL, *role = NULL, *name = NULL, *sign = NULL, *box = NULL, *kid = NULL;
-	struct opt opts[] = { { "--dir", &dir }, { "--role", &role }, { "--name", &name },
-		{ "--sign", &sign }, { "--box", &box }, { "--kid", &kid }, { NULL, NULL } };
+	const struct mp_opt opts[] = { { "dir", &dir, NULL }, { "role", &role, NULL },
+		{ "name", &name, NULL }, { "sign", &sign, NULL }, { "box", &box, NULL },
+		{ "kid", &kid, NULL }, { NULL, NULL, NULL } };
 	struct mp_instance *in = NULL;
 	struct mp_store *st = NULL;
 	const char *sub = argc > 1 ? argv[1] : "";
 	char day[11];
-	int rc = EXIT_USER;
+	int npos, r, rc = EXIT_USER;
 
-	if (strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
+	if (strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0 || strcmp(sub, "-h") == 0) {
 		printf("usage: %s\n", key_usage);
 		return 0;
 	}
-	if (options(argc, argv, 2, opts, key_usage) != 0)
-		return EXIT_USAGE;
-	if (dir == NULL || (strcmp(sub, "add") == 0 && (role == NULL || name == NULL ||
-	    box == NULL)) || (strcmp(sub, "revoke") == 0 && kid == NULL) ||
-	    (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "revoke"))) {
-		fprintf(stderr, "usage: %s\n", key_usage);
-		return EXIT_USAGE;
+	if (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "revoke"))
+		return usage_error(key_usage, "key needs add, list or revoke");
+	if ((r = mp_opts_parse(argc - 1, argv + 1, opts, NULL, 0, &npos, key_usage)) != 0) {
+		if (r != MP_OPTS_HELP)
+			return EXIT_USAGE;
+		printf("usage: %s\n", key_usage);
+		return 0;
 	}
+	if (dir == NULL)
+		return usage_error(key_usage, "--dir is required");
+	if (strcmp(sub, "add") == 0 && (role == NULL || name == NULL || box == NULL))
+		return usage_error(key_usage, "key add needs --role, --name and --box (and --sign)");
+	if (strcmp(sub, "revoke") == 0 && kid == NULL)
+		return usage_error(key_usage, "key revoke needs --kid");
 	if (open_store(&in, &st, dir) != 0)
 		goto out;
 	if (strcmp(sub, "add") == 0) {
@@ -185,7 +167,7 @@ cmd_key(int argc, char **argv)
 	} else {
 		mp_today(day);
 		if ((rc = mp_store_key_revoke(st, kid, day)) != 0)
-			fprintf(stderr, "meldpunt: no active key with kid %s\n", kid);
+			err1("no active key with kid %s", kid);
 		else
 			printf("revoked %s\n", kid);
 		rc = rc == 0 ? 0 : EXIT_USER;

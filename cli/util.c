@@ -224,7 +224,6 @@ tty_line(int fd, const char *prompt, char *buf, size_t *len)
 		else
 			too_long = 1; /* read on to the end of the line, so none of it is left */
 	}
-	c = 0;
 	buf[n] = '\0';
 	if (eof)
 		(void)write_all(fd, "\n", 1);
@@ -239,6 +238,7 @@ tty_line(int fd, const char *prompt, char *buf, size_t *len)
 	*len = n;
 	rc = 0;
 out:
+	sodium_memzero(&c, sizeof c); /* a plain store to a dying local would be optimised away */
 	if (echo_off)
 		(void)tcsetattr(fd, TCSAFLUSH, &tty_saved);
 	tty_fd = -1;
