@@ -219,12 +219,14 @@ send_json(struct MHD_Connection *conn, unsigned status, json_t *j)
 static enum MHD_Result
 send_error(struct MHD_Connection *conn, const struct api_err *e, const char *allow)
 {
-	json_t *inner = json_pack("{s:s, s:s}", "code", e->code, "message", e->message);
+	json_t *inner = json_pack("{s:s, s:s}", "code", e->code, "message", e->message), *outer;
 	char *s;
 
 	if (inner != NULL && e->field[0] != '\0')
 		json_object_set_new(inner, "field", json_string(e->field));
-	s = json_dumps(json_pack("{s:o}", "error", inner), JSON_COMPACT | JSON_PRESERVE_ORDER);
+	outer = json_pack("{s:o}", "error", inner);
+	s = json_dumps(outer, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(outer);
 	if (s == NULL)
 		return MHD_NO;
 	return send_body(conn, e->status, s, "application/json; charset=utf-8", allow);
