@@ -451,6 +451,20 @@ header_is(const struct resp *r, const char *name, const char *want)
 	return v != NULL && strcasecmp(v, want) == 0;
 }
 
+/* snprintf where cutting the text short is intended (a diagnostic). */
+static void clip(char *out, size_t outlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+clip(char *out, size_t outlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(out, outlen, fmt, ap);
+	va_end(ap);
+}
+
 /* Every response: the three headers; every error: the error form. */
 static void
 audit(const struct req *q, const struct resp *r)
@@ -462,7 +476,7 @@ audit(const struct req *q, const struct resp *r)
 	if (cc == NULL || strstr(cc, "no-store") == NULL || !header_is(r, "Referrer-Policy",
 	    "no-referrer") || !header_is(r, "X-Content-Type-Options", "nosniff")) {
 		if (AUDIT.bad_headers++ == 0)
-			snprintf(AUDIT.first_bad_headers, sizeof AUDIT.first_bad_headers,
+			clip(AUDIT.first_bad_headers, sizeof AUDIT.first_bad_headers,
 			    "%s %.100s -> %ld: Cache-Control %s, Referrer-Policy %s, "
 			    "X-Content-Type-Options %s", q->method, q->target, r->status,
 			    cc ? cc : "-", resp_header(r, "Referrer-Policy") ?
@@ -473,7 +487,7 @@ audit(const struct req *q, const struct resp *r)
 	if (r->status >= 400) {
 		AUDIT.errors++;
 		if (!error_shape(r, why, sizeof why) && AUDIT.bad_errors++ == 0)
-			snprintf(AUDIT.first_bad_error, sizeof AUDIT.first_bad_error,
+			clip(AUDIT.first_bad_error, sizeof AUDIT.first_bad_error,
 			    "%s %.100s -> %ld: %s; body %.150s", q->method, q->target, r->status, why,
 			    r->body ? r->body : "");
 	}
@@ -691,7 +705,35 @@ submit_report(struct resp *r, json_t *obj)
 		s->answer = strdup(r->body);
 		rec = jstr(r->json, "received");
 		snprintf(s->received, sizeof s->received, "%s", rec ? rec : "");
-		canary_add(tok);
+		{
+			/* The token as shown, in lower case, and without dashes. */
+			char low[MP_TOKEN_TEXT_LEN + 1], bare[MP_TOKEN_TEXT_LEN + 1];
+			size_t i, j = 0;
+
+			for (i = 0; i <= MP_TOKEN_TEXT_LEN; i++)
+				low[i] = (char)tolower((unsigned char)tok[i]);
+			for (i = 0; i < MP_TOKEN_TEXT_LEN; i++)
+				if (tok[i] != '-')
+					bare[j++] = tok[i];
+			bare[j] = '\0';
+			canary_add(CANARY_TOKEN, tok);
+			canary_add(CANARY_TOKEN, low);
+			canary_add(CANARY_TOKEN, bare);
+		}
+		{
+			uint8_t t[MP_TOKEN_BYTES], lookup[32];
+			char tb64[MP_B64U_LEN(MP_TOKEN_BYTES)];
+
+			if (mp_token_parse(t, tok, strlen(tok)) == 0) {
+				canary_add_bytes(CANARY_TOKEN, "raw token bytes", t, sizeof t);
+				mp_token_lookup(lookup, t);
+				canary_add_bytes(CANARY_TOKEN, "token lookup hash", lookup, sizeof lookup);
+				b64u(tb64, sizeof tb64, t, sizeof t);
+				canary_add(CANARY_TOKEN, tb64);
+				b64u(tb64, sizeof tb64, lookup, 16);
+				canary_add(CANARY_TOKEN, tb64);
+			}
+		}
 		rc = (int)NSUBS++;
 	}
 	free(text);
@@ -791,7 +833,7 @@ open_env(const json_t *env, const char *case_id, const uint8_t pk[32], const uin
 	return o;
 }
 
-/* --- utilities --------------------------------------------------------------------------------- */
+/* --- utilities ---------------------------------------------------------------------- */
 
 void
 amsterdam_day(char out[11], int days)
@@ -868,13 +910,14 @@ is_day(const char *s)
 }
 
 void
-canary_add_bytes(const char *label, const uint8_t *b, size_t n)
+canary_add_bytes(int kind, const char *label, const uint8_t *b, size_t n)
 {
 	struct canary *c;
 
 	if (NCANARIES == sizeof CANARIES / sizeof CANARIES[0] || n == 0)
 		return;
 	c = &CANARIES[NCANARIES++];
+	c->kind = kind;
 	snprintf(c->label, sizeof c->label, "%s", label);
 	if ((c->b = malloc(n)) == NULL)
 		abort();
@@ -883,7 +926,7 @@ canary_add_bytes(const char *label, const uint8_t *b, size_t n)
 }
 
 void
-canary_add(const char *s)
+canary_add(int kind, const char *s)
 {
-	canary_add_bytes(s, (const uint8_t *)s, strlen(s));
+	canary_add_bytes(kind, s, (const uint8_t *)s, strlen(s));
 }

@@ -23,7 +23,7 @@
 
 /* --- TAP ------------------------------------------------------------------------- */
 
-/* One test line (tests/tap.h), "ok - name" or "not ok - name (file:line)"; returns cond (0 or 1). */
+/* One test line (tests/tap.h): "ok - name" or "not ok - name (file:line)"; returns 0 or 1. */
 int ok_at(const char *file, int line, int cond, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 #define ok(cond, ...) ok_at(__FILE__, __LINE__, (cond) ? 1 : 0, __VA_ARGS__)
@@ -36,7 +36,7 @@ int tap_done(void);
 
 struct inst {
 	char build[PATHLEN];   /* directory holding meldpunt and meldpuntd */
-	char dir[PATHLEN];     /* mkdtemp directory */
+	char dir[256];         /* mkdtemp directory */
 	char inst[PATHLEN];    /* dir/inst, the instance */
 	char log[PATHLEN];     /* dir/server.log: the server's stdout and stderr */
 	int port;
@@ -183,7 +183,8 @@ const char *case_of(struct sub *s);
  * Open an envelope of case_id with the box key pair and parse the plaintext
  * JSON; a new reference, or NULL when it does not open or parse.
  */
-json_t *open_env(const json_t *env, const char *case_id, const uint8_t pk[32], const uint8_t sk[32]);
+json_t *open_env(const json_t *env, const char *case_id, const uint8_t pk[32],
+    const uint8_t sk[32]);
 
 /* The number of cases Anna's list shows (limit 500), or -1. */
 int case_count(void);
@@ -212,13 +213,15 @@ void b64u(char *out, size_t outlen, const uint8_t *buf, size_t len);
 int is_day(const char *s);
 
 /* Strings that must never reach the instance directory or the server's log. */
-void canary_add(const char *s);
-void canary_add_bytes(const char *label, const uint8_t *b, size_t n);
+enum canary_kind { CANARY_TEXT, CANARY_TOKEN, CANARY_CLIENT };
 struct canary {
+	int kind;
 	char label[64];
 	uint8_t *b;
 	size_t n;
 };
+void canary_add(int kind, const char *s);
+void canary_add_bytes(int kind, const char *label, const uint8_t *b, size_t n);
 extern struct canary CANARIES[128];
 extern size_t NCANARIES;
 

@@ -98,6 +98,8 @@ sealed_body(const char *kind, const char *case_id, const char *text,
 	return b;
 }
 
+static char *big_body(const char *name, size_t len);
+
 /* GET the case; r holds the answer. */
 static int
 get_case(struct resp *r, const char *id)
@@ -147,7 +149,7 @@ followup_status(const char *token, size_t *nmsgs)
 static void
 test_list(void)
 {
-	char year[5], target[512], *cur = NULL, *esc;
+	char year[11], target[512], *cur = NULL, *esc;
 	const char *id, *prev_ref = NULL;
 	json_t *cases, *c, *all_ids = json_array();
 	int last = -1, order_ok = 1, fields_ok = 1, refs_ok = 1;
@@ -162,8 +164,7 @@ test_list(void)
 	for (i = 0; i < NSUBS; i++)
 		if (SUBS[i].case_id[0] == '\0')
 			break;
-	if (!ok(i == NSUBS, "every accepted report is a case whose report envelope Anna opens "
-	    "(%zu reports)", NSUBS))
+	if (!ok(i == NSUBS, "every accepted report is a case whose report envelope Anna opens"))
 		diag("report %zu (%.60s) not found", i, jstr(SUBS[i].report, "description"));
 
 	signed_req(&r, anna, "GET", "/api/v1/cases", NULL);
@@ -202,8 +203,8 @@ test_list(void)
 			refs_ok = 0;
 		prev_ref = jstr(c, "ref");
 	}
-	ok(fields_ok, "every case has id (22 b64u), ref (%s-NNNN), received, status, anonymous, "
-	    "classification, collective", year);
+	ok(fields_ok, "every case has id (22 b64u), ref (<this year>-NNNN), received, status, "
+	    "anonymous, classification, collective");
 	ok(order_ok, "cases come newest first (by submission order)");
 	ok(refs_ok, "refs are distinct and descend in list order");
 	{
@@ -278,8 +279,9 @@ test_list(void)
 			break;
 	}
 	free(cur);
-	ok(walked == json_array_size(all_ids), "paging with limit=3 visits all %zu cases once, in "
-	    "order, and ends with next null", json_array_size(all_ids));
+	if (!ok(walked == json_array_size(all_ids), "paging with limit=3 visits every case once, in "
+	    "order, and ends with next null"))
+		diag("%zu cases in the list; the walk matched %zu", json_array_size(all_ids), walked);
 	signed_req(&p, anna, "GET", "/api/v1/cases?limit=0", NULL);
 	expect_error(&p, 400, "invalid_field", "limit", "GET /api/v1/cases?limit=0");
 	resp_free(&p);
@@ -292,6 +294,23 @@ test_list(void)
 	signed_req(&p, anna, "GET", "/api/v1/cases?limit=500", NULL);
 	ok(p.status == 200, "GET /api/v1/cases?limit=500 -> 200");
 	resp_free(&p);
+	signed_req(&p, anna, "GET", "/api/v1/cases?after=not-a-cursor", NULL);
+	expect_error(&p, 400, "invalid_field", "after", "GET /api/v1/cases?after=not-a-cursor");
+	resp_free(&p);
+	signed_req(&p, anna, "GET", "/api/v1/cases?status=archived", NULL);
+	expect_error(&p, 400, "invalid_field", "status", "GET /api/v1/cases?status=archived");
+	resp_free(&p);
+
+	{
+		int distinct = 1;
+
+		for (i = 0; i < NSUBS; i++)
+			for (size_t j = i + 1; j < NSUBS; j++)
+				if (!strcmp(SUBS[i].token, SUBS[j].token) ||
+				    (SUBS[i].case_id[0] && !strcmp(SUBS[i].case_id, SUBS[j].case_id)))
+					distinct = 0;
+		ok(distinct, "every report has its own token and its own case");
+	}
 	resp_free(&r);
 	json_decref(all_ids);
 }
@@ -393,10 +412,10 @@ test_messages(struct sub *full, const uint8_t rpk[32])
 	int notes = 0;
 
 	amsterdam_day(today, 0);
-	canary_add("CANARY-CASEWORKER-REPLY-8d4c");
-	canary_add(CW_MSG_LOST);
-	canary_add(NOTE_BAD);
-	canary_add(NOTE);
+	canary_add(CANARY_TEXT, "CANARY-CASEWORKER-REPLY-8d4c");
+	canary_add(CANARY_TEXT, CW_MSG_LOST);
+	canary_add(CANARY_TEXT, NOTE_BAD);
+	canary_add(CANARY_TEXT, NOTE);
 	n0 = case_messages(full->case_id);
 
 	b = sealed_body("message", full->case_id, CW_MSG, to_all, 3);
@@ -461,6 +480,37 @@ test_messages(struct sub *full, const uint8_t rpk[32])
 	    "which Bram opens");
 	resp_free(&r);
 
+	/*
+	 * A message that names the reporter's kid but whose key was sealed to
+	 * someone else: the server cannot tell, and the follow-up leaves it out.
+	 */
+	{
+		const uint8_t *to_other[] = { mallory->box_pk, anna->box_pk, bram->box_pk };
+		char kid[MP_KID_TEXT_LEN + 1];
+		json_t *o;
+
+		b = sealed_body("message", full->case_id, CW_MSG_LOST, to_other, 3);
+		o = json_loads(b, 0, NULL);
+		mp_kid(kid, rpk);
+		json_object_set_new(json_array_get(json_object_get(json_object_get(o, "envelope"),
+		    "recipients"), 0), "kid", json_string(kid));
+		free(b);
+		b = dump(o);
+		json_decref(o);
+		post_case(&r, full->case_id, "messages", b);
+		if (!ok(r.status == 201, "a message naming the reporter's kid but sealed to another "
+		    "key -> 201 (the server cannot tell)"))
+			diag_resp(&r);
+		resp_free(&r);
+		free(b);
+		followup(&r, full->token);
+		if (!ok(r.status == 200 && json_array_size(json_object_get(r.json, "messages")) == 2,
+		    "the follow-up leaves out a message it cannot open"))
+			diag_resp(&r);
+		resp_free(&r);
+		n0++;
+	}
+
 	post_case(&r, full->case_id, "messages", "{\"envelope\":{\"v\":1,\"kind\":\"message\"}}");
 	expect_error(&r, 400, "invalid_field", NULL, "message whose envelope is malformed");
 	resp_free(&r);
@@ -468,6 +518,36 @@ test_messages(struct sub *full, const uint8_t rpk[32])
 	ok(r.status == 400, "message with a plaintext field -> 400");
 	resp_free(&r);
 	ok(case_messages(full->case_id) == n0 + 2, "the malformed messages stored nothing");
+
+	/* Body limits: messages 128 KiB, other signed routes 1 MiB. */
+	b = big_body("envelope", 128 * 1024 + 1);
+	post_case(&r, full->case_id, "messages", b);
+	expect_error(&r, 413, "too_large", NULL, "caseworker message body of 128 KiB + 1");
+	resp_free(&r);
+	free(b);
+	ok(case_messages(full->case_id) == n0 + 2, "the oversized message stored nothing");
+	b = big_body("status", 1024 * 1024 + 1);
+	post_case(&r, full->case_id, "status", b);
+	expect_error(&r, 413, "too_large", NULL, "status body of 1 MiB + 1");
+	resp_free(&r);
+	free(b);
+}
+
+/* {"<name>":"aaa..."} of exactly len bytes. */
+static char *
+big_body(const char *name, size_t len)
+{
+	char *b = malloc(len + 1);
+	int n;
+
+	if (b == NULL)
+		abort();
+	memset(b, 'a', len);
+	n = snprintf(b, len, "{\"%s\":\"", name);
+	b[n] = 'a';
+	memcpy(b + len - 2, "\"}", 2);
+	b[len] = '\0';
+	return b;
 }
 
 static void
@@ -527,7 +607,8 @@ test_status(struct sub *full, struct sub *other)
 	expect_error(&r, 400, "missing_field", "status", "status without status");
 	resp_free(&r);
 	st = followup_status(full->token, NULL);
-	ok(!strcmp(st, "intake"), "rejected status changes leave the status intake (got %s)", st);
+	if (!ok(!strcmp(st, "intake"), "rejected status changes leave the status intake"))
+		diag("status %s", st);
 
 	/* A whole path to closed on another case. */
 	if (other == NULL || other->case_id[0] == '\0')
@@ -548,7 +629,8 @@ test_status(struct sub *full, struct sub *other)
 		diag_resp(&r);
 	resp_free(&r);
 	st = followup_status(other->token, NULL);
-	ok(!strcmp(st, "closed"), "the reporter's follow-up shows status closed (got %s)", st);
+	if (!ok(!strcmp(st, "closed"), "the reporter's follow-up shows status closed"))
+		diag("status %s", st);
 }
 
 static void

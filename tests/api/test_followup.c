@@ -42,7 +42,7 @@ test_followup(void)
 	char *s, *b, *l_en, *l_nl;
 	struct resp r;
 	json_t *o;
-	size_t i, j;
+	size_t i, j, n;
 	int idx, good;
 
 	if (NSUBS < 2) {
@@ -59,8 +59,8 @@ test_followup(void)
 	if (!ok(good, "follow-up {\"token\"} -> 200 status received, a status_label, messages []"))
 		diag_resp(&r);
 	if (!ok(jstr(r.json, "updated") && strcmp(jstr(r.json, "updated"), today) == 0,
-	    "follow-up updated is today (%s)", today))
-		diag_resp(&r);
+	    "follow-up updated is today in Europe/Amsterdam"))
+		diag("want %s; got %.200s", today, r.body);
 	resp_free(&r);
 
 	/* As a person types it: lower case, spaces for dashes, O for 0 and l for 1. */
@@ -107,7 +107,7 @@ test_followup(void)
 	free(b);
 
 	/* The reporter writes. */
-	canary_add("CANARY-REPORTER-MESSAGE-2e6b");
+	canary_add(CANARY_TEXT, "CANARY-REPORTER-MESSAGE-2e6b");
 	post_message(&r, SUBS[1].token, REPORTER_MSG);
 	if (!ok(r.status == 201 && json_is_object(r.json) && json_object_size(r.json) == 0,
 	    "follow-up message {\"token\",\"text\"} -> 201 {}"))
@@ -145,6 +145,17 @@ test_followup(void)
 	post_message(&r, "not a token", "CANARY-REPORTER-MESSAGE-2e6b to nobody");
 	expect_error(&r, 400, "token_malformed", NULL, "follow-up message with a malformed token");
 	resp_free(&r);
+	n = 128 * 1024 + 1;
+	s = malloc(n + 1);
+	memset(s, 'm', n);
+	j = (size_t)snprintf(s, n, "{\"token\":\"%s\",\"text\":\"", SUBS[0].token);
+	s[j] = 'm';
+	memcpy(s + n - 2, "\"}", 2);
+	s[n] = '\0';
+	http_json(&r, "POST", "/api/v1/followup/messages", s);
+	expect_error(&r, 413, "too_large", NULL, "follow-up message body of 128 KiB + 1");
+	resp_free(&r);
+	free(s);
 	followup(&r, SUBS[0].token);
 	if (!ok(r.status == 200 && json_array_size(json_object_get(r.json, "messages")) == 0,
 	    "rejected follow-up messages stored nothing"))

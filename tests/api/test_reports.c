@@ -175,7 +175,7 @@ check_log(const json_t *log)
 	if (!ok(json_is_object(e) && json_integer_value(json_object_get(e, "v")) == 1 &&
 	    jstr(e, "type") && strcmp(jstr(e, "type"), "created") == 0 && jstr(e, "month") &&
 	    strcmp(jstr(e, "month"), month) == 0,
-	    "log event is {\"v\":1,\"type\":\"created\",\"month\":\"%s\",...}", month))
+	    "log event is {\"v\":1,\"type\":\"created\",\"month\":<this month>,...}"))
 		diag("event: %s", evtext);
 	if (!ok(strstr(evtext, "CANARY") == NULL && !holds_day(evtext),
 	    "log event holds no text the reporter wrote and no date finer than a month"))
@@ -215,7 +215,7 @@ test_reports(void)
 		diag_resp(&r);
 	resp_free(&r);
 
-	canary_add("CANARY-DESCRIPTION-7f3a");
+	canary_add(CANARY_TEXT, "CANARY-DESCRIPTION-7f3a");
 	o = json_pack("{s:s}", "description", "CANARY-DESCRIPTION-7f3a minimal report, anonymous");
 	idx = submit_report(&r, o);
 	json_decref(o);
@@ -248,20 +248,6 @@ test_reports(void)
 		if (!ok(parsed && strcmp(canon, tok) == 0,
 		    "mp_token_parse accepts the token and it is in canonical form"))
 			diag("token: %s", tok ? tok : "(none)");
-		if (parsed) {
-			uint8_t lookup[32];
-
-			canary_add_bytes("raw token bytes", t, sizeof t);
-			mp_token_lookup(lookup, t);
-			canary_add_bytes("token lookup hash", lookup, sizeof lookup);
-			sodium_memzero(lookup, sizeof lookup);
-			{
-				char tb64[MP_B64U_LEN(16)];
-
-				b64u(tb64, sizeof tb64, t, sizeof t);
-				canary_add(tb64);
-			}
-		}
 	}
 	url = jstr(r.json, "followup_url");
 	snprintf(want_url, sizeof want_url, "http://127.0.0.1:%d/f#%s", I.port, tok ? tok : "");
@@ -279,9 +265,8 @@ test_reports(void)
 			diag("qr_svg: %.120s", svg ? svg : "(none)");
 	}
 	if (!ok(jstr(r.json, "received") && strcmp(jstr(r.json, "received"), today) == 0,
-	    "received is today in Europe/Amsterdam (%s; server run with TZ=Pacific/Kiritimati)",
-	    today))
-		diag_resp(&r);
+	    "received is today in Europe/Amsterdam (server run with TZ=Pacific/Kiritimati)"))
+		diag("want %s; got %.200s", today, r.body);
 	if (json_object_get(r.json, "log") != NULL)
 		check_log(json_object_get(r.json, "log"));
 	else
@@ -289,11 +274,11 @@ test_reports(void)
 	resp_free(&r);
 
 	/* Every field the contract names. */
-	canary_add("CANARY-LOCATION-91c2");
-	canary_add("CANARY-COUNTERPARTY-3b8d");
-	canary_add("CANARY-NAME-c4e1");
-	canary_add("canary-email-a9f0@example.org");
-	canary_add("+31 6 4242 7177");
+	canary_add(CANARY_TEXT, "CANARY-LOCATION-91c2");
+	canary_add(CANARY_TEXT, "CANARY-COUNTERPARTY-3b8d");
+	canary_add(CANARY_TEXT, "CANARY-NAME-c4e1");
+	canary_add(CANARY_TEXT, "canary-email-a9f0@example.org");
+	canary_add(CANARY_TEXT, "+31 6 4242 7177");
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s,s], s:s, s:s, s:s, "
 	    "s:{s:s, s:s, s:s, s:s}}",
 	    "language", "en", "role", "victim", "wish", "assistance",
