@@ -47,6 +47,8 @@ FUZZFLAGS  = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,und
 FUZZ_SECONDS ?= 60
 
 .PHONY: all deps run test check clean asan fuzz
+# Keep intermediate objects, so make test ends with its own summary line.
+.SECONDARY:
 all: deps $(BUILD)/meldpuntd $(BUILD)/meldpunt
 
 deps:
