@@ -14,6 +14,7 @@
 
 static const char init_usage[] =
     "meldpunt init --dir DIR --origin ORIGIN [--public-url URL]\n"
+    "  Without --public-url, follow-up links use http:// and meldpuntd's --listen address.\n"
     "  Creates a new instance directory: random database key, token pepper and log\n"
     "  signing key (mode 0600), the encrypted database, the configuration and the\n"
     "  policy file to edit.  Prints the log verifier key that auditors need.";
@@ -35,8 +36,6 @@ cmd_init(int argc, char **argv)
 	}
 	if (dir == NULL || origin == NULL)
 		return usage_error(init_usage, "--dir and --origin are required");
-	if (url == NULL)
-		url = "http://127.0.0.1:8080";
 	if (mp_instance_create(dir, origin, url, verifier, sizeof verifier, err, sizeof err) != 0) {
 		err1("%s", err);
 		return EXIT_USER;
@@ -90,8 +89,13 @@ key_add(struct mp_store *st, const char *role, const char *name, const char *sig
 	int rc;
 
 	memset(&k, 0, sizeof k);
-	for (p = name; *p; p++)
+	for (p = name; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			err1("--name must not hold control characters");
+			return EXIT_USER;
+		}
 		cps += ((unsigned char)*p & 0xc0) != 0x80;
+	}
 	if (!mp_role_ok(role)) {
 		err1("--role must be caseworker, auditor, admin or recovery");
 		return EXIT_USER;

@@ -24,7 +24,7 @@ struct mp_secrets {
 struct mp_instance {
 	char dir[4096];
 	char origin[256];
-	char public_url[512];
+	char public_url[512];    /* "" until set: then http:// and the listen address */
 	char timezone[64];
 	uint8_t log_pk[32];
 	struct mp_secrets *sec;
@@ -46,6 +46,12 @@ int mp_instance_create(const char *dir, const char *origin, const char *public_u
 int mp_instance_load(struct mp_instance **out, const char *dir, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 void mp_instance_free(struct mp_instance *in);
+
+/*
+ * Set the public base URL (http:// or https://, no spaces, quotes or '#';
+ * trailing slashes dropped).  0, or -1 if it is not such a URL.
+ */
+int mp_instance_set_public_url(struct mp_instance *in, const char *url);
 
 /* path = dir/name; 0 or -1 on truncation. */
 int mp_instance_path(char *out, size_t outlen, const struct mp_instance *in, const char *name);

@@ -35,7 +35,7 @@ struct mp_key {
 
 struct mp_case {
 	char id[MP_ID_LEN + 1];
-	char ref[16];                    /* YYYY-NNNN */
+	char ref[24];                    /* YYYY-NNNN, more digits past 9999 */
 	char received[MP_DAY_LEN + 1];
 	char updated[MP_DAY_LEN + 1];
 	char status[MP_CODE_LEN + 1];
@@ -87,7 +87,7 @@ int mp_store_key_revoke(struct mp_store *st, const char *kid, const char *day);
 /* Active caseworker and recovery box keys: the recipients of every envelope. */
 int mp_store_recipients(struct mp_store *st, uint8_t (**pks)[32], size_t *n);
 
-int mp_store_case_create(struct mp_store *st, const struct mp_case_new *c, char ref[16]);
+int mp_store_case_create(struct mp_store *st, const struct mp_case_new *c, char ref[24]);
 int mp_store_case_get(struct mp_store *st, const char *id, struct mp_case *out);
 int mp_store_case_by_tag(struct mp_store *st, const uint8_t tag[32], struct mp_case *out);
 void mp_case_clear(struct mp_case *c);

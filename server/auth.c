@@ -118,7 +118,7 @@ replay_check(struct replay_cache *rc, const char *keyid, const char *nonce, time
 		}
 	}
 	memcpy(rc->v[j].h, h, sizeof h);
-	rc->v[j].expires = now + MP_SIG_REPLAY_WINDOW;
+	rc->v[j].expires = now + MP_SIG_REPLAY_WINDOW + 1;
 	rc->used++;
 	r = 0;
 out:
@@ -155,15 +155,23 @@ auth_check(struct server *srv, struct request *rq, struct api_err *e)
 		    strcmp(got, digest) != 0)
 			return unauthorized(e, "content-digest does not match the body");
 	}
-	if ((r = mp_store_key_by_sign(srv->st, p.sign_pk, &rq->who)) != 0 || !rq->who.active)
-		return r < 0 ? store_error(r, e) : unauthorized(e, "this key is not registered or revoked");
 	if (request_path_query(rq, path, sizeof path, query, sizeof query) != 0 ||
 	    (base = malloc(MP_SIG_BASE_MAX)) == NULL)
 		return unauthorized(e, "the request target is too long");
+	/*
+	 * The keyid is the public key, so the signature is checked before the
+	 * key is looked up: a stranger learns nothing about which keys exist.
+	 */
 	n = mp_sig_base(base, MP_SIG_BASE_MAX, rq->method, path, query,
 	    p.has_digest ? digest : NULL, p.params);
-	if (n < 0 || mp_sig_verify(&p, base, (size_t)n) != 0) {
-		unauthorized(e, "the signature does not verify");
+	if (n < 0 || mp_sig_verify(&p, base, (size_t)n) != 0 ||
+	    (r = mp_store_key_by_sign(srv->st, p.sign_pk, &rq->who)) == MP_STORE_NOTFOUND ||
+	    (r == 0 && !rq->who.active)) {
+		unauthorized(e, "the signature does not verify, or its key is not registered");
+		goto out;
+	}
+	if (r != 0) {
+		store_error(r, e);
 		goto out;
 	}
 	/* Recorded only after it verifies, so strangers cannot fill the cache. */

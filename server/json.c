@@ -156,10 +156,13 @@ body_json(struct request *rq, json_t **out, struct api_err *e)
 		j = json_loadb((const char *)rq->body, rq->len, JSON_REJECT_DUPLICATES |
 		    JSON_ALLOW_NUL, &jerr);
 	}
-	if (j == NULL)
+	if (j == NULL) {
+		int dup = json_error_code(&jerr) == json_error_duplicate_key;
+		sodium_memzero(&jerr, sizeof jerr); /* its text can quote the body */
 		return api_error(e, 400, "invalid_json", NULL, "the body is not valid JSON: %s",
-		    json_error_code(&jerr) == json_error_duplicate_key ? "a key appears twice" :
-		    "malformed");
+		    dup ? "a key appears twice" : "malformed");
+	}
+	sodium_memzero(&jerr, sizeof jerr);
 	if (!json_is_object(j)) {
 		json_decref(j);
 		return api_error(e, 400, "invalid_json", NULL, "the body must be a JSON object");

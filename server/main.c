@@ -70,6 +70,14 @@ main(int argc, char **argv)
 	}
 	if ((srv.replay = replay_new()) == NULL)
 		goto out;
+	if (srv.in->public_url[0] == '\0') {
+		char url[600];
+		snprintf(url, sizeof url, "http://%s", listen);
+		if (mp_instance_set_public_url(srv.in, url) != 0) {
+			fprintf(stderr, "meldpuntd: cannot make a public URL of %s\n", listen);
+			goto out;
+		}
+	}
 
 	/* Every thread inherits this mask; only sigwait below sees the signals. */
 	sigemptyset(&set);

@@ -115,6 +115,11 @@ parse_language(struct parser *ps, char *rest)
 	char *code = word(&rest), *dir = word(&rest), *name = trim(rest);
 	struct mp_code *c;
 
+	size_t i;
+
+	for (i = MP_LANGUAGES + 1; i < MP_NLISTS; i++)
+		if (ps->p->lists[i].n > 0)
+			return fail(ps, "[languages] must come before every labelled list");
 	if (l->n == MP_POLICY_MAX_LANGS)
 		return fail(ps, "at most %d languages", MP_POLICY_MAX_LANGS);
 	if (strcmp(dir, "ltr") != 0 && strcmp(dir, "rtl") != 0)
@@ -368,7 +373,8 @@ mp_policy_label(const struct mp_policy *p, const struct mp_code *c, const char *
 {
 	int li = mp_policy_lang(p, lang);
 
-	return c->labels[li < 0 ? 0 : li];
+	/* The parser guarantees a label in every language; the first is the fallback. */
+	return c->labels[li < 0 ? 0 : li] ? c->labels[li < 0 ? 0 : li] : c->code;
 }
 
 int

@@ -120,7 +120,7 @@ h_report(struct server *srv, struct request *rq, struct reply *out, struct api_e
 {
 	uint8_t t[MP_TOKEN_BYTES], lookup[32], tag[32], pk[32], sk[32];
 	char token[MP_TOKEN_TEXT_LEN + 1], case_id[MP_ID_LEN + 1], item_id[MP_ID_LEN + 1];
-	char day[11], ref[16], url[600], *env = NULL, *svg = NULL;
+	char day[11], ref[24], url[600], *env = NULL, *svg = NULL;
 	json_t *o = NULL;
 	const char *lang;
 	struct mp_case_new c;
@@ -150,7 +150,11 @@ h_report(struct server *srv, struct request *rq, struct reply *out, struct api_e
 	c.id = case_id;
 	c.day = day;
 	c.channel = "web";
-	c.language = lang != NULL ? lang : "nl";
+	/* The API's default is Dutch; a policy without Dutch falls back to its first language. */
+	if (lang == NULL)
+		lang = mp_policy_lang(srv->in->policy, "nl") >= 0 ? "nl" :
+		    srv->in->policy->lists[MP_LANGUAGES].v[0].code;
+	c.language = lang;
 	c.anonymous = is_anonymous(json_object_get(o, "contact"));
 	c.token_tag = tag;
 	c.reporter_pk = pk;

@@ -204,7 +204,7 @@ mp_instance_create(const char *dir, const char *origin, const char *public_url, 
 	if (!origin_ok(origin))
 		return errf(err, errlen, "the origin must be printable text without spaces or '+' "
 		    "(for example meldpunt.leiden.nl/log)");
-	if (!url_ok(public_url))
+	if (public_url != NULL && !url_ok(public_url))
 		return errf(err, errlen, "the public URL must start with http:// or https:// and "
 		    "hold no spaces, quotes or '#'");
 	if (mp_policy_parse(&pol, policy, strlen(policy), err, errlen) != 0)
@@ -220,8 +220,13 @@ mp_instance_create(const char *dir, const char *origin, const char *public_url, 
 	randombytes_buf(sec->db_key, sizeof sec->db_key);
 	randombytes_buf(sec->pepper, sizeof sec->pepper);
 	crypto_sign_keypair(log_pk, sec->log_sk);
-	n = snprintf(conf, sizeof conf, "# meldpunt instance configuration\n"
-	    "origin = %s\npublic_url = %s\ntimezone = %s\n", origin, public_url, DEFAULT_TZ);
+	if (public_url != NULL)
+		n = snprintf(conf, sizeof conf, "# meldpunt instance configuration\n"
+		    "origin = %s\npublic_url = %s\ntimezone = %s\n", origin, public_url, DEFAULT_TZ);
+	else
+		n = snprintf(conf, sizeof conf, "# meldpunt instance configuration\n"
+		    "origin = %s\n# public_url = https://meldpunt.example.nl  (unset: http:// and "
+		    "the --listen address)\ntimezone = %s\n", origin, DEFAULT_TZ);
 	if (n < 0 || (size_t)n >= sizeof conf) {
 		errf(err, errlen, "configuration too long");
 		goto out;
@@ -245,6 +250,21 @@ out:
 	if (sec != NULL)
 		sodium_free(sec);
 	return rc;
+}
+
+int
+mp_instance_set_public_url(struct mp_instance *in, const char *url)
+{
+	size_t n = strlen(url);
+
+	/* Links are built as <public URL>/f#...: no trailing slash. */
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	if (n >= sizeof in->public_url || !url_ok(url))
+		return -1;
+	memcpy(in->public_url, url, n);
+	in->public_url[n] = '\0';
+	return 0;
 }
 
 /* Parse `name = value` lines of the config. */
@@ -278,15 +298,15 @@ parse_conf(struct mp_instance *in, char *text, char *err, size_t errlen)
 		if (strcmp(k, "origin") == 0 && origin_ok(v))
 			snprintf(in->origin, sizeof in->origin, "%s", v);
 		else if (strcmp(k, "public_url") == 0 && url_ok(v))
-			snprintf(in->public_url, sizeof in->public_url, "%s", v);
+			mp_instance_set_public_url(in, v);
 		else if (strcmp(k, "timezone") == 0 && zone_ok(v) && strlen(v) < sizeof in->timezone)
 			snprintf(in->timezone, sizeof in->timezone, "%s", v);
 		else
 			return errf(err, errlen, "%s line %d: unknown setting or bad value for \"%s\"",
 			    MP_INSTANCE_CONF, lineno, k);
 	}
-	if (in->origin[0] == '\0' || in->public_url[0] == '\0')
-		return errf(err, errlen, "%s: origin and public_url are required", MP_INSTANCE_CONF);
+	if (in->origin[0] == '\0')
+		return errf(err, errlen, "%s: origin is required", MP_INSTANCE_CONF);
 	return 0;
 }
 

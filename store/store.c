@@ -393,7 +393,7 @@ rollback(struct mp_store *st, int rc)
 }
 
 int
-mp_store_case_create(struct mp_store *st, const struct mp_case_new *c, char ref[16])
+mp_store_case_create(struct mp_store *st, const struct mp_case_new *c, char ref[24])
 {
 	sqlite3_stmt *s = NULL;
 	int year = atoi(c->day), seq = 0, rc = -1, r;
@@ -434,7 +434,7 @@ mp_store_case_create(struct mp_store *st, const struct mp_case_new *c, char ref[
 	/* synchronous = FULL: when COMMIT returns, the report is on disk. */
 	if ((rc = exec(st->db, "COMMIT")) != 0)
 		goto fail;
-	snprintf(ref, 16, "%04d-%04d", year, seq);
+	snprintf(ref, 24, "%04d-%04d", year, seq);
 	goto out;
 fail:
 	rc = rollback(st, rc);
@@ -452,8 +452,8 @@ row_case(sqlite3_stmt *s, struct mp_case *c)
 {
 	memset(c, 0, sizeof *c);
 	copy_text(c->id, sizeof c->id, s, 0);
-	snprintf(c->ref, sizeof c->ref, "%04d-%04d", sqlite3_column_int(s, 1) % 10000,
-	    sqlite3_column_int(s, 2) % 10000);
+	snprintf(c->ref, sizeof c->ref, "%04d-%04d", sqlite3_column_int(s, 1),
+	    sqlite3_column_int(s, 2));
 	copy_text(c->received, sizeof c->received, s, 3);
 	copy_text(c->updated, sizeof c->updated, s, 4);
 	copy_text(c->status, sizeof c->status, s, 5);
