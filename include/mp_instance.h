@@ -60,6 +60,14 @@ int mp_instance_path(char *out, size_t outlen, const struct mp_instance *in, con
 void mp_today(char out[11]);
 /* 1 if day is a real calendar date YYYY-MM-DD. */
 int mp_day_ok(const char *day);
+/* day plus n days (n may be negative) into out; 0, or -1 on a bad day. */
+int mp_day_add(char out[11], const char *day, int n);
+/* day plus n months, the day of month clamped to the month's end; 0 or -1. */
+int mp_day_add_months(char out[11], const char *day, int n);
+
+/* The retention cut-offs of the policy as of today. */
+int mp_retention_cutoffs(const struct mp_policy *p, const char *today, char closed[11],
+    char inactive[11]);
 
 /* The verifier key text <origin>+<8 hex>+<b64(0x01 || pk)> (PROTOCOL.md section 5). */
 int mp_verifier_key(char *out, size_t outlen, const char *origin, const uint8_t pk[32]);

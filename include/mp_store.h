@@ -47,6 +47,39 @@ struct mp_case {
 	uint8_t reporter_pk[32];
 	char *classification;            /* JSON text or NULL; freed by mp_case_clear */
 	char *collective;                /* id or NULL */
+	char closed[MP_DAY_LEN + 1];     /* "" while open */
+	char purged[MP_DAY_LEN + 1];     /* "" until purged */
+};
+
+/* Which cases a list shows; NULL or 0 fields do not filter. */
+struct mp_case_filter {
+	const char *status;
+	const char *received_before;     /* overdue: open and received before this day */
+	const char *collective;
+	const char *ground;
+	int ref_year, ref_seq;           /* both > 0: the one case with this reference */
+};
+
+struct mp_event {
+	char day[MP_DAY_LEN + 1];
+	const char *type;
+	const char *data;                /* compact JSON object of codes */
+};
+
+struct mp_collective {
+	char id[MP_ID_LEN + 1];
+	char ref[24];                    /* CYYYY-NNNN */
+	char name[401];
+	char created[MP_DAY_LEN + 1];
+	int cases;
+};
+
+struct mp_member {
+	char id[MP_ID_LEN + 1];
+	char ref[24];
+	char status[MP_CODE_LEN + 1];
+	int has_reporter;
+	uint8_t reporter_pk[32];
 };
 
 struct mp_item {
@@ -69,6 +102,15 @@ struct mp_case_new {
 	const char *item_id;
 	const char *envelope;            /* the report envelope, JSON text */
 };
+
+/*
+ * Transactions: everything between begin and end is one atomic change,
+ * durable when the outermost end(…, 1) returns 0.  They nest; an inner end
+ * with ok = 0 undoes only its own part.  The store's lock is held between
+ * the two, so other threads wait.
+ */
+int mp_store_begin(struct mp_store *st) __attribute__((warn_unused_result));
+int mp_store_end(struct mp_store *st, int ok);
 
 /* Create the database file at path (it must not exist) and migrate it. */
 int mp_store_create(const char *path, const uint8_t key[32]) __attribute__((warn_unused_result));
@@ -95,8 +137,53 @@ void mp_case_clear(struct mp_case *c);
  * Cases newest first: status filter (NULL for all), at most limit, after the
  * case with id `after` (NULL from the start).  *more is set when more follow.
  */
-int mp_store_cases(struct mp_store *st, const char *status, int limit, const char *after,
-    int (*cb)(void *arg, const struct mp_case *c), void *arg, int *more);
+int mp_store_cases(struct mp_store *st, const struct mp_case_filter *f, int limit,
+    const char *after, int (*cb)(void *arg, const struct mp_case *c), void *arg, int *more);
+
+/* A case's events, oldest first. */
+int mp_store_history(struct mp_store *st, const char *case_id,
+    int (*cb)(void *arg, const struct mp_event *ev), void *arg);
+/* Record an event of a case (inside the caller's change). */
+int mp_store_event(struct mp_store *st, const char *case_id, const char *day, const char *type,
+    const char *data);
+
+/* Set a case's classification (JSON text) and its grounds; a `classified` event. */
+int mp_store_case_classify(struct mp_store *st, const char *id, const char *classification,
+    const char *const *grounds, size_t ngrounds, const char *day);
+
+/* An item's case and envelope (malloc'ed JSON text). */
+int mp_store_item_get(struct mp_store *st, const char *item_id, char case_id[MP_ID_LEN + 1],
+    char **envelope);
+/* Replace an item's envelope after recipients were added; one `shared` event per kid. */
+int mp_store_item_share(struct mp_store *st, const char *item_id, const char *case_id,
+    const char *envelope, const char *const *kids, size_t nkids, const char *day);
+/* Items whose envelope has no recipient kid, oldest first, after item `after`. */
+int mp_store_items_missing(struct mp_store *st, const char *kid, int limit, const char *after,
+    int (*cb)(void *arg, const char *item_id, const char *case_id, const char *envelope),
+    void *arg, int *more);
+
+/* The active key with this kid. */
+int mp_store_key_by_kid(struct mp_store *st, const char *kid, struct mp_key *out);
+
+int mp_store_collective_create(struct mp_store *st, const char *name, const char *day,
+    struct mp_collective *out);
+int mp_store_collective_get(struct mp_store *st, const char *id, struct mp_collective *out);
+int mp_store_collectives(struct mp_store *st,
+    int (*cb)(void *arg, const struct mp_collective *c), void *arg);
+int mp_store_collective_members(struct mp_store *st, const char *id,
+    int (*cb)(void *arg, const struct mp_member *m), void *arg);
+/* Link a case (MP_STORE_CONFLICT if it is in another collective; 0 if already here). */
+int mp_store_collective_link(struct mp_store *st, const char *id, const char *case_id,
+    const char *day);
+
+/*
+ * Retention: remove the items of cases closed on or before closed_cutoff and
+ * of open cases last updated on or before inactive_cutoff; keep their rows;
+ * a `purged` event each.  Then checkpoint the WAL and vacuum, so no page
+ * keeps the removed envelopes.  *n is the number of cases purged.
+ */
+int mp_store_purge(struct mp_store *st, const char *today, const char *closed_cutoff,
+    const char *inactive_cutoff, int *n);
 
 /* Items of a case, oldest first. */
 int mp_store_items(struct mp_store *st, const char *case_id,

@@ -11,19 +11,32 @@
 #define LIST_DEFAULT 50
 #define LIST_MAX 500
 
-/* The summary of a case that lists and answers share. */
 static json_t *
-case_json(const struct mp_case *c)
+text_or_null(const char *s)
+{
+	return s != NULL && *s != '\0' ? json_string(s) : json_null();
+}
+
+json_t *
+case_json(struct server *srv, const struct mp_case *c)
 {
 	json_t *cls = c->classification ? json_loads(c->classification, 0, NULL) : json_null();
+	char due[11] = "", today[11];
 
-	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o}", "id", c->id, "ref", c->ref,
-	    "received", c->received, "status", c->status, "anonymous", c->anonymous,
-	    "classification", cls ? cls : json_null(),
-	    "collective", c->collective ? json_string(c->collective) : json_null());
+	mp_today(today);
+	if (mp_day_add(due, c->received, srv->in->policy->handling_days) != 0)
+		due[0] = '\0';
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:b, s:o, s:o, s:o, s:b, s:b}",
+	    "id", c->id, "ref", c->ref, "received", c->received, "updated", c->updated,
+	    "status", c->status, "closure", text_or_null(c->closure), "channel", c->channel,
+	    "anonymous", c->anonymous, "classification", cls ? cls : json_null(),
+	    "collective", text_or_null(c->collective), "due", text_or_null(due),
+	    "overdue", strcmp(c->status, "closed") != 0 && due[0] && strcmp(today, due) > 0,
+	    "purged", c->purged[0] != '\0');
 }
 
 struct list {
+	struct server *srv;
 	json_t *cases;
 	char last[MP_ID_LEN + 1];
 };
@@ -34,7 +47,7 @@ add_case(void *arg, const struct mp_case *c)
 	struct list *l = arg;
 
 	snprintf(l->last, sizeof l->last, "%s", c->id);
-	return json_array_append_new(l->cases, case_json(c));
+	return json_array_append_new(l->cases, case_json(l->srv, c));
 }
 
 static int
@@ -55,7 +68,7 @@ parse_limit(const char *s, int *out)
 	return 0;
 }
 
-static int
+int
 id_ok(const char *s)
 {
 	uint8_t b[MP_ID_BYTES];
@@ -63,31 +76,92 @@ id_ok(const char *s)
 	return s != NULL && mp_b64u_decode_exact(b, sizeof b, s, strlen(s)) == 0;
 }
 
+/* "YYYY-NNNN" into year and sequence; 0 or -1. */
+static int
+parse_ref(const char *s, int *year, int *seq)
+{
+	char *end;
+	long y, n;
+
+	if (strlen(s) < 9 || s[4] != '-')
+		return -1;
+	y = strtol(s, &end, 10);
+	if (end != s + 4 || s[5] < '0' || s[5] > '9')
+		return -1;
+	n = strtol(s + 5, &end, 10);
+	if (*end != '\0' || y < 1900 || y > 9999 || n < 1 || n > 99999999)
+		return -1;
+	*year = (int)y;
+	*seq = (int)n;
+	return 0;
+}
+
+/* An empty query parameter is the same as none. */
+static const char *
+query(struct request *rq, const char *name)
+{
+	const char *v = request_query(rq, name);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
 int
 h_cases(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
 {
-	const char *status = request_query(rq, "status"), *limit = request_query(rq, "limit");
-	const char *after = request_query(rq, "after");
-	struct list l = { NULL, "" };
+	const struct mp_policy *p = srv->in->policy;
+	const char *limit = query(rq, "limit"), *after = query(rq, "after");
+	const char *overdue = query(rq, "overdue"), *ref = query(rq, "ref");
+	struct mp_case_filter f;
+	struct list l = { srv, NULL, "" };
+	char today[11], before[11];
 	int n = LIST_DEFAULT, more = 0;
 
-	if (status != NULL && *status == '\0')
-		status = NULL;
-	if (after != NULL && *after == '\0')
-		after = NULL;
-	if (status != NULL && mp_policy_find(srv->in->policy, MP_STATUSES, status) == NULL)
+	memset(&f, 0, sizeof f);
+	f.status = query(rq, "status");
+	f.collective = query(rq, "collective");
+	f.ground = query(rq, "ground");
+	if (f.status != NULL && mp_policy_find(p, MP_STATUSES, f.status) == NULL)
 		return api_error(e, 400, "invalid_field", "status", "unknown status");
-	if (limit != NULL && *limit != '\0' && parse_limit(limit, &n) != 0)
+	if (f.ground != NULL && mp_policy_find(p, MP_GROUNDS, f.ground) == NULL)
+		return api_error(e, 400, "invalid_field", "ground", "unknown ground");
+	if (f.collective != NULL && !id_ok(f.collective))
+		return api_error(e, 400, "invalid_field", "collective", "not a collective id");
+	if (ref != NULL && parse_ref(ref, &f.ref_year, &f.ref_seq) != 0)
+		return api_error(e, 400, "invalid_field", "ref", "a reference looks like 2026-0042");
+	if (overdue != NULL) {
+		if (strcmp(overdue, "1") != 0 && strcmp(overdue, "true") != 0)
+			return api_error(e, 400, "invalid_field", "overdue", "overdue takes 1");
+		/* Overdue: open, and received more than handling_days ago. */
+		mp_today(today);
+		if (mp_day_add(before, today, -p->handling_days) != 0)
+			return store_error(-1, e);
+		f.received_before = before;
+	}
+	if (limit != NULL && parse_limit(limit, &n) != 0)
 		return api_error(e, 400, "invalid_field", "limit", "limit must be 1 to %d", LIST_MAX);
 	if (after != NULL && !id_ok(after))
 		return api_error(e, 400, "invalid_field", "after", "after must be a cursor from `next`");
 	if ((l.cases = json_array()) == NULL ||
-	    mp_store_cases(srv->st, status, n, after, add_case, &l, &more) != 0) {
+	    mp_store_cases(srv->st, &f, n, after, add_case, &l, &more) != 0) {
 		json_decref(l.cases);
 		return store_error(-1, e);
 	}
 	return reply_json(out, 200, json_pack("{s:o, s:o}", "cases", l.cases, "next",
 	    more ? json_string(l.last) : json_null()));
+}
+
+static int
+add_event(void *arg, const struct mp_event *ev)
+{
+	json_t *o = json_loads(ev->data, 0, NULL);
+
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return -1;
+	}
+	json_object_set_new(o, "date", json_string(ev->day));
+	json_object_set_new(o, "type", json_string(ev->type));
+	return json_array_append_new(arg, o);
 }
 
 struct items {
@@ -112,7 +186,7 @@ add_item(void *arg, const struct mp_item *it)
 }
 
 /* Load the case named in the path; 404 when there is none. */
-static int
+int
 path_case(struct server *srv, struct request *rq, struct mp_case *c, struct api_err *e)
 {
 	int r;
@@ -131,13 +205,15 @@ h_case(struct server *srv, struct request *rq, struct reply *out, struct api_err
 	struct items x = { NULL, NULL };
 	char box[MP_B64U_LEN(32)];
 	struct mp_case c;
-	json_t *o;
+	json_t *o, *history = NULL;
 	int rc = -1;
 
 	if (path_case(srv, rq, &c, e) != 0)
 		return -1;
-	if ((x.messages = json_array()) == NULL ||
-	    mp_store_items(srv->st, c.id, add_item, &x) != 0 || (o = case_json(&c)) == NULL) {
+	if ((x.messages = json_array()) == NULL || (history = json_array()) == NULL ||
+	    mp_store_items(srv->st, c.id, add_item, &x) != 0 ||
+	    mp_store_history(srv->st, c.id, add_event, history) != 0 ||
+	    (o = case_json(srv, &c)) == NULL) {
 		store_error(-1, e);
 		goto out;
 	}
@@ -147,11 +223,13 @@ h_case(struct server *srv, struct request *rq, struct reply *out, struct api_err
 		json_object_set_new(o, "reporter_box", json_null());
 	json_object_set_new(o, "report", x.report ? x.report : json_null());
 	json_object_set_new(o, "messages", x.messages);
-	x.report = x.messages = NULL;
+	json_object_set_new(o, "history", history);
+	x.report = x.messages = history = NULL;
 	rc = reply_json(out, 200, o);
 out:
 	json_decref(x.report);
 	json_decref(x.messages);
+	json_decref(history);
 	mp_case_clear(&c);
 	return rc;
 }
@@ -205,11 +283,38 @@ h_case_status(struct server *srv, struct request *rq, struct reply *out, struct 
 		store_error(r, e);
 		goto out;
 	}
-	rc = reply_json(out, 200, case_json(&c));
+	rc = reply_json(out, 200, case_json(srv, &c));
 out:
 	mp_case_clear(&c);
 	json_decref(o);
 	return rc;
+}
+
+int
+check_case_envelope(const struct mp_case *c, const json_t *env, const char *field,
+    struct api_err *e)
+{
+	char kid[MP_KID_TEXT_LEN + 1];
+	const char *why, *kind;
+
+	if (mp_envelope_check(env, &why) != 0)
+		return api_error(e, 400, "invalid_field", field, "%s", why);
+	kind = json_string_value(json_object_get(env, "kind"));
+	if (strcmp(kind, "report") == 0)
+		return api_error(e, 400, "invalid_field", field, "a case has one report; send a "
+		    "message or a note");
+	if (c->purged[0] != '\0')
+		return api_error(e, 409, "conflict", NULL, "this case's contents were removed");
+	if (c->has_reporter)
+		mp_kid(kid, c->reporter_pk);
+	if (strcmp(kind, "message") == 0 && !(c->has_reporter && mp_envelope_has_kid(env, kid)))
+		return api_error(e, 400, "invalid_field", field, c->has_reporter ?
+		    "a message must be sealed to the reporter's key" :
+		    "this case has no follow-up token, so the reporter cannot read messages");
+	if (strcmp(kind, "note") == 0 && c->has_reporter && mp_envelope_has_kid(env, kid))
+		return api_error(e, 400, "invalid_field", field, "a note must not be sealed to the "
+		    "reporter");
+	return 0;
 }
 
 static const char *const message_fields[] = { "envelope", NULL };
@@ -217,8 +322,8 @@ static const char *const message_fields[] = { "envelope", NULL };
 int
 h_case_message(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
 {
-	char kid[MP_KID_TEXT_LEN + 1], item_id[MP_ID_LEN + 1], day[11], *text = NULL;
-	const char *why, *kind;
+	char item_id[MP_ID_LEN + 1], day[11], *text = NULL;
+	const char *kind;
 	struct mp_case c;
 	json_t *o = NULL, *env;
 	int r, rc = -1;
@@ -230,30 +335,9 @@ h_case_message(struct server *srv, struct request *rq, struct reply *out, struct
 		api_error(e, 400, "missing_field", "envelope", "envelope is required");
 		goto out;
 	}
-	if (mp_envelope_check(env, &why) != 0) {
-		api_error(e, 400, "invalid_field", "envelope", "%s", why);
+	if (path_case(srv, rq, &c, e) != 0 || check_case_envelope(&c, env, "envelope", e) != 0)
 		goto out;
-	}
 	kind = json_string_value(json_object_get(env, "kind"));
-	if (strcmp(kind, "report") == 0) {
-		api_error(e, 400, "invalid_field", "envelope", "a case has one report; send a message "
-		    "or a note");
-		goto out;
-	}
-	if (path_case(srv, rq, &c, e) != 0)
-		goto out;
-	if (c.has_reporter)
-		mp_kid(kid, c.reporter_pk);
-	if (strcmp(kind, "message") == 0 && !(c.has_reporter && mp_envelope_has_kid(env, kid))) {
-		api_error(e, 400, "invalid_field", "envelope", c.has_reporter ?
-		    "a message must be sealed to the reporter's key" :
-		    "this case has no follow-up token, so the reporter cannot read messages");
-		goto out;
-	}
-	if (strcmp(kind, "note") == 0 && c.has_reporter && mp_envelope_has_kid(env, kid)) {
-		api_error(e, 400, "invalid_field", "envelope", "a note must not be sealed to the reporter");
-		goto out;
-	}
 	if ((text = json_dumps(env, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
 		store_error(-1, e);
 		goto out;

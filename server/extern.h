@@ -119,6 +119,32 @@ int h_case_status(struct server *, struct request *, struct reply *, struct api_
 int h_case_message(struct server *, struct request *, struct reply *, struct api_err *);
 int h_keys(struct server *, struct request *, struct reply *, struct api_err *);
 
+/* public.c: a new follow-up token: its text, URL, stored tag and reporter public key. */
+int token_issue(struct server *srv, char token[34], char *url, size_t urllen, uint8_t tag[32],
+    uint8_t pk[32]);
+const char *default_language(const struct mp_policy *p);
+
+/* caseworker.c: shared by the case work handlers */
+json_t *case_json(struct server *srv, const struct mp_case *c);
+int path_case(struct server *srv, struct request *rq, struct mp_case *c, struct api_err *e);
+int id_ok(const char *s);
+
+/* casework.c */
+int h_intake(struct server *, struct request *, struct reply *, struct api_err *);
+int h_case_classify(struct server *, struct request *, struct reply *, struct api_err *);
+int h_case_recipients(struct server *, struct request *, struct reply *, struct api_err *);
+int h_recipients_missing(struct server *, struct request *, struct reply *, struct api_err *);
+int h_recipients_add(struct server *, struct request *, struct reply *, struct api_err *);
+int h_coll_create(struct server *, struct request *, struct reply *, struct api_err *);
+int h_coll_list(struct server *, struct request *, struct reply *, struct api_err *);
+int h_coll_show(struct server *, struct request *, struct reply *, struct api_err *);
+int h_coll_add(struct server *, struct request *, struct reply *, struct api_err *);
+int h_coll_status(struct server *, struct request *, struct reply *, struct api_err *);
+int h_coll_messages(struct server *, struct request *, struct reply *, struct api_err *);
+/* Check a caseworker's message or note envelope for a case; 0 or -1 with e set. */
+int check_case_envelope(const struct mp_case *c, const json_t *env, const char *field,
+    struct api_err *e);
+
 /* auth.c */
 struct replay_cache *replay_new(void);
 void replay_free(struct replay_cache *rc);

@@ -22,6 +22,17 @@ static const struct route routes[] = {
 	{ "/api/v1/cases/*", "GET", AUTH_CASEWORKER, 0, h_case },
 	{ "/api/v1/cases/*/status", "POST", AUTH_CASEWORKER, LIMIT_SIGNED, h_case_status },
 	{ "/api/v1/cases/*/messages", "POST", AUTH_CASEWORKER, LIMIT_SMALL, h_case_message },
+	{ "/api/v1/cases", "POST", AUTH_CASEWORKER, LIMIT_SMALL, h_intake },
+	{ "/api/v1/cases/*/classification", "POST", AUTH_CASEWORKER, LIMIT_SIGNED, h_case_classify },
+	{ "/api/v1/cases/*/recipients", "POST", AUTH_CASEWORKER, LIMIT_SIGNED, h_case_recipients },
+	{ "/api/v1/recipients", "GET", AUTH_CASEWORKER, 0, h_recipients_missing },
+	{ "/api/v1/recipients", "POST", AUTH_CASEWORKER, LIMIT_BULK, h_recipients_add },
+	{ "/api/v1/collectives", "POST", AUTH_CASEWORKER, LIMIT_SIGNED, h_coll_create },
+	{ "/api/v1/collectives", "GET", AUTH_CASEWORKER, 0, h_coll_list },
+	{ "/api/v1/collectives/*", "GET", AUTH_CASEWORKER, 0, h_coll_show },
+	{ "/api/v1/collectives/*/cases", "POST", AUTH_CASEWORKER, LIMIT_BULK, h_coll_add },
+	{ "/api/v1/collectives/*/status", "POST", AUTH_CASEWORKER, LIMIT_SIGNED, h_coll_status },
+	{ "/api/v1/collectives/*/messages", "POST", AUTH_CASEWORKER, LIMIT_BULK, h_coll_messages },
 	{ "/api/v1/keys", "GET", AUTH_SIGNED, 0, h_keys },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
@@ -133,8 +144,10 @@ find_route(struct request *rq, struct api_err *e, char *allow, size_t alen)
 			rq->route = &routes[i];
 			return 0;
 		}
+		/* Allow lists every method the path takes. */
+		snprintf(allow + strlen(allow), alen - strlen(allow), "%s%s", path_known ? ", " : "",
+		    routes[i].method);
 		path_known = 1;
-		snprintf(allow, alen, "%s", routes[i].method);
 	}
 	if (path_known)
 		return api_error(e, 405, "method_not_allowed", NULL, "%s is not allowed here",
@@ -329,7 +342,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	struct server *srv = cls;
 	struct request *rq = *req_cls;
 	struct api_err e;
-	char allow[16];
+	char allow[32];
 
 	(void)url;
 	(void)version;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "extern.h"
 #include "mp_wipe.h"
@@ -15,6 +16,50 @@ static const char usage[] =
     "usage: meldpuntd --dir DIR [--listen ADDRESS:PORT]\n"
     "  Serves the meldpunt instance in DIR (made by `meldpunt init`) on\n"
     "  ADDRESS:PORT (default 127.0.0.1:8080) until SIGTERM or SIGINT.\n";
+
+/* The retention purge: at start, then once a day, until told to stop. */
+struct purger {
+	struct server *srv;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	int stop;
+	pthread_t thread;
+};
+
+static void
+purge_now(struct server *srv)
+{
+	char today[11], closed[11], inactive[11];
+	int n = 0;
+
+	mp_today(today);
+	if (mp_retention_cutoffs(srv->in->policy, today, closed, inactive) != 0 ||
+	    mp_store_purge(srv->st, today, closed, inactive, &n) != 0)
+		fprintf(stderr, "meldpuntd: the retention purge failed; it runs again tomorrow\n");
+	else if (n > 0)
+		fprintf(stderr, "meldpuntd: retention purge removed the contents of %d case%s\n", n,
+		    n == 1 ? "" : "s");
+}
+
+static void *
+purge_loop(void *arg)
+{
+	struct purger *pg = arg;
+	struct timespec until;
+
+	pthread_mutex_lock(&pg->lock);
+	while (!pg->stop) {
+		pthread_mutex_unlock(&pg->lock);
+		purge_now(pg->srv);
+		pthread_mutex_lock(&pg->lock);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 24 * 60 * 60;
+		while (!pg->stop && pthread_cond_timedwait(&pg->wake, &pg->lock, &until) == 0)
+			;
+	}
+	pthread_mutex_unlock(&pg->lock);
+	return NULL;
+}
 
 /* No core dumps and no ptrace by other users' processes: memory holds secrets. */
 static void
@@ -30,6 +75,8 @@ int
 main(int argc, char **argv)
 {
 	const char *dir = NULL, *listen = "127.0.0.1:8080";
+	struct purger pg = { NULL, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0 };
+	int purging = 0;
 	struct server srv;
 	char err[600], path[PATH_MAX];
 	sigset_t set;
@@ -85,6 +132,10 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	pg.srv = &srv;
+	if (pthread_create(&pg.thread, NULL, purge_loop, &pg) != 0)
+		goto out;
+	purging = 1;
 	if (server_start(&srv, listen) != 0)
 		goto out;
 	fprintf(stderr, "meldpuntd: serving %s on %s\n", srv.in->public_url, listen);
@@ -95,6 +146,13 @@ main(int argc, char **argv)
 	rc = 0;
 out:
 	server_stop(&srv);
+	if (purging) {
+		pthread_mutex_lock(&pg.lock);
+		pg.stop = 1;
+		pthread_cond_signal(&pg.wake);
+		pthread_mutex_unlock(&pg.lock);
+		pthread_join(pg.thread, NULL);
+	}
 	replay_free(srv.replay);
 	mp_store_close(srv.st);
 	mp_instance_free(srv.in);

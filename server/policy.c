@@ -9,7 +9,7 @@
 
 static const char *const list_names[MP_NLISTS] = {
 	"languages", "grounds", "domains", "manifestations", "municipalities", "roles",
-	"wishes", "channels", "statuses", "closures",
+	"wishes", "channels", "statuses", "closures", "notices",
 };
 
 static const char *const required_statuses[] = {
@@ -251,6 +251,8 @@ check_complete(struct parser *ps)
 	for (i = 0; i < sizeof required_statuses / sizeof required_statuses[0]; i++)
 		if (status_index(p, required_statuses[i], &k) != 0)
 			return fail(ps, "[statuses] must have \"%s\"", required_statuses[i]);
+	if (mp_policy_find(p, MP_NOTICES, "purged") == NULL)
+		return fail(ps, "[notices] must have \"purged\"");
 	if (p->nmoves == 0)
 		return fail(ps, "section [transitions] is missing or empty");
 	if (p->handling_days == 0 || p->threshold == 0 || p->retention_closed_months == 0 ||

@@ -115,10 +115,40 @@ seal_and_store(struct server *srv, const char *case_id, const char *kind, const 
 	return rc == 0 ? 0 : store_error(rc, e);
 }
 
+const char *
+default_language(const struct mp_policy *p)
+{
+	/* The API's default is Dutch; a policy without Dutch falls back to its first language. */
+	return mp_policy_lang(p, "nl") >= 0 ? "nl" : p->lists[MP_LANGUAGES].v[0].code;
+}
+
+int
+token_issue(struct server *srv, char token[MP_TOKEN_TEXT_LEN + 1], char *url, size_t urllen,
+    uint8_t tag[32], uint8_t pk[32])
+{
+	uint8_t t[MP_TOKEN_BYTES], lookup[32], sk[32];
+	int n, rc = -1;
+
+	mp_token_new(t);
+	mp_token_format(token, t);
+	mp_token_lookup(lookup, t);
+	mp_token_tag(tag, srv->in->sec->pepper, lookup);
+	if (mp_token_reporter_keypair(pk, sk, t) != 0)
+		goto out;
+	n = snprintf(url, urllen, "%s/f#%s", srv->in->public_url, token);
+	rc = (n < 0 || (size_t)n >= urllen) ? -1 : 0;
+out:
+	/* Only the reporter's token ever re-derives these. */
+	sodium_memzero(sk, sizeof sk);
+	sodium_memzero(t, sizeof t);
+	sodium_memzero(lookup, sizeof lookup);
+	return rc;
+}
+
 int
 h_report(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
 {
-	uint8_t t[MP_TOKEN_BYTES], lookup[32], tag[32], pk[32], sk[32];
+	uint8_t tag[32], pk[32];
 	char token[MP_TOKEN_TEXT_LEN + 1], case_id[MP_ID_LEN + 1], item_id[MP_ID_LEN + 1];
 	char day[11], ref[24], url[600], *env = NULL, *svg = NULL;
 	json_t *o = NULL;
@@ -135,26 +165,15 @@ h_report(struct server *srv, struct request *rq, struct reply *out, struct api_e
 	if (json_object_set_new(o, "received", json_string(day)) != 0 ||
 	    (env = seal_text(srv, case_id, "report", o, NULL, e)) == NULL)
 		goto out;
-
-	mp_token_new(t);
-	mp_token_format(token, t);
-	mp_token_lookup(lookup, t);
-	mp_token_tag(tag, srv->in->sec->pepper, lookup);
-	if (mp_token_reporter_keypair(pk, sk, t) != 0) {
+	if (token_issue(srv, token, url, sizeof url, tag, pk) != 0 || (svg = qr_svg(url)) == NULL) {
 		store_error(-1, e);
 		goto out;
 	}
-	sodium_memzero(sk, sizeof sk); /* only the reporter's token ever re-derives it */
-
 	memset(&c, 0, sizeof c);
 	c.id = case_id;
 	c.day = day;
 	c.channel = "web";
-	/* The API's default is Dutch; a policy without Dutch falls back to its first language. */
-	if (lang == NULL)
-		lang = mp_policy_lang(srv->in->policy, "nl") >= 0 ? "nl" :
-		    srv->in->policy->lists[MP_LANGUAGES].v[0].code;
-	c.language = lang;
+	c.language = lang != NULL ? lang : default_language(srv->in->policy);
 	c.anonymous = is_anonymous(json_object_get(o, "contact"));
 	c.token_tag = tag;
 	c.reporter_pk = pk;
@@ -164,16 +183,9 @@ h_report(struct server *srv, struct request *rq, struct reply *out, struct api_e
 		store_error(n, e);
 		goto out;
 	}
-	n = snprintf(url, sizeof url, "%s/f#%s", srv->in->public_url, token);
-	if (n < 0 || (size_t)n >= sizeof url || (svg = qr_svg(url)) == NULL) {
-		store_error(-1, e);
-		goto out;
-	}
 	rc = reply_json(out, 201, json_pack("{s:s, s:s, s:s, s:s}", "token", token,
 	    "followup_url", url, "qr_svg", svg, "received", day));
 out:
-	sodium_memzero(t, sizeof t);
-	sodium_memzero(lookup, sizeof lookup);
 	sodium_memzero(token, sizeof token);
 	sodium_memzero(url, sizeof url);
 	free(env);
@@ -284,6 +296,14 @@ h_followup(struct server *srv, struct request *rq, struct reply *out, struct api
 		store_error(-1, e);
 		goto out;
 	}
+	if (f.c.purged[0] != '\0') {
+		/* The contents are gone after the retention term; the case still counts. */
+		st = mp_policy_find(srv->in->policy, MP_NOTICES, "purged");
+		rc = reply_json(out, 200, json_pack("{s:s, s:s, s:s, s:O}", "status", "closed",
+		    "status_label", mp_policy_label(srv->in->policy, st, f.c.language),
+		    "updated", f.c.purged, "messages", th.messages));
+		goto out;
+	}
 	st = mp_policy_find(srv->in->policy, MP_STATUSES, f.c.status);
 	rc = reply_json(out, 200, json_pack("{s:s, s:s, s:s, s:O}", "status", f.c.status,
 	    "status_label", st ? mp_policy_label(srv->in->policy, st, f.c.language) : f.c.status,
@@ -309,6 +329,10 @@ h_followup_message(struct server *srv, struct request *rq, struct reply *out, st
 	    open_followup(srv, o, &f, e) != 0)
 		goto out;
 	sodium_memzero(f.sk, sizeof f.sk); /* sealing needs only the public key */
+	if (f.c.purged[0] != '\0') {
+		api_error(e, 409, "conflict", NULL, "this case is closed and its contents removed");
+		goto out;
+	}
 	if ((plain = json_pack("{s:s, s:s}", "text", text, "from", "reporter")) == NULL) {
 		store_error(-1, e);
 		goto out;

@@ -418,3 +418,69 @@ mp_day_ok(const char *day)
 		return 0;
 	return d <= mdays[m - 1] + (m == 2 && leap);
 }
+
+/* Noon UTC of a calendar day, so that adding days never trips over a clock change. */
+static int
+day_tm(const char *day, struct tm *tm)
+{
+	if (!mp_day_ok(day))
+		return -1;
+	memset(tm, 0, sizeof *tm);
+	tm->tm_year = atoi(day) - 1900;
+	tm->tm_mon = atoi(day + 5) - 1;
+	tm->tm_mday = atoi(day + 8);
+	tm->tm_hour = 12;
+	return 0;
+}
+
+static int
+tm_day(char out[11], struct tm *tm)
+{
+	time_t t = timegm(tm);
+	struct tm norm;
+
+	if (t == (time_t)-1 || gmtime_r(&t, &norm) == NULL)
+		return -1;
+	return strftime(out, 11, "%Y-%m-%d", &norm) == 10 ? 0 : -1;
+}
+
+int
+mp_day_add(char out[11], const char *day, int n)
+{
+	struct tm tm;
+
+	if (day_tm(day, &tm) != 0)
+		return -1;
+	tm.tm_mday += n;
+	return tm_day(out, &tm);
+}
+
+int
+mp_day_add_months(char out[11], const char *day, int n)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	struct tm tm;
+	int y, m, last;
+
+	if (day_tm(day, &tm) != 0)
+		return -1;
+	m = tm.tm_mon + n;
+	y = tm.tm_year + 1900 + (m >= 0 ? m / 12 : -((11 - m) / 12));
+	m = ((m % 12) + 12) % 12;
+	last = mdays[m] + (m == 1 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m;
+	if (tm.tm_mday > last)
+		tm.tm_mday = last;
+	return tm_day(out, &tm);
+}
+
+int
+mp_retention_cutoffs(const struct mp_policy *p, const char *today, char closed[11],
+    char inactive[11])
+{
+	if (mp_day_add_months(closed, today, -p->retention_closed_months) != 0 ||
+	    mp_day_add_months(inactive, today, -p->retention_inactive_months) != 0)
+		return -1;
+	return 0;
+}

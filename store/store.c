@@ -17,7 +17,8 @@ extern const char *const mp_migrations[];
 
 struct mp_store {
 	sqlite3 *db;
-	pthread_mutex_t lock;
+	pthread_mutex_t lock;    /* recursive: a change may call other store functions */
+	int depth;               /* nesting of mp_store_begin */
 };
 
 void
@@ -171,7 +172,13 @@ mp_store_open(struct mp_store **out, const char *path, const uint8_t key[32])
 		free(st);
 		return -1;
 	}
-	pthread_mutex_init(&st->lock, NULL);
+	{
+		pthread_mutexattr_t a;
+		pthread_mutexattr_init(&a);
+		pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+		pthread_mutex_init(&st->lock, &a);
+		pthread_mutexattr_destroy(&a);
+	}
 	*out = st;
 	return 0;
 }
@@ -186,7 +193,47 @@ mp_store_close(struct mp_store *st)
 	free(st);
 }
 
-/* Prepare with the lock held; the statement is finalised by done(). */
+int
+mp_store_begin(struct mp_store *st)
+{
+	int rc;
+
+	pthread_mutex_lock(&st->lock);
+	/* The outermost change takes the write lock at once; inner ones are savepoints. */
+	rc = exec(st->db, st->depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT inner");
+	if (rc != 0) {
+		pthread_mutex_unlock(&st->lock);
+		return rc;
+	}
+	st->depth++;
+	return 0;
+}
+
+int
+mp_store_end(struct mp_store *st, int ok)
+{
+	int rc = 0;
+
+	st->depth--;
+	if (st->depth == 0) {
+		/* synchronous = FULL: once COMMIT returns, the change is on disk. */
+		if (!ok || (rc = exec(st->db, "COMMIT")) != 0) {
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			if (rc == 0)
+				rc = -1;
+		}
+	} else if (ok) {
+		rc = exec(st->db, "RELEASE inner");
+	} else {
+		sqlite3_exec(st->db, "ROLLBACK TO inner", NULL, NULL, NULL);
+		sqlite3_exec(st->db, "RELEASE inner", NULL, NULL, NULL);
+		rc = -1;
+	}
+	pthread_mutex_unlock(&st->lock);
+	return ok ? rc : -1;
+}
+
+/* Prepare with the lock held; the statement is finalised by the caller. */
 static sqlite3_stmt *
 prep(struct mp_store *st, const char *sql)
 {
@@ -385,34 +432,27 @@ insert_item(struct mp_store *st, const char *case_id, const char *item_id, const
 	return r == SQLITE_DONE ? 0 : fail_code(st->db, r);
 }
 
-static int
-rollback(struct mp_store *st, int rc)
-{
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	return rc == 0 ? -1 : rc;
-}
-
 int
 mp_store_case_create(struct mp_store *st, const struct mp_case_new *c, char ref[24])
 {
 	sqlite3_stmt *s = NULL;
-	int year = atoi(c->day), seq = 0, rc = -1, r;
+	char data[64];
+	int year = atoi(c->day), seq = 0, rc, r;
 
-	pthread_mutex_lock(&st->lock);
-	if ((rc = exec(st->db, "BEGIN IMMEDIATE")) != 0)
-		goto out;
+	if ((rc = mp_store_begin(st)) != 0)
+		return rc;
 	rc = -1;
 	if ((s = prep(st, "SELECT coalesce(max(seq), 0) + 1 FROM cases WHERE year = ?")) == NULL)
-		goto fail;
+		goto out;
 	sqlite3_bind_int(s, 1, year);
 	if (sqlite3_step(s) != SQLITE_ROW)
-		goto fail;
+		goto out;
 	seq = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
 	if ((s = prep(st, "INSERT INTO cases (id, year, seq, received, updated, status, channel, "
 	    "language, anonymous, token_tag, reporter_pk) "
 	    "VALUES (?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, ?)")) == NULL)
-		goto fail;
+		goto out;
 	sqlite3_bind_text(s, 1, c->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 2, year);
 	sqlite3_bind_int(s, 3, seq);
@@ -427,25 +467,22 @@ mp_store_case_create(struct mp_store *st, const struct mp_case_new *c, char ref[
 		sqlite3_bind_blob(s, 10, c->reporter_pk, 32, SQLITE_STATIC);
 	if ((r = sqlite3_step(s)) != SQLITE_DONE) {
 		rc = fail_code(st->db, r);
-		goto fail;
+		goto out;
 	}
-	if ((rc = insert_item(st, c->id, c->item_id, "report", "reporter", c->day, c->envelope)) != 0)
-		goto fail;
-	/* synchronous = FULL: when COMMIT returns, the report is on disk. */
-	if ((rc = exec(st->db, "COMMIT")) != 0)
-		goto fail;
+	snprintf(data, sizeof data, "{\"channel\":\"%s\"}", c->channel);
+	if ((rc = insert_item(st, c->id, c->item_id, "report", "reporter", c->day, c->envelope)) != 0 ||
+	    (rc = mp_store_event(st, c->id, c->day, "created", data)) != 0)
+		goto out;
 	snprintf(ref, 24, "%04d-%04d", year, seq);
-	goto out;
-fail:
-	rc = rollback(st, rc);
+	rc = 0;
 out:
 	sqlite3_finalize(s);
-	pthread_mutex_unlock(&st->lock);
-	return rc;
+	r = mp_store_end(st, rc == 0);
+	return rc != 0 ? rc : r;
 }
 
 #define CASE_COLS "id, year, seq, received, updated, status, closure, channel, language, " \
-	"anonymous, reporter_pk, classification, collective"
+	"anonymous, reporter_pk, classification, collective, closed, purged"
 
 static int
 row_case(sqlite3_stmt *s, struct mp_case *c)
@@ -468,6 +505,8 @@ row_case(sqlite3_stmt *s, struct mp_case *c)
 	if (sqlite3_column_type(s, 12) == SQLITE_TEXT &&
 	    (c->collective = strdup((const char *)sqlite3_column_text(s, 12))) == NULL)
 		return -1;
+	copy_text(c->closed, sizeof c->closed, s, 13);
+	copy_text(c->purged, sizeof c->purged, s, 14);
 	return 0;
 }
 
@@ -519,7 +558,7 @@ mp_store_case_by_tag(struct mp_store *st, const uint8_t tag[32], struct mp_case 
 }
 
 int
-mp_store_cases(struct mp_store *st, const char *status, int limit, const char *after,
+mp_store_cases(struct mp_store *st, const struct mp_case_filter *f, int limit, const char *after,
     int (*cb)(void *, const struct mp_case *), void *arg, int *more)
 {
 	struct mp_case c;
@@ -530,14 +569,28 @@ mp_store_cases(struct mp_store *st, const char *status, int limit, const char *a
 	pthread_mutex_lock(&st->lock);
 	/* rowid is insertion order: newest first is rowid descending. */
 	if ((s = prep(st, "SELECT " CASE_COLS " FROM cases WHERE (?1 IS NULL OR status = ?1) AND "
-	    "(?2 IS NULL OR rowid < (SELECT rowid FROM cases WHERE id = ?2)) "
+	    "(?2 IS NULL OR rowid < (SELECT rowid FROM cases WHERE id = ?2)) AND "
+	    "(?4 IS NULL OR (status != 'closed' AND received < ?4)) AND "
+	    "(?5 IS NULL OR collective = ?5) AND "
+	    "(?6 IS NULL OR id IN (SELECT case_id FROM case_grounds WHERE ground = ?6)) AND "
+	    "(?7 IS NULL OR (year = ?7 AND seq = ?8)) "
 	    "ORDER BY rowid DESC LIMIT ?3")) == NULL)
 		goto out;
-	if (status != NULL)
-		sqlite3_bind_text(s, 1, status, -1, SQLITE_STATIC);
+	if (f->status != NULL)
+		sqlite3_bind_text(s, 1, f->status, -1, SQLITE_STATIC);
 	if (after != NULL)
 		sqlite3_bind_text(s, 2, after, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 3, limit + 1);
+	if (f->received_before != NULL)
+		sqlite3_bind_text(s, 4, f->received_before, -1, SQLITE_STATIC);
+	if (f->collective != NULL)
+		sqlite3_bind_text(s, 5, f->collective, -1, SQLITE_STATIC);
+	if (f->ground != NULL)
+		sqlite3_bind_text(s, 6, f->ground, -1, SQLITE_STATIC);
+	if (f->ref_year > 0 && f->ref_seq > 0) {
+		sqlite3_bind_int(s, 7, f->ref_year);
+		sqlite3_bind_int(s, 8, f->ref_seq);
+	}
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		if (n == limit) {
 			*more = 1;
@@ -613,26 +666,24 @@ mp_store_item_add(struct mp_store *st, const char *case_id, const char *item_id,
 {
 	int rc;
 
-	pthread_mutex_lock(&st->lock);
-	if ((rc = exec(st->db, "BEGIN IMMEDIATE")) != 0)
-		goto out;
-	if ((rc = touch_case(st, case_id, day)) != 0 ||
-	    (rc = insert_item(st, case_id, item_id, kind, sender, day, envelope)) != 0 ||
-	    (rc = exec(st->db, "COMMIT")) != 0)
-		rc = rollback(st, rc);
-out:
-	pthread_mutex_unlock(&st->lock);
-	return rc;
+	if ((rc = mp_store_begin(st)) != 0)
+		return rc;
+	if ((rc = touch_case(st, case_id, day)) == 0)
+		rc = insert_item(st, case_id, item_id, kind, sender, day, envelope);
+	return mp_store_end(st, rc == 0) == 0 ? 0 : (rc != 0 ? rc : -1);
 }
 
 int
 mp_store_case_move(struct mp_store *st, const char *id, const char *from, const char *to,
     const char *closure, const char *day)
 {
-	sqlite3_stmt *s;
-	int rc = -1, r;
+	sqlite3_stmt *s = NULL;
+	char data[128];
+	int rc, r;
 
-	pthread_mutex_lock(&st->lock);
+	if ((rc = mp_store_begin(st)) != 0)
+		return rc;
+	rc = -1;
 	if ((s = prep(st, "UPDATE cases SET status = ?, closure = ?, updated = ?4, "
 	    "closed = CASE WHEN ?1 = 'closed' THEN ?4 ELSE NULL END "
 	    "WHERE id = ? AND status = ?")) == NULL)
@@ -644,12 +695,446 @@ mp_store_case_move(struct mp_store *st, const char *id, const char *from, const 
 	sqlite3_bind_text(s, 5, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 6, from, -1, SQLITE_STATIC);
 	r = sqlite3_step(s);
-	if (r == SQLITE_DONE)
-		rc = sqlite3_changes(st->db) == 1 ? 0 : MP_STORE_CONFLICT;
-	else
+	if (r != SQLITE_DONE) {
 		rc = fail_code(st->db, r);
+		goto out;
+	}
+	if (sqlite3_changes(st->db) != 1) {
+		rc = MP_STORE_CONFLICT;
+		goto out;
+	}
+	if (closure != NULL)
+		snprintf(data, sizeof data, "{\"status\":\"%s\",\"closure\":\"%s\"}", to, closure);
+	else
+		snprintf(data, sizeof data, "{\"status\":\"%s\"}", to);
+	rc = mp_store_event(st, id, day, "status", data);
 out:
 	sqlite3_finalize(s);
+	r = mp_store_end(st, rc == 0);
+	return rc != 0 ? rc : r;
+}
+
+int
+mp_store_event(struct mp_store *st, const char *case_id, const char *day, const char *type,
+    const char *data)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	pthread_mutex_lock(&st->lock);
+	if ((s = prep(st, "INSERT INTO events (case_id, day, type, data) VALUES (?, ?, ?, ?)")) == NULL) {
+		pthread_mutex_unlock(&st->lock);
+		return -1;
+	}
+	sqlite3_bind_text(s, 1, case_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, day, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, data, -1, SQLITE_STATIC);
+	r = sqlite3_step(s);
+	sqlite3_finalize(s);
+	pthread_mutex_unlock(&st->lock);
+	return r == SQLITE_DONE ? 0 : fail_code(st->db, r);
+}
+
+int
+mp_store_history(struct mp_store *st, const char *case_id,
+    int (*cb)(void *, const struct mp_event *), void *arg)
+{
+	struct mp_event ev;
+	sqlite3_stmt *s;
+	int rc = -1, r;
+
+	pthread_mutex_lock(&st->lock);
+	if ((s = prep(st, "SELECT day, type, data FROM events WHERE case_id = ? ORDER BY seq")) == NULL)
+		goto out;
+	sqlite3_bind_text(s, 1, case_id, -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		copy_text(ev.day, sizeof ev.day, s, 0);
+		ev.type = (const char *)sqlite3_column_text(s, 1);
+		ev.data = (const char *)sqlite3_column_text(s, 2);
+		if (ev.type == NULL || ev.data == NULL || cb(arg, &ev) != 0)
+			goto out;
+	}
+	rc = r == SQLITE_DONE ? 0 : -1;
+out:
+	sqlite3_finalize(s);
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+/* Run a statement that binds (text, text) and must change `want` rows (-1: any). */
+static int
+run2(struct mp_store *st, const char *sql, const char *a, const char *b, int want)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if ((s = prep(st, sql)) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
+	if (b != NULL)
+		sqlite3_bind_text(s, 2, b, -1, SQLITE_STATIC);
+	r = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (r != SQLITE_DONE)
+		return fail_code(st->db, r);
+	if (want >= 0 && sqlite3_changes(st->db) != want)
+		return MP_STORE_NOTFOUND;
+	return 0;
+}
+
+int
+mp_store_case_classify(struct mp_store *st, const char *id, const char *classification,
+    const char *const *grounds, size_t ngrounds, const char *day)
+{
+	sqlite3_stmt *s = NULL;
+	size_t i;
+	int rc, r;
+
+	if ((rc = mp_store_begin(st)) != 0)
+		return rc;
+	rc = -1;
+	if ((s = prep(st, "UPDATE cases SET classification = ?, updated = ? WHERE id = ?")) == NULL)
+		goto out;
+	sqlite3_bind_text(s, 1, classification, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, day, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, id, -1, SQLITE_STATIC);
+	if ((r = sqlite3_step(s)) != SQLITE_DONE) {
+		rc = fail_code(st->db, r);
+		goto out;
+	}
+	if (sqlite3_changes(st->db) != 1) {
+		rc = MP_STORE_NOTFOUND;
+		goto out;
+	}
+	if ((rc = run2(st, "DELETE FROM case_grounds WHERE case_id = ?", id, NULL, -1)) != 0)
+		goto out;
+	for (i = 0; i < ngrounds; i++)
+		if ((rc = run2(st, "INSERT INTO case_grounds (case_id, ground) VALUES (?, ?)", id,
+		    grounds[i], 1)) != 0)
+			goto out;
+	rc = mp_store_event(st, id, day, "classified", classification);
+out:
+	sqlite3_finalize(s);
+	r = mp_store_end(st, rc == 0);
+	return rc != 0 ? rc : r;
+}
+
+int
+mp_store_item_get(struct mp_store *st, const char *item_id, char case_id[MP_ID_LEN + 1],
+    char **envelope)
+{
+	sqlite3_stmt *s;
+	int rc = -1, r;
+
+	*envelope = NULL;
+	pthread_mutex_lock(&st->lock);
+	if ((s = prep(st, "SELECT case_id, envelope FROM items WHERE id = ?")) == NULL)
+		goto out;
+	sqlite3_bind_text(s, 1, item_id, -1, SQLITE_STATIC);
+	if ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		copy_text(case_id, MP_ID_LEN + 1, s, 0);
+		if ((*envelope = strdup((const char *)sqlite3_column_text(s, 1))) != NULL)
+			rc = 0;
+	} else if (r == SQLITE_DONE) {
+		rc = MP_STORE_NOTFOUND;
+	}
+out:
+	sqlite3_finalize(s);
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+int
+mp_store_item_share(struct mp_store *st, const char *item_id, const char *case_id,
+    const char *envelope, const char *const *kids, size_t nkids, const char *day)
+{
+	char data[64];
+	size_t i;
+	int rc, r;
+
+	if ((rc = mp_store_begin(st)) != 0)
+		return rc;
+	rc = run2(st, "UPDATE items SET envelope = ? WHERE id = ?", envelope, item_id, 1);
+	for (i = 0; rc == 0 && i < nkids; i++) {
+		snprintf(data, sizeof data, "{\"kid\":\"%.22s\"}", kids[i]);
+		rc = mp_store_event(st, case_id, day, "shared", data);
+	}
+	r = mp_store_end(st, rc == 0);
+	return rc != 0 ? rc : r;
+}
+
+int
+mp_store_items_missing(struct mp_store *st, const char *kid, int limit, const char *after,
+    int (*cb)(void *, const char *, const char *, const char *), void *arg, int *more)
+{
+	char needle[64];
+	sqlite3_stmt *s;
+	int rc = -1, r, n = 0;
+
+	*more = 0;
+	snprintf(needle, sizeof needle, "\"kid\":\"%.22s\"", kid);
+	pthread_mutex_lock(&st->lock);
+	/* Envelopes are stored compact, so a recipient shows as "kid":"<kid>". */
+	if ((s = prep(st, "SELECT id, case_id, envelope FROM items WHERE instr(envelope, ?1) = 0 "
+	    "AND (?2 IS NULL OR rowid > (SELECT rowid FROM items WHERE id = ?2)) "
+	    "ORDER BY rowid LIMIT ?3")) == NULL)
+		goto out;
+	sqlite3_bind_text(s, 1, needle, -1, SQLITE_STATIC);
+	if (after != NULL)
+		sqlite3_bind_text(s, 2, after, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, limit + 1);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n++ == limit) {
+			*more = 1;
+			break;
+		}
+		if (cb(arg, (const char *)sqlite3_column_text(s, 0),
+		    (const char *)sqlite3_column_text(s, 1), (const char *)sqlite3_column_text(s, 2)) != 0)
+			goto out;
+	}
+	rc = (r == SQLITE_DONE || r == SQLITE_ROW) ? 0 : -1;
+out:
+	sqlite3_finalize(s);
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+int
+mp_store_key_by_kid(struct mp_store *st, const char *kid, struct mp_key *out)
+{
+	sqlite3_stmt *s;
+	int rc = -1, r;
+
+	pthread_mutex_lock(&st->lock);
+	if ((s = prep(st, "SELECT " KEY_COLS " FROM keys WHERE kid = ? AND revoked IS NULL")) == NULL)
+		goto out;
+	sqlite3_bind_text(s, 1, kid, -1, SQLITE_STATIC);
+	if ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		row_key(s, out);
+		rc = 0;
+	} else if (r == SQLITE_DONE) {
+		rc = MP_STORE_NOTFOUND;
+	}
+out:
+	sqlite3_finalize(s);
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+#define COLL_COLS "c.id, c.year, c.seq, c.name, c.created, " \
+	"(SELECT count(*) FROM cases WHERE collective = c.id)"
+
+static void
+row_collective(sqlite3_stmt *s, struct mp_collective *c)
+{
+	memset(c, 0, sizeof *c);
+	copy_text(c->id, sizeof c->id, s, 0);
+	snprintf(c->ref, sizeof c->ref, "C%04d-%04d", sqlite3_column_int(s, 1),
+	    sqlite3_column_int(s, 2));
+	copy_text(c->name, sizeof c->name, s, 3);
+	copy_text(c->created, sizeof c->created, s, 4);
+	c->cases = sqlite3_column_int(s, 5);
+}
+
+int
+mp_store_collective_create(struct mp_store *st, const char *name, const char *day,
+    struct mp_collective *out)
+{
+	sqlite3_stmt *s = NULL;
+	char id[MP_ID_LEN + 1];
+	int year = atoi(day), rc, r;
+
+	mp_new_id(id);
+	if ((rc = mp_store_begin(st)) != 0)
+		return rc;
+	rc = -1;
+	if ((s = prep(st, "INSERT INTO collectives (id, year, seq, name, created) VALUES (?1, ?2, "
+	    "(SELECT coalesce(max(seq), 0) + 1 FROM collectives WHERE year = ?2), ?3, ?4)")) == NULL)
+		goto out;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, year);
+	sqlite3_bind_text(s, 3, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, day, -1, SQLITE_STATIC);
+	r = sqlite3_step(s);
+	rc = r == SQLITE_DONE ? 0 : fail_code(st->db, r);
+out:
+	sqlite3_finalize(s);
+	r = mp_store_end(st, rc == 0);
+	if (rc == 0 && r == 0)
+		return mp_store_collective_get(st, id, out);
+	return rc != 0 ? rc : r;
+}
+
+int
+mp_store_collective_get(struct mp_store *st, const char *id, struct mp_collective *out)
+{
+	sqlite3_stmt *s;
+	int rc = -1, r;
+
+	pthread_mutex_lock(&st->lock);
+	if ((s = prep(st, "SELECT " COLL_COLS " FROM collectives c WHERE c.id = ?")) == NULL)
+		goto out;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	if ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		row_collective(s, out);
+		rc = 0;
+	} else if (r == SQLITE_DONE) {
+		rc = MP_STORE_NOTFOUND;
+	}
+out:
+	sqlite3_finalize(s);
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+int
+mp_store_collectives(struct mp_store *st, int (*cb)(void *, const struct mp_collective *),
+    void *arg)
+{
+	struct mp_collective c;
+	sqlite3_stmt *s;
+	int rc = -1, r;
+
+	pthread_mutex_lock(&st->lock);
+	if ((s = prep(st, "SELECT " COLL_COLS " FROM collectives c ORDER BY c.rowid DESC")) == NULL)
+		goto out;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		row_collective(s, &c);
+		if (cb(arg, &c) != 0)
+			goto out;
+	}
+	rc = r == SQLITE_DONE ? 0 : -1;
+out:
+	sqlite3_finalize(s);
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+int
+mp_store_collective_members(struct mp_store *st, const char *id,
+    int (*cb)(void *, const struct mp_member *), void *arg)
+{
+	struct mp_member m;
+	sqlite3_stmt *s;
+	int rc = -1, r;
+
+	pthread_mutex_lock(&st->lock);
+	if ((s = prep(st, "SELECT id, year, seq, status, reporter_pk FROM cases "
+	    "WHERE collective = ? ORDER BY rowid")) == NULL)
+		goto out;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&m, 0, sizeof m);
+		copy_text(m.id, sizeof m.id, s, 0);
+		snprintf(m.ref, sizeof m.ref, "%04d-%04d", sqlite3_column_int(s, 1),
+		    sqlite3_column_int(s, 2));
+		copy_text(m.status, sizeof m.status, s, 3);
+		m.has_reporter = copy_blob32(m.reporter_pk, s, 4);
+		if (cb(arg, &m) != 0)
+			goto out;
+	}
+	rc = r == SQLITE_DONE ? 0 : -1;
+out:
+	sqlite3_finalize(s);
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+int
+mp_store_collective_link(struct mp_store *st, const char *id, const char *case_id,
+    const char *day)
+{
+	struct mp_case c;
+	char data[64];
+	int rc, r;
+
+	if ((rc = mp_store_begin(st)) != 0)
+		return rc;
+	if ((rc = mp_store_case_get(st, case_id, &c)) != 0)
+		goto out;
+	if (c.collective != NULL) {
+		rc = strcmp(c.collective, id) == 0 ? 0 : MP_STORE_CONFLICT;
+		goto out;
+	}
+	snprintf(data, sizeof data, "{\"collective\":\"%.22s\"}", id);
+	if ((rc = run2(st, "UPDATE cases SET collective = ?1 WHERE id = ?2", id, case_id, 1)) != 0 ||
+	    (rc = touch_case(st, case_id, day)) != 0)
+		goto out;
+	rc = mp_store_event(st, case_id, day, "collective", data);
+out:
+	mp_case_clear(&c);
+	r = mp_store_end(st, rc == 0);
+	return rc != 0 ? rc : r;
+}
+
+/* Remove one case's contents; lock held, inside a change. */
+static int
+purge_case(struct mp_store *st, const char *id, const char *today)
+{
+	int rc;
+
+	if ((rc = run2(st, "DELETE FROM items WHERE case_id = ?", id, NULL, -1)) != 0 ||
+	    (rc = run2(st, "UPDATE cases SET purged = ?2, reporter_pk = NULL WHERE id = ?1", id,
+	    today, 1)) != 0)
+		return rc;
+	return mp_store_event(st, id, today, "purged", "{}");
+}
+
+int
+mp_store_purge(struct mp_store *st, const char *today, const char *closed_cutoff,
+    const char *inactive_cutoff, int *n)
+{
+	char (*ids)[MP_ID_LEN + 1] = NULL, (*nids)[MP_ID_LEN + 1];
+	sqlite3_stmt *s = NULL;
+	size_t cap = 0, k = 0, i;
+	int rc, r;
+
+	*n = 0;
+	if ((rc = mp_store_begin(st)) != 0)
+		return rc;
+	rc = -1;
+	if ((s = prep(st, "SELECT id FROM cases WHERE purged IS NULL AND "
+	    "((status = 'closed' AND closed <= ?1) OR (status != 'closed' AND updated <= ?2))")) == NULL)
+		goto out;
+	sqlite3_bind_text(s, 1, closed_cutoff, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, inactive_cutoff, -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		if (k == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((nids = realloc(ids, cap * sizeof *ids)) == NULL)
+				goto out;
+			ids = nids;
+		}
+		copy_text(ids[k++], MP_ID_LEN + 1, s, 0);
+	}
+	if (r != SQLITE_DONE)
+		goto out;
+	sqlite3_finalize(s);
+	s = NULL;
+	for (i = 0; i < k; i++)
+		if ((rc = purge_case(st, ids[i], today)) != 0)
+			goto out;
+	rc = 0;
+out:
+	sqlite3_finalize(s);
+	free(ids);
+	r = mp_store_end(st, rc == 0);
+	if (rc != 0 || r != 0)
+		return rc != 0 ? rc : r;
+	*n = (int)k;
+	if (k == 0)
+		return 0;
+	/*
+	 * secure_delete zeroed the freed cells; copying the WAL back, emptying it
+	 * and rebuilding the file leaves no old page image anywhere.
+	 */
+	pthread_mutex_lock(&st->lock);
+	rc = exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)");
+	if (rc == 0)
+		rc = exec(st->db, "VACUUM");
+	if (rc == 0)
+		rc = exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)");
 	pthread_mutex_unlock(&st->lock);
 	return rc;
 }

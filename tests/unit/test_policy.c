@@ -25,6 +25,7 @@ static const char base[] =
     "referred nl: Doorverwezen | en: Referred\n"
     "closed nl: Gesloten | en: Closed\n"
     "[closures]\nwithdrawn nl: Ingetrokken | en: Withdrawn\n"
+    "[notices]\npurged nl: Verwijderd | en: Removed\n"
     "[transitions]\nreceived intake\nintake closed\n"
     "[settings]\nhandling_days 28\nthreshold 5\nretention_closed_months 24\n"
     "retention_inactive_months 60\n";
