@@ -1,315 +1,159 @@
 /*
- * The caseworker's commands: keygen, cases, case show|reply|status.  They
- * run on the caseworker's own device and never need the server's instance
- * directory: requests are signed with the personal key (client.c) and
- * envelopes are opened and sealed here, so plaintext never leaves this
- * process except on the caseworker's own screen.
+ * The caseworker's case commands: cases, case show|reply|note|status|
+ * classify.  They run on the caseworker's own device and never need the
+ * server's instance directory: requests are signed with the personal key
+ * (client.c) and envelopes are opened and sealed here, so plaintext never
+ * leaves this process except on the caseworker's own screen.
  */
 #include <errno.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "casework.h"
 #include "cli.h"
 #include "client.h"
 #include "mp_b64.h"
 #include "mp_envelope.h"
 #include "mp_keyfile.h"
-#include "mp_wipe.h"
+#include "mp_token.h"
 #include "util.h"
 
-#define CASE_ID_BYTES 16
-#define CASE_ID_LEN 22
-#define TEXT_MAX_CP 10000
-/* A reply read from a file or stdin: 10000 code points of up to 4 bytes, and some slack. */
-#define TEXT_FILE_MAX (64 * 1024)
 #define LIMIT_MAX 500
 
 /* Open results: the item could not be opened, or opened to something that is not an item. */
 #define OPEN_NO_KEY -1
 #define OPEN_MALFORMED -2
 
-static const char cannot_open[] = "[cannot be opened with this key]";
 static const char malformed[] = "[opened, but it is not a well-formed item]";
-
-/* ---- keygen ---- */
-
-static const char keygen_usage[] =
-    "meldpunt keygen --name NAME --out FILE [--role caseworker|auditor|admin|recovery]";
-
-static const char keygen_help[] =
-    "Make your personal keys: a signing key (it signs your requests to the server)\n"
-    "and a separate box key (it opens reports and messages sealed to you).  Both\n"
-    "are written to FILE, encrypted under a passphrase (Argon2id and\n"
-    "XChaCha20-Poly1305); FILE is created with mode 0600 and never overwritten.\n"
-    "The public key bundle is printed on standard output, and how an admin\n"
-    "registers it on the server (meldpunt key add) on standard error.\n"
-    "\n"
-    "  --name NAME   your name as colleagues see it (1 to 100 characters)\n"
-    "  --out FILE    the key file to create\n"
-    "  --role ROLE   caseworker (default), auditor, admin, or recovery (the offline\n"
-    "                key every envelope is also sealed to; keep it on paper or in\n"
-    "                a safe)\n"
-    "\n"
-    "The passphrase (at least 8 characters) is asked twice on the terminal.\n"
-    "Environment:\n"
-    "  MELDPUNT_PASSPHRASE   the passphrase, asked once, for scripts and tests\n"
-    "  MELDPUNT_KDF_FAST=1   weak Argon2id limits (the minimum operations and\n"
-    "                        8 MiB) so that tests and demos run fast; NEVER for a\n"
-    "                        real key: a stolen file would give up its passphrase\n"
-    "                        far more easily\n";
-
-/* Print s for a POSIX shell: in single quotes, each ' as '\''. */
-static void
-print_shell_quoted(FILE *f, const char *s)
-{
-	fputc('\'', f);
-	for (; *s; s++) {
-		if (*s == '\'')
-			fputs("'\\''", f);
-		else
-			fputc(*s, f);
-	}
-	fputc('\'', f);
-}
-
-/* The line the admin runs on the server to register the bundle. */
-static void
-print_key_add_hint(const struct mp_identity *id, const char *out)
-{
-	char sign[MP_B64U_LEN(32)], box[MP_B64U_LEN(32)];
-
-	if (mp_b64u_encode(box, sizeof box, id->box_pk, 32) != 0 ||
-	    mp_b64u_encode(sign, sizeof sign, id->sign_pk, 32) != 0)
-		return;
-	fprintf(stderr, "meldpunt: wrote %s; keep it and its passphrase safe.\n", out);
-	fprintf(stderr, "meldpunt: the admin registers this key on the server with:\n");
-	fprintf(stderr, "  meldpunt key add --dir DIR --role %s --name ", id->role);
-	print_shell_quoted(stderr, id->name);
-	if (id->has_sign)
-		fprintf(stderr, " --sign %s", sign);
-	fprintf(stderr, " --box %s\n", box);
-}
-
-int
-cmd_keygen(int argc, char **argv)
-{
-	const char *name = NULL, *out = NULL, *role = NULL, *fast;
-	struct mp_opt opts[] = {
-		{ "name", &name, NULL },
-		{ "out", &out, NULL },
-		{ "role", &role, NULL },
-		{ NULL, NULL, NULL },
-	};
-	struct mp_identity *id = NULL;
-	char *pass = NULL, *file = NULL, *bundle = NULL;
-	unsigned long long ops = 0;
-	size_t plen = 0, mem = 0, ncp = 0, i;
-	int npos, r, rc = EXIT_USER;
-
-	if ((r = mp_opts_parse(argc, argv, opts, NULL, 0, &npos, keygen_usage)) != 0) {
-		if (r == MP_OPTS_HELP) {
-			printf("usage: %s\n\n%s", keygen_usage, keygen_help);
-			return 0;
-		}
-		return EXIT_USAGE;
-	}
-	if (name == NULL || out == NULL)
-		return usage_error(keygen_usage, "--name and --out are required");
-	if (role == NULL)
-		role = "caseworker";
-	if (!mp_role_ok(role))
-		return usage_error(keygen_usage, "--role must be caseworker, auditor, admin or "
-		    "recovery");
-	if (mp_utf8_check(name, strlen(name), &ncp) != 0 || ncp < 1 || ncp > MP_NAME_MAX)
-		return usage_error(keygen_usage, "--name must be 1 to %d characters of UTF-8",
-		    MP_NAME_MAX);
-	for (i = 0; name[i]; i++) {
-		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-			return usage_error(keygen_usage, "--name must not hold control characters");
-	}
-	/* Fail before the passphrase is typed; the O_EXCL open below still decides. */
-	if (access(out, F_OK) == 0) {
-		err1("%s already exists; not overwriting it", out);
-		goto out;
-	}
-	fast = getenv("MELDPUNT_KDF_FAST");
-	if (fast != NULL && strcmp(fast, "1") == 0) {
-		ops = crypto_pwhash_OPSLIMIT_MIN;
-		mem = 8 * 1024 * 1024;
-	}
-	if ((id = mp_identity_new(name, role)) == NULL) {
-		err1("cannot make new keys");
-		goto out;
-	}
-	if (mp_passphrase_read(&pass, &plen, "New passphrase for the key file: ", MP_PASS_NEW) != 0)
-		goto out;
-	if ((file = mp_keyfile_seal(id, pass, plen, ops, mem)) == NULL) {
-		err1("cannot encrypt the key file (out of memory?)");
-		goto out;
-	}
-	if ((bundle = mp_identity_bundle(id)) == NULL) {
-		err1("out of memory");
-		goto out;
-	}
-	if (mp_write_file_new(out, file, strlen(file)) != 0)
-		goto out;
-	printf("%s\n", bundle);
-	print_key_add_hint(id, out);
-	rc = 0;
-out:
-	mp_secret_free(pass);
-	mp_identity_free(id);
-	free(file); /* holds only the sealed form */
-	free(bundle);
-	return rc;
-}
-
-/* ---- shared by the commands that talk to the server ---- */
-
-/* A case id as the protocol makes them: 16 bytes, b64u, 22 symbols. */
-static int
-case_id_ok(const char *id)
-{
-	uint8_t buf[CASE_ID_BYTES];
-
-	return strlen(id) == CASE_ID_LEN && mp_b64u_decode_exact(buf, sizeof buf, id, CASE_ID_LEN) == 0;
-}
-
-/* mp_client_open_opts' result as an exit status. */
-static int
-open_client(struct mp_client **c, const struct mp_client_opts *o)
-{
-	int r = mp_client_open_opts(c, o);
-
-	if (r == -2)
-		return EXIT_USAGE;
-	return r == 0 ? 0 : EXIT_USER;
-}
-
-/* The string member key of o, or def. */
-static const char *
-str_or(const json_t *o, const char *key, const char *def)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL ? s : def;
-}
-
-/* JSON for a reader, on stdout, two-space indented. */
-static int
-print_json(const json_t *j)
-{
-	if (json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
-		return -1;
-	putchar('\n');
-	return 0;
-}
-
-/* GET /api/v1/cases/{id}; 0 with *cas set, else an exit status (printed). */
-static int
-get_case(struct mp_client *c, const char *id, json_t **cas)
-{
-	char path[64];
-	long status;
-	int n;
-
-	n = snprintf(path, sizeof path, "/api/v1/cases/%s", id);
-	if (n < 0 || (size_t)n >= sizeof path)
-		return EXIT_USER;
-	if (mp_client_request(c, "GET", path, NULL, &status, cas) != 0) {
-		json_decref(*cas);
-		*cas = NULL;
-		return EXIT_USER;
-	}
-	return 0;
-}
+static const char purged_text[] = "[removed by the retention purge]";
 
 /* ---- cases ---- */
 
 static const char cases_usage[] =
-    "meldpunt cases [--status S] [--limit N] [--after CURSOR] [--json] " MP_CLIENT_USAGE;
+    "meldpunt cases [--status S] [--overdue] [--collective ID] [--ground CODE] [--limit N]\n"
+    "                [--after CURSOR] [--json] " MP_CLIENT_USAGE;
 
 static const char cases_help[] =
-    "List cases, newest first: one line per case with its reference, the day it\n"
-    "was received, its status, whether it is anonymous or named, and its id (for\n"
-    "meldpunt case).  When there are more, a last line gives the cursor for the\n"
-    "next page.\n"
+    "List cases, newest first, one line each: reference, day received, status,\n"
+    "the day it is due (OVERDUE once that day has passed and the case is still\n"
+    "open), channel, anonymous or named, its collective, and its id.  A CASE for\n"
+    "the other commands is the reference or the id.  When more cases follow, a\n"
+    "last line gives the cursor for the next page.  A heading line is printed\n"
+    "only on a terminal.\n"
     "\n"
-    "  --status S      only cases with this status (received, intake, ...)\n"
-    "  --limit N       at most N cases (1 to 500; the server's default is 50)\n"
-    "  --after CURSOR  the page after CURSOR (from the previous page)\n"
-    "  --json          print the server's answer as JSON\n" MP_CLIENT_HELP;
+    "  --status S         only cases with this status (received, intake, ...)\n"
+    "  --overdue          only open cases past their due day\n"
+    "  --collective ID    only the cases of this collective (its id or C2026-0001)\n"
+    "  --ground CODE      only cases classified with this ground (origin, ...)\n"
+    "  --limit N          at most N cases (1 to 500; the server's default is 50)\n"
+    "  --after CURSOR     the page after CURSOR (from the previous page)\n"
+    "  --json             print the server's answer as JSON\n" MP_CLIENT_HELP;
 
-/* Append "&key=escaped value" (or "?key=...") to path. */
+#define CASE_COLS 8
+#define DUE_CELL 32
+
+/*
+ * The collectives' references by id (GET /api/v1/collectives), to show
+ * C2026-0001 rather than an id; NULL when there are none or the list
+ * cannot be had (the id is shown then).
+ */
+static json_t *
+collective_list(struct mp_client *c)
+{
+	json_t *resp = NULL, *list = NULL;
+	long status;
+
+	if (mp_client_request(c, "GET", "/api/v1/collectives", NULL, &status, &resp) == 0 &&
+	    json_is_array(json_object_get(resp, "collectives")))
+		list = json_incref(json_object_get(resp, "collectives"));
+	json_decref(resp);
+	return list;
+}
+
+/* The reference of collective id in list, or the id itself. */
+static const char *
+collective_ref(const json_t *list, const char *id)
+{
+	const json_t *s;
+	size_t i;
+
+	json_array_foreach(list, i, s)
+		if (strcmp(cw_str(s, "id", ""), id) == 0)
+			return cw_str(s, "ref", id);
+	return id;
+}
+
+/* The due cell: "-" once closed, the day, and OVERDUE after it. */
+static void
+due_cell(char out[DUE_CELL], const json_t *cs)
+{
+	const char *due = cw_str(cs, "due", "-");
+
+	if (strcmp(cw_str(cs, "status", ""), "closed") == 0)
+		snprintf(out, DUE_CELL, "-");
+	else
+		snprintf(out, DUE_CELL, "%.12s%s", due,
+		    json_is_true(json_object_get(cs, "overdue")) ? " OVERDUE" : "");
+}
+
 static int
-add_query(char *path, size_t size, const char *key, const char *value)
+print_cases(struct mp_client *c, const json_t *cases)
 {
-	size_t len = strlen(path);
-	char *v;
-	int n;
+	static const char *const head[CASE_COLS] = { "REF", "RECEIVED", "STATUS", "DUE",
+		"CHANNEL", "REPORTER", "COLLECTIVE", "ID" };
+	const char *row[CASE_COLS], *coll;
+	struct cw_table t;
+	json_t *colls = NULL, *cs;
+	char (*due)[DUE_CELL] = NULL;
+	size_t i, n = json_array_size(cases);
+	int rc = -1;
 
-	if ((v = mp_url_escape(value)) == NULL)
+	if (cw_table_init(&t, CASE_COLS) != 0)
 		return -1;
-	n = snprintf(path + len, size - len, "%c%s=%s", strchr(path, '?') ? '&' : '?', key, v);
-	free(v);
-	return (n < 0 || (size_t)n >= size - len) ? -1 : 0;
-}
-
-static void
-pad(size_t have, size_t want)
-{
-	for (; have < want; have++)
-		putchar(' ');
-}
-
-#define CASE_COLS 4
-
-/* The columns of one case before its id: ref, received, status, anonymous or named. */
-static void
-case_columns(const char *col[CASE_COLS], const json_t *cs)
-{
-	col[0] = str_or(cs, "ref", "-");
-	col[1] = str_or(cs, "received", "-");
-	col[2] = str_or(cs, "status", "-");
-	col[3] = json_is_true(json_object_get(cs, "anonymous")) ? "anonymous" : "named";
-}
-
-/* The cases as aligned columns; values come from the server, so they are shown safely. */
-static void
-print_cases(const json_t *cases)
-{
-	size_t i, j, w[CASE_COLS] = { 0 };
-	const char *col[CASE_COLS];
-	json_t *cs;
-
-	json_array_foreach(cases, i, cs) {
-		case_columns(col, cs);
-		for (j = 0; j < CASE_COLS; j++)
-			if (mp_text_width(col[j]) > w[j])
-				w[j] = mp_text_width(col[j]);
+	if (n > 0 && (due = calloc(n, sizeof *due)) == NULL) {
+		err1("out of memory");
+		goto out;
 	}
 	json_array_foreach(cases, i, cs) {
-		case_columns(col, cs);
-		for (j = 0; j < CASE_COLS; j++) {
-			mp_print_line(stdout, col[j]);
-			pad(mp_text_width(col[j]), w[j] + 2);
-		}
-		mp_print_line(stdout, str_or(cs, "id", "-"));
-		putchar('\n');
+		if (json_is_string(json_object_get(cs, "collective")) && colls == NULL &&
+		    (colls = collective_list(c)) == NULL)
+			break;
 	}
+	json_array_foreach(cases, i, cs) {
+		due_cell(due[i], cs);
+		coll = cw_str(cs, "collective", NULL);
+		row[0] = cw_str(cs, "ref", "-");
+		row[1] = cw_str(cs, "received", "-");
+		row[2] = cw_str(cs, "status", "-");
+		row[3] = due[i];
+		row[4] = cw_str(cs, "channel", "-");
+		row[5] = json_is_true(json_object_get(cs, "anonymous")) ? "anonymous" : "named";
+		row[6] = coll != NULL ? collective_ref(colls, coll) : "-";
+		row[7] = cw_str(cs, "id", "-");
+		if (cw_table_add(&t, row) != 0)
+			goto out;
+	}
+	cw_table_print(&t, cw_tty() && n > 0 ? head : NULL);
+	rc = 0;
+out:
+	free(due);
+	json_decref(colls);
+	cw_table_free(&t);
+	return rc;
 }
 
 int
 cmd_cases(int argc, char **argv)
 {
-	const char *status_opt = NULL, *limit = NULL, *after = NULL;
+	const char *status_opt = NULL, *limit = NULL, *after = NULL, *coll = NULL, *ground = NULL;
 	struct mp_client_opts co = { NULL, NULL };
-	int json = 0;
+	int json = 0, overdue = 0;
 	struct mp_opt opts[] = {
 		{ "status", &status_opt, NULL },
+		{ "overdue", NULL, &overdue },
+		{ "collective", &coll, NULL },
+		{ "ground", &ground, NULL },
 		{ "limit", &limit, NULL },
 		{ "after", &after, NULL },
 		{ "json", NULL, &json },
@@ -317,7 +161,7 @@ cmd_cases(int argc, char **argv)
 		{ NULL, NULL, NULL },
 	};
 	struct mp_client *c = NULL;
-	json_t *resp = NULL, *cases, *next;
+	json_t *resp = NULL, *cases, *next, *summary = NULL;
 	char path[4096] = "/api/v1/cases", *end;
 	long status, lim;
 	int npos, r, rc = EXIT_USER;
@@ -337,13 +181,27 @@ cmd_cases(int argc, char **argv)
 			return usage_error(cases_usage, "--limit must be a number from 1 to %d",
 			    LIMIT_MAX);
 	}
-	if ((status_opt != NULL && add_query(path, sizeof path, "status", status_opt) != 0) ||
-	    (limit != NULL && add_query(path, sizeof path, "limit", limit) != 0) ||
-	    (after != NULL && add_query(path, sizeof path, "after", after) != 0))
+	if (coll != NULL && cw_collective_arg(coll) == CW_ARG_BAD)
+		return usage_error(cases_usage, "--collective takes a collective's id or its "
+		    "reference (like C2026-0001)");
+	if ((status_opt != NULL && cw_add_query(path, sizeof path, "status", status_opt) != 0) ||
+	    (overdue && cw_add_query(path, sizeof path, "overdue", "1") != 0) ||
+	    (ground != NULL && cw_add_query(path, sizeof path, "ground", ground) != 0) ||
+	    (limit != NULL && cw_add_query(path, sizeof path, "limit", limit) != 0) ||
+	    (after != NULL && cw_add_query(path, sizeof path, "after", after) != 0))
 		return usage_error(cases_usage, "the options are too long");
-	if ((rc = open_client(&c, &co)) != 0)
+	if ((rc = cw_open_client(&c, &co)) != 0)
 		goto out;
 	rc = EXIT_USER;
+	if (coll != NULL) {
+		if (cw_collective_arg(coll) == CW_ARG_REF) {
+			if (cw_resolve_collective(c, coll, &summary) != 0)
+				goto out;
+			coll = cw_str(summary, "id", "");
+		}
+		if (cw_add_query(path, sizeof path, "collective", coll) != 0)
+			goto out;
+	}
 	if (mp_client_request(c, "GET", path, NULL, &status, &resp) != 0)
 		goto out;
 	cases = json_object_get(resp, "cases");
@@ -353,12 +211,13 @@ cmd_cases(int argc, char **argv)
 		goto out;
 	}
 	if (json) {
-		if (print_json(resp) != 0)
+		if (cw_print_json(resp) != 0)
 			goto out;
 	} else {
 		if (json_array_size(cases) == 0)
 			fprintf(stderr, "meldpunt: no cases\n");
-		print_cases(cases);
+		if (print_cases(c, cases) != 0)
+			goto out;
 		if (json_is_string(next) && json_string_length(next) > 0) {
 			fputs("next: ", stdout);
 			mp_print_line(stdout, json_string_value(next));
@@ -367,6 +226,7 @@ cmd_cases(int argc, char **argv)
 	}
 	rc = 0;
 out:
+	json_decref(summary);
 	json_decref(resp);
 	mp_client_close(c);
 	return rc;
@@ -374,45 +234,74 @@ out:
 
 /* ---- case ---- */
 
-static const char case_usage[] =
-    "meldpunt case show ID [--json] " MP_CLIENT_USAGE "\n"
-    "       meldpunt case reply ID [--text TEXT | --file FILE] " MP_CLIENT_USAGE "\n"
-    "       meldpunt case status ID STATUS [--closure CODE] " MP_CLIENT_USAGE;
+#define CASE_ARG_HELP "  CASE           the case's reference (2026-0042) or its id (22 characters)\n"
 
-static const char show_usage[] = "meldpunt case show ID [--json] " MP_CLIENT_USAGE;
+static const char case_usage[] =
+    "meldpunt case show CASE [--json]\n"
+    "       meldpunt case reply CASE [--text TEXT | --file FILE] [--json]\n"
+    "       meldpunt case note CASE [--text TEXT | --file FILE] [--json]\n"
+    "       meldpunt case status CASE STATUS [--closure CODE] [--json]\n"
+    "       meldpunt case classify CASE --grounds a,b --domain D --manifestation M\n"
+    "                --incident CODE --residence CODE [--json]\n"
+    "       (each also takes " MP_CLIENT_USAGE ")";
+
+static const char show_usage[] = "meldpunt case show CASE [--json] " MP_CLIENT_USAGE;
 static const char reply_usage[] =
-    "meldpunt case reply ID [--text TEXT | --file FILE] " MP_CLIENT_USAGE;
+    "meldpunt case reply CASE [--text TEXT | --file FILE] [--json] " MP_CLIENT_USAGE;
+static const char note_usage[] =
+    "meldpunt case note CASE [--text TEXT | --file FILE] [--json] " MP_CLIENT_USAGE;
 static const char status_usage[] =
-    "meldpunt case status ID STATUS [--closure CODE] " MP_CLIENT_USAGE;
+    "meldpunt case status CASE STATUS [--closure CODE] [--json] " MP_CLIENT_USAGE;
+static const char classify_usage[] =
+    "meldpunt case classify CASE --grounds a,b --domain D --manifestation M\n"
+    "                --incident CODE --residence CODE [--json] " MP_CLIENT_USAGE;
 
 static const char show_help[] =
-    "Show a case: its state, the report and the messages (oldest first), opened\n"
-    "here with your box key.  Internal notes are marked as such; an item that was\n"
-    "not sealed to your key is shown as " "\"[cannot be opened with this key]\".\n"
-    "\n"
-    "  ID       the case id (22 characters, from meldpunt cases)\n"
-    "  --json   print {\"case\": ..., \"report\": ..., \"messages\": [...]} instead, with\n"
-    "           the report and messages opened (null where they do not open)\n";
+    "Show a case: its state (status, due day, channel, classification,\n"
+    "collective), the report and the messages and internal notes (oldest first),\n"
+    "opened here with your box key, and its history.  An item that was not\n"
+    "sealed to your key is shown as \"[cannot be opened with this key]\" (a\n"
+    "colleague can share it with you: meldpunt share).\n"
+    "\n" CASE_ARG_HELP
+    "  --json         print {\"case\": ..., \"report\": ..., \"messages\": [...]} instead,\n"
+    "                 with the report and messages opened (null where they do not\n"
+    "                 open); the case includes its history\n";
 
 static const char reply_help[] =
     "Send a message to the reporter of a case, through the follow-up token.  It is\n"
     "sealed here to the reporter and to every active caseworker and recovery key,\n"
     "so that colleagues can read the conversation too.\n"
-    "\n"
-    "  ID           the case id\n"
-    "  --text TEXT  the message (1 to 10000 characters)\n"
-    "  --file FILE  read the message from FILE (- for standard input)\n"
+    "\n" CASE_ARG_HELP
+    "  --text TEXT    the message (1 to 10000 characters)\n"
+    "  --file FILE    read the message from FILE (- for standard input)\n"
+    "  --json         print the server's answer\n"
     "Without --text or --file the message is read from standard input.\n";
+
+static const char note_help[] =
+    "Add an internal note to a case: sealed here to every active caseworker and\n"
+    "recovery key, never to the reporter, who never sees it.\n"
+    "\n" CASE_ARG_HELP
+    "  --text TEXT    the note (1 to 10000 characters)\n"
+    "  --file FILE    read the note from FILE (- for standard input)\n"
+    "  --json         print the server's answer\n"
+    "Without --text or --file the note is read from standard input.\n";
 
 static const char status_help[] =
     "Move a case to another status: received, intake, registration_only,\n"
     "in_progress, referred or closed (the policy lists the moves allowed).\n"
-    "\n"
-    "  ID              the case id\n"
+    "\n" CASE_ARG_HELP
     "  STATUS          the new status\n"
     "  --closure CODE  how the case ended; required for closed (advice_information,\n"
     "                  mediation, assistance_procedure, policy_influence, referral,\n"
-    "                  own_investigation, registration_only, withdrawn)\n";
+    "                  own_investigation, registration_only, withdrawn)\n"
+    "  --json          print the case as the server answers it\n";
+
+static const char classify_help[] =
+    "Classify a case for the registration and the yearly figures: all five are\n"
+    "required, with codes of the policy.  A case may be classified again; each\n"
+    "classification is an event in its history.\n"
+    "\n" CASE_ARG_HELP CW_CLASS_HELP
+    "  --json                print the case as the server answers it\n";
 
 static void
 print_case_help(const char *usage, const char *help)
@@ -520,7 +409,7 @@ print_label(const char *label)
 	fputs("  ", stdout);
 	mp_print_line(stdout, label);
 	putchar(':');
-	pad(mp_text_width(label) + 1, 24);
+	cw_pad(mp_text_width(label) + 1, 24);
 }
 
 static void
@@ -605,7 +494,7 @@ print_report(const json_t *rep)
 			print_field(key, v);
 	}
 	printf("  Description:\n    ");
-	mp_print_text(stdout, str_or(rep, "description", ""), "    ");
+	mp_print_text(stdout, cw_str(rep, "description", ""), "    ");
 	putchar('\n');
 }
 
@@ -619,7 +508,7 @@ static int
 item_cmp(const void *a, const void *b)
 {
 	const struct item *x = a, *y = b;
-	int d = strcmp(str_or(x->m, "date", ""), str_or(y->m, "date", ""));
+	int d = strcmp(cw_str(x->m, "date", ""), cw_str(y->m, "date", ""));
 
 	if (d != 0)
 		return d;
@@ -644,13 +533,13 @@ message_json(const json_t *m, const json_t *pt)
 static void
 print_message(const json_t *m, const json_t *pt, int r)
 {
-	const char *kind = str_or(json_object_get(m, "envelope"), "kind", "");
-	const char *from = str_or(m, "from", "?");
-	const char *author = str_or(pt, "author", NULL);
+	const char *kind = cw_str(json_object_get(m, "envelope"), "kind", "");
+	const char *from = cw_str(m, "from", "?");
+	const char *author = cw_str(pt, "author", NULL);
 
 	putchar('\n');
 	fputs("  ", stdout);
-	mp_print_line(stdout, str_or(m, "date", "?"));
+	mp_print_line(stdout, cw_str(m, "date", "?"));
 	if (strcmp(kind, "note") == 0) {
 		fputs("  internal note", stdout);
 		if (author != NULL) {
@@ -667,7 +556,7 @@ print_message(const json_t *m, const json_t *pt, int r)
 	}
 	fputs("\n    ", stdout);
 	if (r == OPEN_NO_KEY)
-		fputs(cannot_open, stdout);
+		fputs(cw_cannot_open, stdout);
 	else if (r != 0 || !json_is_string(json_object_get(pt, "text")))
 		fputs(malformed, stdout);
 	else
@@ -675,25 +564,195 @@ print_message(const json_t *m, const json_t *pt, int r)
 	putchar('\n');
 }
 
+
+/* The state of the case, above the report. */
 static void
-print_case_head(const json_t *cas, const char *id)
+print_case_head(const json_t *cas, const char *id, const json_t *colls)
 {
-	const json_t *v;
+	const json_t *v = json_object_get(cas, "classification");
+	const char *due = cw_str(cas, "due", NULL), *coll = cw_str(cas, "collective", NULL);
+	const char *closure = cw_str(cas, "closure", NULL);
+	char today[11];
+	long late;
 
 	printf("Case ");
-	mp_print_line(stdout, str_or(cas, "ref", "-"));
+	mp_print_line(stdout, cw_str(cas, "ref", "-"));
 	printf("  (id %s)\n", id);
 	print_field("Received", json_object_get(cas, "received"));
-	print_field("Status", json_object_get(cas, "status"));
+	if (json_object_get(cas, "channel") != NULL)
+		print_field("Channel", json_object_get(cas, "channel"));
+	print_label("Status");
+	mp_print_line(stdout, cw_str(cas, "status", "-"));
+	if (closure != NULL) {
+		fputs(" (", stdout);
+		mp_print_line(stdout, closure);
+		putchar(')');
+	}
+	putchar('\n');
+	if (due != NULL) {
+		print_label("Due");
+		mp_print_line(stdout, due);
+		if (json_is_true(json_object_get(cas, "overdue"))) {
+			cw_today(today);
+			late = cw_days_between(due, today);
+			if (late > 0)
+				printf("  OVERDUE by %ld day%s", late, late == 1 ? "" : "s");
+			else
+				fputs("  OVERDUE", stdout);
+		}
+		putchar('\n');
+	}
+	if (json_object_get(cas, "updated") != NULL)
+		print_field("Last change", json_object_get(cas, "updated"));
 	print_field_str("Reporter", json_is_true(json_object_get(cas, "anonymous")) ?
 	    "anonymous" : "named");
-	print_field_str("Follow-up token", json_is_string(json_object_get(cas, "reporter_box")) ?
-	    "yes" : "no");
-	if ((v = json_object_get(cas, "classification")) != NULL && !json_is_null(v))
-		print_field("Classification", v);
-	if ((v = json_object_get(cas, "collective")) != NULL && !json_is_null(v) &&
-	    !json_is_false(v))
-		print_field("Collective", v);
+	if (json_is_string(json_object_get(cas, "reporter_box")))
+		print_field_str("Follow-up token", "yes (case reply reaches the reporter)");
+	else if (json_is_true(json_object_get(cas, "purged")))
+		print_field_str("Follow-up token", "no reporter key any more (purged)");
+	else
+		print_field_str("Follow-up token", "no (the reporter cannot be answered here)");
+	print_label("Classification");
+	if (json_is_object(v))
+		cw_print_class(stdout, v);
+	else
+		fputs("not yet (meldpunt case classify)", stdout);
+	putchar('\n');
+	if (coll != NULL) {
+		print_label("Collective");
+		mp_print_line(stdout, collective_ref(colls, coll));
+		putchar('\n');
+	}
+	if (json_is_true(json_object_get(cas, "purged")))
+		print_field_str("Contents", "removed by the retention purge");
+}
+
+/* The name of the key with this kid in keys, or NULL. */
+static const char *
+key_name(const json_t *keys, const char *kid)
+{
+	char k[MP_KID_TEXT_LEN + 1];
+	uint8_t pk[32];
+	const json_t *b;
+	const char *box;
+	size_t i;
+
+	json_array_foreach(keys, i, b) {
+		box = cw_str(b, "box", "");
+		if (mp_b64u_decode_exact(pk, 32, box, strlen(box)) != 0)
+			continue;
+		mp_kid(k, pk);
+		if (strcmp(k, kid) == 0)
+			return cw_str(b, "name", NULL);
+	}
+	return NULL;
+}
+
+/* The fields of an event that its own line does not show already, as "key value; ...". */
+static void
+print_event_rest(const json_t *ev, const char *const *shown)
+{
+	const char *key, *const *s;
+	const json_t *v;
+	int skip;
+
+	json_object_foreach((json_t *)ev, key, v) {
+		skip = strcmp(key, "date") == 0 || strcmp(key, "type") == 0;
+		for (s = shown; !skip && *s != NULL; s++)
+			skip = strcmp(key, *s) == 0;
+		if (skip || json_is_null(v))
+			continue;
+		fputs("  ", stdout);
+		mp_print_line(stdout, key);
+		putchar(' ');
+		print_value(v);
+	}
+}
+
+static void
+print_history(const json_t *hist, const json_t *colls, const json_t *keys)
+{
+	static const char *const none[] = { NULL };
+	static const char *const created[] = { "channel", NULL };
+	static const char *const status[] = { "status", "closure", NULL };
+	static const char *const classified[] = { "grounds", "domain", "manifestation",
+		"incident_municipality", "residence_municipality", NULL };
+	static const char *const collective[] = { "collective", NULL };
+	static const char *const shared[] = { "kid", NULL };
+	const char *type, *s, *const *shown;
+	const json_t *ev;
+	size_t i, same;
+
+	if (json_array_size(hist) == 0)
+		return;
+	printf("\nHistory\n");
+	for (i = 0; i < json_array_size(hist); i += same) {
+		ev = json_array_get(hist, i);
+		type = cw_str(ev, "type", "?");
+		/* Sharing adds one event per item: a run of them on one day is one line. */
+		for (same = 1; strcmp(type, "shared") == 0 && i + same < json_array_size(hist) &&
+		    json_equal(json_array_get(hist, i + same), (json_t *)ev); same++)
+			;
+		fputs("  ", stdout);
+		mp_print_line(stdout, cw_str(ev, "date", "?"));
+		fputs("  ", stdout);
+		mp_print_line(stdout, type);
+		cw_pad(mp_text_width(type), 12);
+		shown = none;
+		if (strcmp(type, "created") == 0) {
+			shown = created;
+			fputs("by ", stdout);
+			mp_print_line(stdout, cw_str(ev, "channel", "?"));
+		} else if (strcmp(type, "status") == 0) {
+			shown = status;
+			mp_print_line(stdout, cw_str(ev, "status", "?"));
+			if ((s = cw_str(ev, "closure", NULL)) != NULL) {
+				fputs(" (", stdout);
+				mp_print_line(stdout, s);
+				putchar(')');
+			}
+		} else if (strcmp(type, "classified") == 0) {
+			shown = classified;
+			cw_print_class(stdout, ev);
+		} else if (strcmp(type, "collective") == 0) {
+			shown = collective;
+			s = cw_str(ev, "collective", "?");
+			mp_print_line(stdout, collective_ref(colls, s));
+		} else if (strcmp(type, "shared") == 0) {
+			shown = shared;
+			s = cw_str(ev, "kid", "?");
+			if (same == 1)
+				fputs("an item with ", stdout);
+			else
+				printf("%zu items with ", same);
+			if (key_name(keys, s) != NULL) {
+				mp_print_line(stdout, key_name(keys, s));
+				fputs(" (kid ", stdout);
+				mp_print_line(stdout, s);
+				putchar(')');
+			} else {
+				fputs("kid ", stdout);
+				mp_print_line(stdout, s);
+			}
+		} else if (strcmp(type, "purged") == 0) {
+			fputs("report and messages removed", stdout);
+		}
+		print_event_rest(ev, shown);
+		putchar('\n');
+	}
+}
+
+/* 1 if the case's history has an event of this type. */
+static int
+has_event(const json_t *cas, const char *type)
+{
+	const json_t *ev;
+	size_t i;
+
+	json_array_foreach(json_object_get(cas, "history"), i, ev)
+		if (strcmp(cw_str(ev, "type", ""), type) == 0)
+			return 1;
+	return 0;
 }
 
 static int
@@ -709,10 +768,9 @@ case_show(int argc, char **argv)
 	struct mp_client *c = NULL;
 	const struct mp_identity *me;
 	json_t *cas = NULL, *rep = NULL, *msgs, *pt = NULL, *out = NULL, *list = NULL;
-	json_t *head = NULL;
+	json_t *head = NULL, *colls = NULL, *keys = NULL, *report;
 	struct item *items = NULL;
-	char *pos[1];
-	const char *id;
+	char *pos[1], id[CW_ID_LEN + 1];
 	size_t i, n;
 	int npos, r, rc = EXIT_USER;
 
@@ -724,12 +782,12 @@ case_show(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (npos != 1)
-		return usage_error(show_usage, "which case? give its id");
-	if (!case_id_ok(id = pos[0]))
-		return usage_error(show_usage, "'%s' is not a case id (22 characters)", id);
-	if ((rc = open_client(&c, &co)) != 0)
+		return usage_error(show_usage, "which case? give its reference or id");
+	if (cw_case_arg(pos[0]) == CW_ARG_BAD)
+		return cw_case_arg_error(show_usage, pos[0]);
+	if ((rc = cw_open_client(&c, &co)) != 0)
 		goto out;
-	if ((rc = get_case(c, id, &cas)) != 0)
+	if ((rc = cw_resolve_case(c, pos[0], id)) != 0 || (rc = cw_get_case(c, id, &cas)) != 0)
 		goto out;
 	rc = EXIT_USER;
 	me = mp_client_identity(c);
@@ -745,7 +803,8 @@ case_show(int argc, char **argv)
 	}
 	if (n > 0)
 		qsort(items, n, sizeof *items, item_cmp);
-	r = open_item(&rep, json_object_get(cas, "report"), id, report_kinds, me);
+	report = json_object_get(cas, "report");
+	r = open_item(&rep, report, id, report_kinds, me);
 
 	if (json) {
 		if ((head = json_deep_copy(cas)) == NULL || (list = json_array()) == NULL) {
@@ -755,7 +814,8 @@ case_show(int argc, char **argv)
 		json_object_del(head, "report");
 		json_object_del(head, "messages");
 		for (i = 0; i < n; i++) {
-			open_item(&pt, json_object_get(items[i].m, "envelope"), id, message_kinds, me);
+			(void)open_item(&pt, json_object_get(items[i].m, "envelope"), id,
+			    message_kinds, me);
 			if (json_array_append_new(list, message_json(items[i].m, pt)) != 0) {
 				err1("out of memory");
 				goto out;
@@ -764,19 +824,27 @@ case_show(int argc, char **argv)
 			pt = NULL;
 		}
 		out = json_pack("{s:O, s:O?, s:O}", "case", head, "report", rep, "messages", list);
-		if (out == NULL || print_json(out) != 0) {
+		if (out == NULL || cw_print_json(out) != 0) {
 			err1("cannot print the case");
 			goto out;
 		}
 	} else {
-		print_case_head(cas, id);
+		/* Names for what the history and head show only by id; both are optional. */
+		if (json_is_string(json_object_get(cas, "collective")) || has_event(cas, "collective"))
+			colls = collective_list(c);
+		if (has_event(cas, "shared"))
+			(void)cw_get_keys(c, &keys);
+		print_case_head(cas, id, colls);
 		putchar('\n');
 		if (r == 0)
 			print_report(rep);
+		else if ((report == NULL || json_is_null(report)) &&
+		    json_is_true(json_object_get(cas, "purged")))
+			printf("Report\n  %s\n", purged_text);
 		else
-			printf("Report\n  %s\n", r == OPEN_NO_KEY ? cannot_open : malformed);
+			printf("Report\n  %s\n", r == OPEN_NO_KEY ? cw_cannot_open : malformed);
 		if (n > 0)
-			printf("\nMessages (%zu)\n", n);
+			printf("\nMessages and notes (%zu)\n", n);
 		for (i = 0; i < n; i++) {
 			r = open_item(&pt, json_object_get(items[i].m, "envelope"), id, message_kinds,
 			    me);
@@ -784,6 +852,7 @@ case_show(int argc, char **argv)
 			json_decref(pt); /* wiped on free (mp_cli_harden) */
 			pt = NULL;
 		}
+		print_history(json_object_get(cas, "history"), colls, keys);
 	}
 	rc = 0;
 out:
@@ -794,218 +863,135 @@ out:
 	json_decref(head);
 	json_decref(rep);
 	json_decref(cas);
+	json_decref(colls);
+	json_decref(keys);
 	free(items);
 	mp_client_close(c);
 	return rc;
 }
 
 /*
- * The reply text: --text, or the contents of --file, or standard input;
- * trailing line ends dropped (an editor or `echo` adds one).  sodium_malloc'ed
- * into *text.  0, or an exit status (printed).
+ * case reply and case note: one sealed message to the case.  A reply goes
+ * to the reporter and every caseworker and recovery key; a note to the
+ * caseworkers and recovery key only (PROTOCOL.md section 3).
  */
 static int
-reply_text(char **text, const char *opt_text, const char *opt_file)
+case_send(int argc, char **argv, const char *kind)
 {
-	char *t = NULL;
-	size_t len = 0, ncp = 0;
-	int rc = EXIT_USER;
-
-	*text = NULL;
-	if (opt_text != NULL) {
-		len = strlen(opt_text);
-		if (len > TEXT_FILE_MAX) {
-			err1("the reply is longer than %d characters", TEXT_MAX_CP);
-			goto out;
-		}
-		if ((t = sodium_malloc(len + 1)) == NULL) {
-			err1("out of memory");
-			goto out;
-		}
-		memcpy(t, opt_text, len + 1);
-		/* The copy is what is used; the argument need not stay in memory. */
-		sodium_memzero((char *)opt_text, len);
-	} else {
-		if (opt_file == NULL && isatty(STDIN_FILENO))
-			fprintf(stderr, "Type the reply; end it with Ctrl-D on a line of its own.\n");
-		if (mp_read_file(opt_file != NULL ? opt_file : "-", TEXT_FILE_MAX, &t, &len) != 0)
-			goto out;
-	}
-	while (len > 0 && (t[len - 1] == '\n' || t[len - 1] == '\r'))
-		t[--len] = '\0';
-	if (mp_utf8_check(t, len, &ncp) != 0) {
-		err1("the reply is not valid UTF-8 text");
-		goto out;
-	}
-	if (ncp < 1) {
-		err1("the reply is empty");
-		goto out;
-	}
-	if (ncp > TEXT_MAX_CP) {
-		err1("the reply is longer than %d characters", TEXT_MAX_CP);
-		goto out;
-	}
-	*text = t;
-	t = NULL;
-	rc = 0;
-out:
-	mp_secret_free(t);
-	return rc;
-}
-
-/* Append pk to rcpt[0..*n) unless it is there already. */
-static int
-add_recipient(struct mp_box_pk *rcpt, size_t *n, const uint8_t pk[32])
-{
-	size_t i;
-
-	for (i = 0; i < *n; i++)
-		if (memcmp(rcpt[i].pk, pk, 32) == 0)
-			return 0;
-	if (*n >= MP_ENVELOPE_MAX_RECIPIENTS)
-		return -1;
-	memcpy(rcpt[(*n)++].pk, pk, 32);
-	return 0;
-}
-
-/*
- * Recipients of a message to the reporter (PROTOCOL.md section 3): the
- * reporter's box key and every active caseworker and recovery key.
- */
-static int
-reply_recipients(struct mp_client *c, const json_t *cas, struct mp_box_pk *rcpt, size_t *n)
-{
-	const json_t *rb = json_object_get(cas, "reporter_box");
-	json_t *resp = NULL, *keys, *k;
-	uint8_t pk[32];
-	const char *role, *box;
-	long status;
-	size_t i;
-	int rc = EXIT_USER;
-
-	*n = 0;
-	if (rb == NULL || json_is_null(rb)) {
-		err1("this case has no follow-up token; the reporter cannot be reached this way");
-		goto out;
-	}
-	if (!json_is_string(rb) || mp_b64u_decode_exact(pk, 32, json_string_value(rb),
-	    json_string_length(rb)) != 0) {
-		err1("the server sent a malformed reporter key");
-		goto out;
-	}
-	add_recipient(rcpt, n, pk);
-	if (mp_client_request(c, "GET", "/api/v1/keys", NULL, &status, &resp) != 0)
-		goto out;
-	keys = json_object_get(resp, "keys");
-	if (!json_is_array(keys)) {
-		err1("the server's answer has no list of keys");
-		goto out;
-	}
-	json_array_foreach(keys, i, k) {
-		role = str_or(k, "role", "");
-		if (strcmp(role, "caseworker") != 0 && strcmp(role, "recovery") != 0)
-			continue;
-		box = str_or(k, "box", "");
-		if (mp_b64u_decode_exact(pk, 32, box, strlen(box)) != 0) {
-			err1("the server sent a malformed key bundle");
-			goto out;
-		}
-		if (add_recipient(rcpt, n, pk) != 0) {
-			err1("more than %d recipients", MP_ENVELOPE_MAX_RECIPIENTS);
-			goto out;
-		}
-	}
-	if (*n < 2) {
-		err1("the server lists no active caseworker key");
-		goto out;
-	}
-	rc = 0;
-out:
-	json_decref(resp);
-	return rc;
-}
-
-static int
-case_reply(int argc, char **argv)
-{
+	int is_note = strcmp(kind, "note") == 0;
+	const char *usage = is_note ? note_usage : reply_usage;
+	const char *what = is_note ? "note" : "reply";
 	struct mp_client_opts co = { NULL, NULL };
 	const char *opt_text = NULL, *opt_file = NULL;
+	int json = 0;
 	struct mp_opt opts[] = {
 		{ "text", &opt_text, NULL },
 		{ "file", &opt_file, NULL },
+		{ "json", NULL, &json },
 		MP_CLIENT_OPTS(co),
 		{ NULL, NULL, NULL },
 	};
 	struct mp_client *c = NULL;
 	struct mp_box_pk *rcpt = NULL;
-	json_t *cas = NULL, *msg = NULL, *env = NULL, *body = NULL, *resp = NULL;
-	char *text = NULL, *pt = NULL, *pos[1], path[80];
-	const char *id;
+	json_t *cas = NULL, *keys = NULL, *env = NULL, *body = NULL, *resp = NULL;
+	const json_t *rb;
+	char *text = NULL, *pos[1], path[80], id[CW_ID_LEN + 1];
+	uint8_t pk[32];
 	size_t n = 0;
 	long status;
 	int npos, r, rc = EXIT_USER;
 
-	if ((r = mp_opts_parse(argc, argv, opts, pos, 1, &npos, reply_usage)) != 0) {
+	if ((r = mp_opts_parse(argc, argv, opts, pos, 1, &npos, usage)) != 0) {
 		if (r == MP_OPTS_HELP) {
-			print_case_help(reply_usage, reply_help);
+			print_case_help(usage, is_note ? note_help : reply_help);
 			return 0;
 		}
 		return EXIT_USAGE;
 	}
 	if (npos != 1)
-		return usage_error(reply_usage, "which case? give its id");
-	if (!case_id_ok(id = pos[0]))
-		return usage_error(reply_usage, "'%s' is not a case id (22 characters)", id);
+		return usage_error(usage, "which case? give its reference or id");
+	if (cw_case_arg(pos[0]) == CW_ARG_BAD)
+		return cw_case_arg_error(usage, pos[0]);
 	if (opt_text != NULL && opt_file != NULL)
-		return usage_error(reply_usage, "give --text or --file, not both");
+		return usage_error(usage, "give --text or --file, not both");
 	/* The text first: a mistake in it should not cost a passphrase. */
-	if ((rc = reply_text(&text, opt_text, opt_file)) != 0)
+	if ((rc = cw_read_text(&text, opt_text, opt_file, what)) != 0)
 		goto out;
-	if ((rc = open_client(&c, &co)) != 0)
+	if ((rc = cw_open_client(&c, &co)) != 0)
 		goto out;
-	if ((rc = get_case(c, id, &cas)) != 0)
-		goto out;
-	if ((rcpt = calloc(MP_ENVELOPE_MAX_RECIPIENTS, sizeof *rcpt)) == NULL) {
-		err1("out of memory");
-		rc = EXIT_USER;
-		goto out;
-	}
-	if ((rc = reply_recipients(c, cas, rcpt, &n)) != 0)
+	if ((rc = cw_resolve_case(c, pos[0], id)) != 0)
 		goto out;
 	rc = EXIT_USER;
-	msg = json_pack("{s:s, s:s, s:s}", "text", text, "from", "caseworker", "author",
-	    mp_client_identity(c)->name);
-	if (msg == NULL || (pt = json_dumps(msg, JSON_COMPACT)) == NULL) {
+	if ((rcpt = calloc(MP_ENVELOPE_MAX_RECIPIENTS, sizeof *rcpt)) == NULL) {
 		err1("out of memory");
 		goto out;
 	}
-	env = mp_envelope_seal("message", id, (const uint8_t *)pt, strlen(pt), rcpt, n);
-	if (env == NULL) {
-		err1("cannot seal the reply");
-		goto out;
+	if (!is_note) {
+		if ((rc = cw_get_case(c, id, &cas)) != 0)
+			goto out;
+		rc = EXIT_USER;
+		rb = json_object_get(cas, "reporter_box");
+		if (!json_is_string(rb)) {
+			err1("this case has no follow-up token; the reporter cannot be reached this "
+			    "way");
+			goto out;
+		}
+		if (mp_b64u_decode_exact(pk, 32, json_string_value(rb), json_string_length(rb)) !=
+		    0) {
+			err1("the server sent a malformed reporter key");
+			goto out;
+		}
+		(void)cw_add_recipient(rcpt, &n, pk);
 	}
+	if ((rc = cw_get_keys(c, &keys)) != 0 || (rc = cw_staff_recipients(keys, rcpt, &n)) != 0)
+		goto out;
+	rc = EXIT_USER;
+	if ((env = cw_seal_message(kind, id, text, mp_client_identity(c)->name, rcpt, n)) == NULL)
+		goto out;
 	if ((body = json_pack("{s:O}", "envelope", env)) == NULL) {
 		err1("out of memory");
 		goto out;
 	}
-	r = snprintf(path, sizeof path, "/api/v1/cases/%s/messages", id);
-	if (r < 0 || (size_t)r >= sizeof path)
+	if (cw_path(path, sizeof path, "/api/v1/cases/", id, "/messages") != 0)
 		goto out;
 	if (mp_client_request(c, "POST", path, body, &status, &resp) != 0)
 		goto out;
-	printf("reply sent\n");
+	if (json) {
+		if (cw_print_json(resp) != 0)
+			goto out;
+	} else {
+		printf("%s\n", is_note ? "note added" : "reply sent");
+	}
 	rc = 0;
 out:
-	mp_wipe_free(pt); /* the message's plaintext */
-	json_decref(msg);
 	json_decref(env);
 	json_decref(body);
 	json_decref(resp);
 	json_decref(cas);
+	json_decref(keys);
 	free(rcpt);
 	mp_secret_free(text);
 	mp_client_close(c);
 	return rc;
+}
+
+/* "case <ref>: <status>" or the JSON of a case summary the server answered. */
+static int
+print_summary(const json_t *resp, const char *id, int json, const char *status)
+{
+	if (json)
+		return cw_print_json(resp) == 0 ? 0 : EXIT_USER;
+	fputs("case ", stdout);
+	mp_print_line(stdout, cw_str(resp, "ref", id));
+	fputs(": ", stdout);
+	if (status != NULL) {
+		mp_print_line(stdout, cw_str(resp, "status", status));
+	} else {
+		fputs("classified ", stdout);
+		cw_print_class(stdout, json_object_get(resp, "classification"));
+	}
+	putchar('\n');
+	return 0;
 }
 
 static int
@@ -1013,15 +999,17 @@ case_status(int argc, char **argv)
 {
 	struct mp_client_opts co = { NULL, NULL };
 	const char *closure = NULL;
+	int json = 0;
 	struct mp_opt opts[] = {
 		{ "closure", &closure, NULL },
+		{ "json", NULL, &json },
 		MP_CLIENT_OPTS(co),
 		{ NULL, NULL, NULL },
 	};
 	struct mp_client *c = NULL;
 	json_t *body = NULL, *resp = NULL;
-	char *pos[2], path[80];
-	const char *id, *st;
+	char *pos[2], path[80], id[CW_ID_LEN + 1];
+	const char *st;
 	long status;
 	int npos, r, rc = EXIT_USER;
 
@@ -1033,9 +1021,9 @@ case_status(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (npos != 2)
-		return usage_error(status_usage, "give the case id and the new status");
-	if (!case_id_ok(id = pos[0]))
-		return usage_error(status_usage, "'%s' is not a case id (22 characters)", id);
+		return usage_error(status_usage, "give the case and the new status");
+	if (cw_case_arg(pos[0]) == CW_ARG_BAD)
+		return cw_case_arg_error(status_usage, pos[0]);
 	st = pos[1];
 	if (*st == '\0' || (closure != NULL && *closure == '\0'))
 		return usage_error(status_usage, "the status and closure code cannot be empty");
@@ -1049,22 +1037,73 @@ case_status(int argc, char **argv)
 		err1("out of memory");
 		goto out;
 	}
-	r = snprintf(path, sizeof path, "/api/v1/cases/%s/status", id);
-	if (r < 0 || (size_t)r >= sizeof path)
-		goto out;
-	if ((rc = open_client(&c, &co)) != 0)
+	if ((rc = cw_open_client(&c, &co)) != 0 || (rc = cw_resolve_case(c, pos[0], id)) != 0)
 		goto out;
 	rc = EXIT_USER;
+	if (cw_path(path, sizeof path, "/api/v1/cases/", id, "/status") != 0)
+		goto out;
 	if (mp_client_request(c, "POST", path, body, &status, &resp) != 0)
 		goto out;
-	fputs("case ", stdout);
-	mp_print_line(stdout, str_or(resp, "ref", id));
-	fputs(": ", stdout);
-	mp_print_line(stdout, str_or(resp, "status", st));
-	putchar('\n');
-	rc = 0;
+	rc = print_summary(resp, id, json, st);
 out:
 	json_decref(body);
+	json_decref(resp);
+	mp_client_close(c);
+	return rc;
+}
+
+static int
+case_classify(int argc, char **argv)
+{
+	struct mp_client_opts co = { NULL, NULL };
+	struct cw_class k = { NULL, NULL, NULL, NULL, NULL };
+	int json = 0;
+	struct mp_opt opts[] = {
+		CW_CLASS_OPTS(k),
+		{ "json", NULL, &json },
+		MP_CLIENT_OPTS(co),
+		{ NULL, NULL, NULL },
+	};
+	struct mp_client *c = NULL;
+	json_t *cls = NULL, *policy = NULL, *resp = NULL;
+	char *pos[1], path[96], id[CW_ID_LEN + 1];
+	long status;
+	int npos, r, rc = EXIT_USER;
+
+	if ((r = mp_opts_parse(argc, argv, opts, pos, 1, &npos, classify_usage)) != 0) {
+		if (r == MP_OPTS_HELP) {
+			print_case_help(classify_usage, classify_help);
+			return 0;
+		}
+		return EXIT_USAGE;
+	}
+	if (npos != 1)
+		return usage_error(classify_usage, "which case? give its reference or id");
+	if (cw_case_arg(pos[0]) == CW_ARG_BAD)
+		return cw_case_arg_error(classify_usage, pos[0]);
+	if ((rc = cw_class_json(&k, classify_usage, &cls)) != 0)
+		goto out;
+	if (cls == NULL)
+		return usage_error(classify_usage, "give the classification: " CW_CLASS_USAGE);
+	if ((rc = cw_open_client(&c, &co)) != 0 || (rc = cw_resolve_case(c, pos[0], id)) != 0)
+		goto out;
+	/* The policy names the codes allowed; checked here to list them on a typo. */
+	if ((rc = cw_get_policy(c, &policy)) != 0 || (rc = cw_class_check(policy, cls)) != 0)
+		goto out;
+	rc = EXIT_USER;
+	if (cw_path(path, sizeof path, "/api/v1/cases/", id, "/classification") != 0)
+		goto out;
+	if (mp_client_request(c, "POST", path, cls, &status, &resp) != 0)
+		goto out;
+	if (!json_is_object(json_object_get(resp, "classification")) &&
+	    json_object_set(resp, "classification", cls) != 0) {
+		err1("out of memory");
+		goto out;
+	}
+	rc = print_summary(resp, id, json, NULL);
+out:
+	json_decref(cls);
+	json_decref(policy);
 	json_decref(resp);
 	mp_client_close(c);
 	return rc;
@@ -1076,21 +1115,27 @@ cmd_case(int argc, char **argv)
 	const char *sub;
 
 	if (argc < 2)
-		return usage_error(case_usage, "show, reply or status?");
+		return usage_error(case_usage, "show, reply, note, status or classify?");
 	sub = argv[1];
 	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
 		printf("usage: %s\n\n", case_usage);
 		printf("meldpunt case show:\n%s\n", show_help);
 		printf("meldpunt case reply:\n%s\n", reply_help);
+		printf("meldpunt case note:\n%s\n", note_help);
 		printf("meldpunt case status:\n%s\n", status_help);
+		printf("meldpunt case classify:\n%s\n", classify_help);
 		printf("Every case command also takes:\n%s", MP_CLIENT_HELP);
 		return 0;
 	}
 	if (strcmp(sub, "show") == 0)
 		return case_show(argc - 1, argv + 1);
 	if (strcmp(sub, "reply") == 0)
-		return case_reply(argc - 1, argv + 1);
+		return case_send(argc - 1, argv + 1, "message");
+	if (strcmp(sub, "note") == 0)
+		return case_send(argc - 1, argv + 1, "note");
 	if (strcmp(sub, "status") == 0)
 		return case_status(argc - 1, argv + 1);
+	if (strcmp(sub, "classify") == 0)
+		return case_classify(argc - 1, argv + 1);
 	return usage_error(case_usage, "unknown case command '%s'", sub);
 }

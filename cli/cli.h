@@ -10,12 +10,18 @@
 #define EXIT_USAGE 2
 
 /* cli/instance.c: the server side, run by an admin on the server machine. */
-int cmd_init(int argc, char **argv);  /* meldpunt init --dir DIR --origin ORIGIN [--public-url URL] */
+int cmd_init(int argc, char **argv);  /* meldpunt init --dir DIR --origin ORIGIN ... */
 int cmd_key(int argc, char **argv);   /* meldpunt key add|list|revoke --dir DIR ... */
+int cmd_purge(int argc, char **argv); /* meldpunt purge --dir DIR [--today DAY] */
 
-/* cli/caseworker.c: a caseworker's device, signed requests to --url. */
+/* cli/keygen.c: a person's own device. */
 int cmd_keygen(int argc, char **argv);
-int cmd_cases(int argc, char **argv);
-int cmd_case(int argc, char **argv);  /* case show|reply|status */
+
+/* A caseworker's device, signed requests to --url (cli/casework.h). */
+int cmd_cases(int argc, char **argv);      /* cli/caseworker.c */
+int cmd_case(int argc, char **argv);       /* case show|reply|note|status|classify */
+int cmd_intake(int argc, char **argv);     /* cli/intake.c */
+int cmd_collective(int argc, char **argv); /* cli/collective.c */
+int cmd_share(int argc, char **argv);      /* cli/share.c */
 
 #endif

@@ -13,20 +13,64 @@
 #include "mp_token.h"
 
 static const char init_usage[] =
-    "meldpunt init --dir DIR --origin ORIGIN [--public-url URL]\n"
+    "meldpunt init --dir DIR --origin ORIGIN [--public-url URL] [--recovery-key B64U\n"
+    "                [--recovery-name NAME]]\n"
     "  Without --public-url, follow-up links use http:// and meldpuntd's --listen address.\n"
     "  Creates a new instance directory: random database key, token pepper and log\n"
     "  signing key (mode 0600), the encrypted database, the configuration and the\n"
-    "  policy file to edit.  Prints the log verifier key that auditors need.";
+    "  policy file to edit.  Prints the log verifier key that auditors need.\n"
+    "  --recovery-key B64U registers the offline recovery key's public box key (the\n"
+    "  \"box\" of `meldpunt keygen --role recovery`) at once, so that every envelope\n"
+    "  from the first one on is also sealed to it; --recovery-name names it\n"
+    "  (default \"Recovery key\").";
+
+static int open_store(struct mp_instance **in, struct mp_store **st, const char *dir);
+
+/* A key name: 1 to 100 characters of UTF-8 on one line. */
+static int
+name_ok(const char *name)
+{
+	size_t cps = 0;
+	const char *p;
+
+	for (p = name; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return 0;
+		cps += ((unsigned char)*p & 0xc0) != 0x80;
+	}
+	return cps >= 1 && cps <= MP_NAME_MAX && strlen(name) < sizeof(((struct mp_key *)0)->name);
+}
+
+/* Register the recovery key given to init; says so on stderr (stdout is the verifier key). */
+static int
+add_recovery(struct mp_store *st, const char *name, const uint8_t box[32])
+{
+	struct mp_key k;
+
+	memset(&k, 0, sizeof k);
+	memcpy(k.box_pk, box, 32);
+	snprintf(k.name, sizeof k.name, "%s", name);
+	snprintf(k.role, sizeof k.role, "recovery");
+	mp_kid(k.kid, k.box_pk);
+	mp_today(k.added);
+	if (mp_store_key_add(st, &k) != 0)
+		return -1;
+	err1("added recovery key %s (kid %s): every envelope is also sealed to it", name, k.kid);
+	return 0;
+}
 
 int
 cmd_init(int argc, char **argv)
 {
-	const char *dir = NULL, *origin = NULL, *url = NULL;
+	const char *dir = NULL, *origin = NULL, *url = NULL, *recovery = NULL, *rname = NULL;
 	const struct mp_opt opts[] = { { "dir", &dir, NULL }, { "origin", &origin, NULL },
-		{ "public-url", &url, NULL }, { NULL, NULL, NULL } };
+		{ "public-url", &url, NULL }, { "recovery-key", &recovery, NULL },
+		{ "recovery-name", &rname, NULL }, { NULL, NULL, NULL } };
+	struct mp_instance *in = NULL;
+	struct mp_store *st = NULL;
 	char verifier[512], err[512];
-	int npos, r;
+	uint8_t box[32];
+	int npos, r, rc = EXIT_USER;
 
 	if ((r = mp_opts_parse(argc, argv, opts, NULL, 0, &npos, init_usage)) != 0) {
 		if (r != MP_OPTS_HELP)
@@ -36,14 +80,37 @@ cmd_init(int argc, char **argv)
 	}
 	if (dir == NULL || origin == NULL)
 		return usage_error(init_usage, "--dir and --origin are required");
+	if (rname != NULL && recovery == NULL)
+		return usage_error(init_usage, "--recovery-name goes with --recovery-key");
+	/* Checked before anything is created: a half-made instance helps nobody. */
+	if (recovery != NULL && mp_b64u_decode_exact(box, 32, recovery, strlen(recovery)) != 0)
+		return usage_error(init_usage, "--recovery-key must be a 32-byte box key in b64u "
+		    "(the \"box\" of the recovery key's bundle)");
+	if (rname == NULL)
+		rname = "Recovery key";
+	if (!name_ok(rname))
+		return usage_error(init_usage, "--recovery-name must be 1 to %d characters on one "
+		    "line", MP_NAME_MAX);
 	if (mp_instance_create(dir, origin, url, verifier, sizeof verifier, err, sizeof err) != 0) {
 		err1("%s", err);
-		return EXIT_USER;
+		goto out;
+	}
+	if (recovery != NULL) {
+		if (open_store(&in, &st, dir) != 0 || add_recovery(st, rname, box) != 0) {
+			err1("the instance in %s was created, but without the recovery key; add it "
+			    "with meldpunt key add --dir %s --role recovery --name NAME --box B64U",
+			    dir, dir);
+			goto out;
+		}
 	}
 	printf("%s\n", verifier);
 	err1("instance created in %s; auditors verify the log with the key above", dir);
 	err1("next, register a caseworker's key: meldpunt key add --dir %s ...", dir);
-	return 0;
+	rc = 0;
+out:
+	mp_store_close(st);
+	mp_instance_free(in);
+	return rc;
 }
 
 static const char key_usage[] =
@@ -176,6 +243,67 @@ cmd_key(int argc, char **argv)
 			printf("revoked %s\n", kid);
 		rc = rc == 0 ? 0 : EXIT_USER;
 	}
+out:
+	mp_store_close(st);
+	mp_instance_free(in);
+	return rc;
+}
+
+static const char purge_usage[] =
+    "meldpunt purge --dir DIR [--today YYYY-MM-DD]\n"
+    "  The retention purge, by hand (meldpuntd also runs it at start and daily; this\n"
+    "  is safe while it runs): removes the report, messages and notes of cases closed\n"
+    "  retention_closed_months ago or earlier, and of open cases without activity for\n"
+    "  retention_inactive_months (policy.conf).  The case rows, their classification\n"
+    "  and history stay for the figures; the database and its WAL are rewritten so\n"
+    "  that no page keeps the removed envelopes.  Prints how many cases it purged.\n"
+    "  --today DAY purges as of another day, to see what a policy change (or the\n"
+    "  coming months) would remove.";
+
+int
+cmd_purge(int argc, char **argv)
+{
+	const char *dir = NULL, *day = NULL;
+	const struct mp_opt opts[] = { { "dir", &dir, NULL }, { "today", &day, NULL },
+		{ NULL, NULL, NULL } };
+	struct mp_instance *in = NULL;
+	struct mp_store *st = NULL;
+	char today[11], closed[11], inactive[11], day_now[11];
+	int npos, r, n = 0, rc = EXIT_USER;
+
+	if ((r = mp_opts_parse(argc, argv, opts, NULL, 0, &npos, purge_usage)) != 0) {
+		if (r != MP_OPTS_HELP)
+			return EXIT_USAGE;
+		printf("usage: %s\n", purge_usage);
+		return 0;
+	}
+	if (dir == NULL)
+		return usage_error(purge_usage, "--dir is required");
+	if (day != NULL && !mp_day_ok(day))
+		return usage_error(purge_usage, "--today must be a day YYYY-MM-DD");
+	if (open_store(&in, &st, dir) != 0)
+		goto out;
+	/* mp_instance_load set the instance's time zone, so "today" is its day. */
+	if (day != NULL)
+		snprintf(today, sizeof today, "%s", day);
+	else
+		mp_today(today);
+	if (mp_retention_cutoffs(in->policy, today, closed, inactive) != 0) {
+		err1("cannot work out the retention days for %s", today);
+		goto out;
+	}
+	if ((r = mp_store_purge(st, today, closed, inactive, &n)) != 0) {
+		err1("%s", r == MP_STORE_FULL ? "the purge failed: the disk is full" :
+		    "the purge failed (is the database busy? try again)");
+		goto out;
+	}
+	printf("purged %d case%s (closed on or before %s, or inactive since %s or earlier)\n",
+	    n, n == 1 ? "" : "s", closed, inactive);
+	mp_today(day_now);
+	if (n > 0 && strcmp(today, day_now) > 0)
+		err1("note: --today %s is in the future; the contents are gone now, and the cases' "
+		    "history dates their purge %s", today, today);
+	rc = 0;
 out:
 	mp_store_close(st);
 	mp_instance_free(in);

@@ -16,9 +16,13 @@ struct command {
 static const struct command commands[] = {
 	{ "init", cmd_init },
 	{ "key", cmd_key },
+	{ "purge", cmd_purge },
 	{ "keygen", cmd_keygen },
 	{ "cases", cmd_cases },
 	{ "case", cmd_case },
+	{ "intake", cmd_intake },
+	{ "collective", cmd_collective },
+	{ "share", cmd_share },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -26,22 +30,37 @@ static const char usage_text[] =
     "usage: meldpunt <command> [options]   (meldpunt <command> --help for more)\n"
     "\n"
     "On the server machine (an admin, with the instance directory):\n"
-    "  meldpunt init --dir DIR --origin ORIGIN [--public-url URL]\n"
+    "  meldpunt init --dir DIR --origin ORIGIN [--public-url URL] [--recovery-key B64U]\n"
     "  meldpunt key add --dir DIR --role ROLE --name NAME --sign B64U --box B64U\n"
     "  meldpunt key list --dir DIR\n"
     "  meldpunt key revoke --dir DIR --kid KID\n"
+    "  meldpunt purge --dir DIR [--today YYYY-MM-DD]      the retention purge, by hand\n"
     "\n"
     "On your own device (a caseworker, with a personal key file):\n"
     "  meldpunt keygen --name NAME --out FILE [--role caseworker|auditor|admin|recovery]\n"
-    "  meldpunt cases [--status S] [--limit N] [--after CURSOR] [--json]\n"
-    "  meldpunt case show ID [--json]\n"
-    "  meldpunt case reply ID [--text TEXT | --file FILE]   (else the text from stdin)\n"
-    "  meldpunt case status ID STATUS [--closure CODE]\n"
-    "Commands that talk to the server also take --url URL (default $MELDPUNT_URL,\n"
-    "else http://127.0.0.1:8080) and --key FILE (default $MELDPUNT_KEY).\n"
+    "  meldpunt cases [--status S] [--overdue] [--collective ID] [--ground CODE]\n"
+    "                 [--limit N] [--after CURSOR]\n"
+    "  meldpunt case show CASE                            report, messages, notes, history\n"
+    "  meldpunt case reply CASE [--text T | --file F]     to the reporter (else stdin)\n"
+    "  meldpunt case note CASE [--text T | --file F]      internal, caseworkers only\n"
+    "  meldpunt case status CASE STATUS [--closure CODE]\n"
+    "  meldpunt case classify CASE --grounds a,b --domain D --manifestation M\n"
+    "                 --incident CODE --residence CODE\n"
+    "  meldpunt intake --channel phone|email|post|walk_in [--text T | --file F]\n"
+    "                 [--followup [--qr FILE]] [--contact-name N] ...  (see --help)\n"
+    "  meldpunt collective create --name NAME | list | show ID\n"
+    "  meldpunt collective add ID CASE... [--from-file F]\n"
+    "  meldpunt collective status ID STATUS [--closure CODE]\n"
+    "  meldpunt collective reply ID [--text T | --file F]  one envelope per reporter\n"
+    "  meldpunt share --with BUNDLE_OR_KID_OR_NAME        give a colleague your items\n"
+    "A CASE is its reference (2026-0042) or id; a collective ID its reference\n"
+    "(C2026-0001) or id.  Commands that talk to the server take --json (output for\n"
+    "scripts), --url URL (default $MELDPUNT_URL, else http://127.0.0.1:8080) and\n"
+    "--key FILE (default $MELDPUNT_KEY).\n"
     "\n"
     "Environment: MELDPUNT_URL, MELDPUNT_KEY, MELDPUNT_PASSPHRASE (instead of asking\n"
-    "on the terminal), MELDPUNT_KDF_FAST (keygen; tests and demos only).\n"
+    "on the terminal), MELDPUNT_KDF_FAST (keygen; tests and demos only), TZ (days;\n"
+    "default Europe/Amsterdam).\n"
     "Exit status: 0 success, 1 error (one line on stderr), 2 bad usage.\n";
 
 /*

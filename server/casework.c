@@ -45,7 +45,8 @@ classification(const struct mp_policy *p, const json_t *o, const char *prefix, c
 	if (only_fields(o, cls_fields, prefix, e) != 0)
 		return -1;
 	for (i = 0; cls_fields[i] != NULL; i++)
-		if (json_object_get(o, cls_fields[i]) == NULL)
+		if (json_object_get(o, cls_fields[i]) == NULL || json_is_null(json_object_get(o,
+		    cls_fields[i])))
 			return api_error(e, 400, "missing_field", fname(f, sizeof f, prefix,
 			    cls_fields[i]), "%s is required", cls_fields[i]);
 	g = json_object_get(o, "grounds");

@@ -124,8 +124,11 @@ h_cases(struct server *srv, struct request *rq, struct reply *out, struct api_er
 		return api_error(e, 400, "invalid_field", "status", "unknown status");
 	if (f.ground != NULL && mp_policy_find(p, MP_GROUNDS, f.ground) == NULL)
 		return api_error(e, 400, "invalid_field", "ground", "unknown ground");
-	if (f.collective != NULL && !id_ok(f.collective))
-		return api_error(e, 400, "invalid_field", "collective", "not a collective id");
+	if (f.collective != NULL) {
+		struct mp_collective coll;
+		if (!id_ok(f.collective) || mp_store_collective_get(srv->st, f.collective, &coll) != 0)
+			return api_error(e, 400, "invalid_field", "collective", "no such collective");
+	}
 	if (ref != NULL && parse_ref(ref, &f.ref_year, &f.ref_seq) != 0)
 		return api_error(e, 400, "invalid_field", "ref", "a reference looks like 2026-0042");
 	if (overdue != NULL) {
