@@ -7,7 +7,7 @@ CLIPKGS  = libsodium sqlcipher jansson libcurl
 # Debian packages this tree needs to build, run and test.
 DEBS     = make gcc pkg-config libsodium-dev libsqlcipher-dev libmicrohttpd-dev \
            libqrencode-dev libjansson-dev libcurl4-openssl-dev zbar-tools \
-           librsvg2-bin curl tzdata python3 clang libclang-rt-14-dev
+           librsvg2-bin curl tzdata python3 clang libclang-rt-14-dev faketime openssl
 
 WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
            -Wmissing-prototypes
