@@ -233,5 +233,11 @@ void test_cases(void);
 void test_signatures(void);
 void test_hostile(void);
 void test_privacy(void);
+/* Case work (docs/CASEWORK.md): test_casework.c, test_share.c, test_collective.c, test_purge.c. */
+void test_casework(void);
+void test_share(void);
+void test_share_done(void);
+void test_collective(void);
+void test_purge(void);
 
 #endif

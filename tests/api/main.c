@@ -229,6 +229,10 @@ main(int argc, char **argv)
 	test_cases();
 	test_signatures();
 	test_hostile();
+	test_casework();
+	test_share();
+	test_collective();
+	test_purge();
 
 	diag("%u responses, %u of them errors", AUDIT.responses, AUDIT.errors);
 	if (!ok(AUDIT.bad_headers == 0, "every response carries Cache-Control: no-store, "
@@ -260,6 +264,7 @@ out:
 	mp_identity_free(bram);
 	mp_identity_free(carla);
 	mp_identity_free(mallory);
+	test_share_done();
 	curl_global_cleanup();
 	return tap_done();
 }
