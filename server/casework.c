@@ -616,8 +616,6 @@ member_cmp(const void *a, const void *b)
 	return strcmp(((const struct mp_member *)a)->id, ((const struct mp_member *)b)->id);
 }
 
-static const char *const status_fields[] = { "status", "closure", NULL };
-
 int
 h_coll_status(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
 {
@@ -630,25 +628,8 @@ h_coll_status(struct server *srv, struct request *rq, struct reply *out, struct 
 	size_t i;
 	int moved = 0, r = 0, rc = -1;
 
-	if (body_json(rq, &o, e) != 0 || only_fields(o, status_fields, "", e) != 0 ||
-	    text_field(o, "status", 1, MP_CODE_LEN, 1, &to, e) != 0 ||
-	    text_field(o, "closure", 1, MP_CODE_LEN, 0, &closure, e) != 0)
+	if (body_json(rq, &o, e) != 0 || move_body(p, o, &to, &closure, e) != 0)
 		goto out;
-	if (mp_policy_find(p, MP_STATUSES, to) == NULL) {
-		api_error(e, 400, "invalid_field", "status", "unknown status \"%s\"", to);
-		goto out;
-	}
-	if (closure != NULL && mp_policy_find(p, MP_CLOSURES, closure) == NULL) {
-		api_error(e, 400, "invalid_field", "closure", "unknown closure code \"%s\"", closure);
-		goto out;
-	}
-	if ((strcmp(to, "closed") == 0) != (closure != NULL)) {
-		if (closure == NULL)
-			api_error(e, 400, "missing_field", "closure", "closing needs a closure code");
-		else
-			api_error(e, 400, "invalid_field", "closure", "a closure code goes only with closed");
-		goto out;
-	}
 	if (path_collective(srv, rq, &c, e) != 0)
 		goto out;
 	if ((skipped = json_array()) == NULL ||

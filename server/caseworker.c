@@ -240,6 +240,26 @@ out:
 static const char *const status_fields[] = { "status", "closure", NULL };
 
 int
+move_body(const struct mp_policy *p, const json_t *o, const char **to, const char **closure,
+    struct api_err *e)
+{
+	if (only_fields(o, status_fields, "", e) != 0 ||
+	    text_field(o, "status", 1, MP_CODE_LEN, 1, to, e) != 0 ||
+	    text_field(o, "closure", 1, MP_CODE_LEN, 0, closure, e) != 0)
+		return -1;
+	if (mp_policy_find(p, MP_STATUSES, *to) == NULL)
+		return api_error(e, 400, "invalid_field", "status", "unknown status \"%s\"", *to);
+	if (*closure != NULL && mp_policy_find(p, MP_CLOSURES, *closure) == NULL)
+		return api_error(e, 400, "invalid_field", "closure", "unknown closure code \"%s\"",
+		    *closure);
+	if (strcmp(*to, "closed") == 0 && *closure == NULL)
+		return api_error(e, 400, "missing_field", "closure", "closing a case needs a closure code");
+	if (strcmp(*to, "closed") != 0 && *closure != NULL)
+		return api_error(e, 400, "invalid_field", "closure", "a closure code goes only with closed");
+	return 0;
+}
+
+int
 h_case_status(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
 {
 	const struct mp_policy *p = srv->in->policy;
@@ -250,27 +270,8 @@ h_case_status(struct server *srv, struct request *rq, struct reply *out, struct 
 	int r, rc = -1;
 
 	memset(&c, 0, sizeof c);
-	if (body_json(rq, &o, e) != 0 || only_fields(o, status_fields, "", e) != 0 ||
-	    text_field(o, "status", 1, MP_CODE_LEN, 1, &to, e) != 0 ||
-	    text_field(o, "closure", 1, MP_CODE_LEN, 0, &closure, e) != 0)
-		goto out;
-	if (mp_policy_find(p, MP_STATUSES, to) == NULL) {
-		api_error(e, 400, "invalid_field", "status", "unknown status \"%s\"", to);
-		goto out;
-	}
-	if (closure != NULL && mp_policy_find(p, MP_CLOSURES, closure) == NULL) {
-		api_error(e, 400, "invalid_field", "closure", "unknown closure code \"%s\"", closure);
-		goto out;
-	}
-	if (strcmp(to, "closed") == 0 && closure == NULL) {
-		api_error(e, 400, "missing_field", "closure", "closing a case needs a closure code");
-		goto out;
-	}
-	if (strcmp(to, "closed") != 0 && closure != NULL) {
-		api_error(e, 400, "invalid_field", "closure", "a closure code goes only with closed");
-		goto out;
-	}
-	if (path_case(srv, rq, &c, e) != 0)
+	if (body_json(rq, &o, e) != 0 || move_body(p, o, &to, &closure, e) != 0 ||
+	    path_case(srv, rq, &c, e) != 0)
 		goto out;
 	if (!mp_policy_move_ok(p, c.status, to)) {
 		api_error(e, 409, "conflict", "status", "a case cannot move from %s to %s", c.status, to);

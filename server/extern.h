@@ -128,6 +128,9 @@ const char *default_language(const struct mp_policy *p);
 json_t *case_json(struct server *srv, const struct mp_case *c);
 int path_case(struct server *srv, struct request *rq, struct mp_case *c, struct api_err *e);
 int id_ok(const char *s);
+/* A {status, closure} body checked against the policy (closing needs a closure code). */
+int move_body(const struct mp_policy *p, const json_t *o, const char **to, const char **closure,
+    struct api_err *e);
 
 /* casework.c */
 int h_intake(struct server *, struct request *, struct reply *, struct api_err *);
