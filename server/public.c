@@ -189,7 +189,7 @@ out:
 	sodium_memzero(token, sizeof token);
 	sodium_memzero(url, sizeof url);
 	free(env);
-	free(svg);
+	mp_wipe_free(svg); /* the QR code encodes the token */
 	json_decref(o);
 	return rc;
 }

@@ -308,18 +308,21 @@ out:
 	return rc;
 }
 
-int
-mp_store_key_by_sign(struct mp_store *st, const uint8_t sign_pk[32], struct mp_key *out)
+/* One key by a WHERE clause with one parameter: a 32-byte blob, or text when len is 0. */
+static int
+key_where(struct mp_store *st, const char *sql, const void *val, int len, struct mp_key *out)
 {
 	sqlite3_stmt *s;
 	int rc = -1, r;
 
 	pthread_mutex_lock(&st->lock);
-	if ((s = prep(st, "SELECT " KEY_COLS " FROM keys WHERE sign_pk = ?")) == NULL)
+	if ((s = prep(st, sql)) == NULL)
 		goto out;
-	sqlite3_bind_blob(s, 1, sign_pk, 32, SQLITE_STATIC);
-	r = sqlite3_step(s);
-	if (r == SQLITE_ROW) {
+	if (len > 0)
+		sqlite3_bind_blob(s, 1, val, len, SQLITE_STATIC);
+	else
+		sqlite3_bind_text(s, 1, val, -1, SQLITE_STATIC);
+	if ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		row_key(s, out);
 		rc = 0;
 	} else if (r == SQLITE_DONE) {
@@ -329,6 +332,12 @@ out:
 	sqlite3_finalize(s);
 	pthread_mutex_unlock(&st->lock);
 	return rc;
+}
+
+int
+mp_store_key_by_sign(struct mp_store *st, const uint8_t sign_pk[32], struct mp_key *out)
+{
+	return key_where(st, "SELECT " KEY_COLS " FROM keys WHERE sign_pk = ?", sign_pk, 32, out);
 }
 
 int
@@ -903,23 +912,8 @@ out:
 int
 mp_store_key_by_kid(struct mp_store *st, const char *kid, struct mp_key *out)
 {
-	sqlite3_stmt *s;
-	int rc = -1, r;
-
-	pthread_mutex_lock(&st->lock);
-	if ((s = prep(st, "SELECT " KEY_COLS " FROM keys WHERE kid = ? AND revoked IS NULL")) == NULL)
-		goto out;
-	sqlite3_bind_text(s, 1, kid, -1, SQLITE_STATIC);
-	if ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		row_key(s, out);
-		rc = 0;
-	} else if (r == SQLITE_DONE) {
-		rc = MP_STORE_NOTFOUND;
-	}
-out:
-	sqlite3_finalize(s);
-	pthread_mutex_unlock(&st->lock);
-	return rc;
+	return key_where(st, "SELECT " KEY_COLS " FROM keys WHERE kid = ? AND revoked IS NULL", kid,
+	    0, out);
 }
 
 #define COLL_COLS "c.id, c.year, c.seq, c.name, c.created, " \
