@@ -7,7 +7,8 @@ CLIPKGS  = libsodium sqlcipher jansson libcurl
 # Debian packages this tree needs to build, run and test.
 DEBS     = make gcc pkg-config libsodium-dev libsqlcipher-dev libmicrohttpd-dev \
            libqrencode-dev libjansson-dev libcurl4-openssl-dev zbar-tools \
-           librsvg2-bin curl tzdata python3 clang libclang-rt-14-dev faketime openssl
+           librsvg2-bin curl tzdata python3 clang libclang-rt-14-dev faketime openssl \
+           golang-go golang-golang-x-mod-dev sqlcipher
 
 WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
            -Wmissing-prototypes
@@ -21,12 +22,14 @@ CLILIBS  = $(shell pkg-config --libs $(CLIPKGS) 2>/dev/null)
 
 CRYPTO_SRC = $(wildcard crypto/*.c)
 STORE_SRC  = $(wildcard store/*.c)
+STATS_SRC  = $(wildcard stats/*.c)
 SERVER_SRC = $(wildcard server/*.c)
 CLI_SRC    = $(wildcard cli/*.c)
 EMBED_SRC  = $(BUILD)/embed.c
 
 CRYPTO_OBJ = $(CRYPTO_SRC:%.c=$(BUILD)/%.o)
 STORE_OBJ  = $(STORE_SRC:%.c=$(BUILD)/%.o) $(BUILD)/embed.o
+STATS_OBJ  = $(STATS_SRC:%.c=$(BUILD)/%.o)
 SERVER_OBJ = $(SERVER_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ    = $(CLI_SRC:%.c=$(BUILD)/%.o)
 LIB        = $(BUILD)/libmeldpunt.a
@@ -39,7 +42,7 @@ API_BIN    = $(BUILD)/tests/api_test
 # Fuzzing: every parser has a libFuzzer harness in tests/fuzz/ (clang).
 FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN   = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-FUZZ_LIBSRC = $(CRYPTO_SRC) $(STORE_SRC) $(filter-out server/main.c,$(SERVER_SRC))
+FUZZ_LIBSRC = $(CRYPTO_SRC) $(STORE_SRC) $(STATS_SRC) $(filter-out server/main.c,$(SERVER_SRC))
 FUZZ_OBJ   = $(FUZZ_LIBSRC:%.c=$(BUILD)/fuzzobj/%.o) $(BUILD)/fuzzobj/embed.o
 FUZZCC     = clang
 FUZZFLAGS  = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
@@ -64,7 +67,7 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -MMD -MP -c -o $@ $<
 
-$(LIB): $(CRYPTO_OBJ) $(STORE_OBJ) $(filter-out $(BUILD)/server/main.o,$(SERVER_OBJ))
+$(LIB): $(CRYPTO_OBJ) $(STORE_OBJ) $(STATS_OBJ) $(filter-out $(BUILD)/server/main.o,$(SERVER_OBJ))
 	@rm -f $@
 	ar rcs $@ $^
 

@@ -103,6 +103,25 @@ int text_field(const json_t *o, const char *name, size_t min, size_t max, int re
     const char **out, struct api_err *e);
 
 /* public.c */
+/* What a reporter gets back for a report; receipt_clear wipes it. */
+struct receipt {
+	char token[34];
+	char url[600];           /* the follow-up URL, token in its fragment */
+	char *svg;               /* the QR code of url */
+	char received[11];
+	char case_id[MP_ID_LEN + 1];
+	json_t *log;             /* the inclusion proof of the case's created event, or NULL */
+};
+/* Validate a report body (a JSON object; "received" is added), seal, store and issue a token. */
+int report_submit(struct server *srv, json_t *o, struct receipt *r, struct api_err *e);
+void receipt_clear(struct receipt *r);
+/*
+ * The follow-up answer for a token: status, status_label, updated, messages,
+ * and the report's language.  0 with *answer set, or -1 with e set.
+ */
+int followup_view(struct server *srv, const char *token, json_t **answer, struct api_err *e);
+/* Add a reporter's message to the case of token. */
+int followup_post(struct server *srv, const char *token, const char *text, struct api_err *e);
 int h_healthz(struct server *, struct request *, struct reply *, struct api_err *);
 int h_policy(struct server *, struct request *, struct reply *, struct api_err *);
 int h_report(struct server *, struct request *, struct reply *, struct api_err *);

@@ -145,33 +145,41 @@ out:
 	return rc;
 }
 
+void
+receipt_clear(struct receipt *r)
+{
+	mp_wipe_free(r->svg); /* the QR code encodes the token */
+	json_decref(r->log);
+	sodium_memzero(r, sizeof *r);
+}
+
 int
-h_report(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
+report_submit(struct server *srv, json_t *o, struct receipt *r, struct api_err *e)
 {
 	uint8_t tag[32], pk[32];
-	char token[MP_TOKEN_TEXT_LEN + 1], case_id[MP_ID_LEN + 1], item_id[MP_ID_LEN + 1];
-	char day[11], ref[24], url[600], *env = NULL, *svg = NULL;
-	json_t *o = NULL;
+	char item_id[MP_ID_LEN + 1], ref[24], *env = NULL;
 	const char *lang;
 	struct mp_case_new c;
 	int n, rc = -1;
 
-	if (body_json(rq, &o, e) != 0 || report_validate(srv->in->policy, o, e) != 0)
+	memset(r, 0, sizeof *r);
+	if (report_validate(srv->in->policy, o, e) != 0)
 		goto out;
 	lang = json_string_value(json_object_get(o, "language"));
-	mp_today(day);
-	mp_new_id(case_id);
+	mp_today(r->received);
+	mp_new_id(r->case_id);
 	mp_new_id(item_id);
-	if (json_object_set_new(o, "received", json_string(day)) != 0 ||
-	    (env = seal_text(srv, case_id, "report", o, NULL, e)) == NULL)
+	if (json_object_set_new(o, "received", json_string(r->received)) != 0 ||
+	    (env = seal_text(srv, r->case_id, "report", o, NULL, e)) == NULL)
 		goto out;
-	if (token_issue(srv, token, url, sizeof url, tag, pk) != 0 || (svg = qr_svg(url)) == NULL) {
+	if (token_issue(srv, r->token, r->url, sizeof r->url, tag, pk) != 0 ||
+	    (r->svg = qr_svg(r->url)) == NULL) {
 		store_error(-1, e);
 		goto out;
 	}
 	memset(&c, 0, sizeof c);
-	c.id = case_id;
-	c.day = day;
+	c.id = r->case_id;
+	c.day = r->received;
 	c.channel = "web";
 	c.language = lang != NULL ? lang : default_language(srv->in->policy);
 	c.anonymous = is_anonymous(json_object_get(o, "contact"));
@@ -183,13 +191,28 @@ h_report(struct server *srv, struct request *rq, struct reply *out, struct api_e
 		store_error(n, e);
 		goto out;
 	}
-	rc = reply_json(out, 201, json_pack("{s:s, s:s, s:s, s:s}", "token", token,
-	    "followup_url", url, "qr_svg", svg, "received", day));
+	rc = 0;
 out:
-	sodium_memzero(token, sizeof token);
-	sodium_memzero(url, sizeof url);
 	free(env);
-	mp_wipe_free(svg); /* the QR code encodes the token */
+	if (rc != 0)
+		receipt_clear(r);
+	return rc;
+}
+
+int
+h_report(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
+{
+	struct receipt r;
+	json_t *o = NULL;
+	int rc = -1;
+
+	memset(&r, 0, sizeof r);
+	if (body_json(rq, &o, e) != 0 || report_submit(srv, o, &r, e) != 0)
+		goto out;
+	rc = reply_json(out, 201, json_pack("{s:s, s:s, s:s, s:s}", "token", r.token,
+	    "followup_url", r.url, "qr_svg", r.svg, "received", r.received));
+out:
+	receipt_clear(&r);
 	json_decref(o);
 	return rc;
 }
@@ -201,15 +224,12 @@ struct followup {
 };
 
 static int
-open_followup(struct server *srv, const json_t *o, struct followup *f, struct api_err *e)
+open_followup(struct server *srv, const char *text, struct followup *f, struct api_err *e)
 {
 	uint8_t t[MP_TOKEN_BYTES], lookup[32], tag[32];
-	const char *text;
 	int rc = -1, r;
 
 	memset(f, 0, sizeof *f);
-	if (text_field(o, "token", 1, 200, 1, &text, e) != 0)
-		return -1;
 	if (mp_token_parse(t, text, strlen(text)) != 0)
 		return api_error(e, 400, "token_malformed", "token",
 		    "this is not a follow-up token; check it and try again");
@@ -279,18 +299,16 @@ static const char *const followup_fields[] = { "token", NULL };
 static const char *const message_fields[] = { "token", "text", NULL };
 
 int
-h_followup(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
+followup_view(struct server *srv, const char *token, json_t **answer, struct api_err *e)
 {
 	const struct mp_code *st;
 	struct followup f;
 	struct thread th = { &f, NULL };
-	json_t *o = NULL;
 	int rc = -1;
 
-	memset(&f, 0, sizeof f);
-	if (body_json(rq, &o, e) != 0 || only_fields(o, followup_fields, "", e) != 0 ||
-	    open_followup(srv, o, &f, e) != 0)
-		goto out;
+	*answer = NULL;
+	if (open_followup(srv, token, &f, e) != 0)
+		return -1;
 	if ((th.messages = json_array()) == NULL ||
 	    mp_store_items(srv->st, f.c.id, add_message, &th) != 0) {
 		store_error(-1, e);
@@ -299,35 +317,53 @@ h_followup(struct server *srv, struct request *rq, struct reply *out, struct api
 	if (f.c.purged[0] != '\0') {
 		/* The contents are gone after the retention term; the case still counts. */
 		st = mp_policy_find(srv->in->policy, MP_NOTICES, "purged");
-		rc = reply_json(out, 200, json_pack("{s:s, s:s, s:s, s:O}", "status", "closed",
+		*answer = json_pack("{s:s, s:s, s:s, s:s, s:O}", "status", "closed",
 		    "status_label", mp_policy_label(srv->in->policy, st, f.c.language),
-		    "updated", f.c.purged, "messages", th.messages));
-		goto out;
+		    "updated", f.c.purged, "language", f.c.language, "messages", th.messages);
+	} else {
+		st = mp_policy_find(srv->in->policy, MP_STATUSES, f.c.status);
+		*answer = json_pack("{s:s, s:s, s:s, s:s, s:O}", "status", f.c.status,
+		    "status_label", st ? mp_policy_label(srv->in->policy, st, f.c.language) :
+		    f.c.status, "updated", f.c.updated, "language", f.c.language,
+		    "messages", th.messages);
 	}
-	st = mp_policy_find(srv->in->policy, MP_STATUSES, f.c.status);
-	rc = reply_json(out, 200, json_pack("{s:s, s:s, s:s, s:O}", "status", f.c.status,
-	    "status_label", st ? mp_policy_label(srv->in->policy, st, f.c.language) : f.c.status,
-	    "updated", f.c.updated, "messages", th.messages));
+	rc = *answer != NULL ? 0 : store_error(-1, e);
 out:
 	close_followup(&f);
 	json_decref(th.messages);
+	return rc;
+}
+
+int
+h_followup(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
+{
+	const char *token;
+	json_t *o = NULL, *answer = NULL;
+	int rc = -1;
+
+	if (body_json(rq, &o, e) != 0 || only_fields(o, followup_fields, "", e) != 0 ||
+	    text_field(o, "token", 1, 200, 1, &token, e) != 0 ||
+	    followup_view(srv, token, &answer, e) != 0)
+		goto out;
+	/* The API answer has exactly its documented fields. */
+	json_object_del(answer, "language");
+	rc = reply_json(out, 200, answer);
+	answer = NULL;
+out:
+	json_decref(answer);
 	json_decref(o);
 	return rc;
 }
 
 int
-h_followup_message(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
+followup_post(struct server *srv, const char *token, const char *text, struct api_err *e)
 {
 	struct followup f;
-	const char *text;
-	json_t *o = NULL, *plain = NULL;
+	json_t *plain = NULL;
 	int rc = -1;
 
-	memset(&f, 0, sizeof f);
-	if (body_json(rq, &o, e) != 0 || only_fields(o, message_fields, "", e) != 0 ||
-	    text_field(o, "text", 1, TEXT_MAX, 1, &text, e) != 0 ||
-	    open_followup(srv, o, &f, e) != 0)
-		goto out;
+	if (open_followup(srv, token, &f, e) != 0)
+		return -1;
 	sodium_memzero(f.sk, sizeof f.sk); /* sealing needs only the public key */
 	if (f.c.purged[0] != '\0') {
 		api_error(e, 409, "conflict", NULL, "this case is closed and its contents removed");
@@ -337,12 +373,27 @@ h_followup_message(struct server *srv, struct request *rq, struct reply *out, st
 		store_error(-1, e);
 		goto out;
 	}
-	if (seal_and_store(srv, f.c.id, "message", "reporter", plain, f.pk, e) != 0)
-		goto out;
-	rc = reply_json(out, 201, json_object());
+	rc = seal_and_store(srv, f.c.id, "message", "reporter", plain, f.pk, e);
 out:
 	close_followup(&f);
 	json_decref(plain);
+	return rc;
+}
+
+int
+h_followup_message(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
+{
+	const char *token, *text;
+	json_t *o = NULL;
+	int rc = -1;
+
+	if (body_json(rq, &o, e) != 0 || only_fields(o, message_fields, "", e) != 0 ||
+	    text_field(o, "text", 1, TEXT_MAX, 1, &text, e) != 0 ||
+	    text_field(o, "token", 1, 200, 1, &token, e) != 0 ||
+	    followup_post(srv, token, text, e) != 0)
+		goto out;
+	rc = reply_json(out, 201, json_object());
+out:
 	json_decref(o);
 	return rc;
 }
