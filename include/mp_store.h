@@ -143,7 +143,10 @@ int mp_store_cases(struct mp_store *st, const struct mp_case_filter *f, int limi
 /* A case's events, oldest first. */
 int mp_store_history(struct mp_store *st, const char *case_id,
     int (*cb)(void *arg, const struct mp_event *ev), void *arg);
-/* Record an event of a case (inside the caller's change). */
+/*
+ * Record an event of a case (inside the caller's change); every type but
+ * `shared` is also appended to the transparency log.
+ */
 int mp_store_event(struct mp_store *st, const char *case_id, const char *day, const char *type,
     const char *data);
 
@@ -194,6 +197,29 @@ int mp_store_item_add(struct mp_store *st, const char *case_id, const char *item
 /* Move a case: checks that it is still in `from` (else MP_STORE_CONFLICT). */
 int mp_store_case_move(struct mp_store *st, const char *id, const char *from, const char *to,
     const char *closure, const char *day);
+
+/*
+ * The transparency log (PROTOCOL.md section 5).  Every created, classified,
+ * status, collective and purged event is appended in the same change as
+ * what it records.  The tree only grows, so the hashes of a tree of a given
+ * size never change and may be read without holding a change open.
+ */
+struct mp_log_entry {
+	uint64_t index;
+	uint8_t salt[32];
+	const uint8_t *event;            /* valid during the callback */
+	size_t len;
+	uint8_t leaf[32];                /* the commitment C */
+};
+/* The number of leaves. */
+int mp_store_log_size(struct mp_store *st, uint64_t *n);
+/* The hash of the complete subtree (level, index), as mp_merkle_get_fn with arg = the store. */
+int mp_store_log_node(void *st, unsigned level, uint64_t index, uint8_t out[32]);
+/* Entries [start, end) in order. */
+int mp_store_log_entries(struct mp_store *st, uint64_t start, uint64_t end,
+    int (*cb)(void *arg, const struct mp_log_entry *e), void *arg);
+/* The index of the case's `created` event. */
+int mp_store_log_created(struct mp_store *st, const char *case_id, uint64_t *index);
 
 /* Free a random id: 16 random bytes, b64u. */
 void mp_new_id(char out[MP_ID_LEN + 1]);

@@ -45,7 +45,8 @@ struct reply {
 	unsigned status;
 	json_t *json;
 	const char *text;        /* static, instead of json */
-	const char *ctype;       /* with text */
+	char *body;              /* malloc'ed NUL-terminated text, instead of json; wiped when sent */
+	const char *ctype;       /* with text or body */
 };
 
 typedef int (*handler_fn)(struct server *srv, struct request *rq, struct reply *out,
@@ -60,11 +61,13 @@ struct route {
 };
 
 struct replay_cache;
+struct log_cache;
 
 struct server {
 	struct mp_instance *in;
 	struct mp_store *st;
 	struct replay_cache *replay;
+	struct log_cache *log;
 	struct MHD_Daemon *daemon;
 };
 
@@ -171,6 +174,20 @@ int check_case_envelope(const struct mp_case *c, const json_t *env, const char *
 struct replay_cache *replay_new(void);
 void replay_free(struct replay_cache *rc);
 int auth_check(struct server *srv, struct request *rq, struct api_err *e);
+
+/* log.c */
+struct log_cache *log_new(void);
+void log_free(struct log_cache *lc);
+/* The newest checkpoint (malloc'ed note text), its size and root. */
+int log_checkpoint(struct server *srv, char **note, uint64_t *size, uint8_t root[32]);
+/* {"index", "salt", "event", "checkpoint", "proof"} of the case's created event, or NULL. */
+json_t *log_proof_json(struct server *srv, const char *case_id);
+int h_log_checkpoint(struct server *, struct request *, struct reply *, struct api_err *);
+int h_log_leaves(struct server *, struct request *, struct reply *, struct api_err *);
+int h_log_inclusion(struct server *, struct request *, struct reply *, struct api_err *);
+int h_log_consistency(struct server *, struct request *, struct reply *, struct api_err *);
+int h_audit_events(struct server *, struct request *, struct reply *, struct api_err *);
+int h_stats(struct server *, struct request *, struct reply *, struct api_err *);
 
 /* qr.c: an SVG of text as a QR code (level M); malloc'ed. */
 char *qr_svg(const char *text);

@@ -34,6 +34,11 @@ static const struct route routes[] = {
 	{ "/api/v1/collectives/*/status", "POST", AUTH_CASEWORKER, LIMIT_SIGNED, h_coll_status },
 	{ "/api/v1/collectives/*/messages", "POST", AUTH_CASEWORKER, LIMIT_BULK, h_coll_messages },
 	{ "/api/v1/keys", "GET", AUTH_SIGNED, 0, h_keys },
+	{ "/api/v1/log/checkpoint", "GET", AUTH_PUBLIC, 0, h_log_checkpoint },
+	{ "/api/v1/log/leaves", "GET", AUTH_PUBLIC, 0, h_log_leaves },
+	{ "/api/v1/log/inclusion", "GET", AUTH_PUBLIC, 0, h_log_inclusion },
+	{ "/api/v1/log/consistency", "GET", AUTH_PUBLIC, 0, h_log_consistency },
+	{ "/api/v1/audit/events", "GET", AUTH_AUDITOR, 0, h_audit_events },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -311,7 +316,7 @@ append_body(struct request *rq, const char *data, size_t n)
 static enum MHD_Result
 dispatch(struct server *srv, struct request *rq)
 {
-	struct reply out = { 0, NULL, NULL, NULL };
+	struct reply out = { 0, NULL, NULL, NULL, NULL };
 	struct api_err e = { 500, "unavailable", "", "" };
 	enum MHD_Result ret;
 
@@ -326,10 +331,13 @@ dispatch(struct server *srv, struct request *rq)
 		return send_error(rq->conn, &e, NULL);
 	if (rq->route->fn(srv, rq, &out, &e) != 0) {
 		json_decref(out.json);
+		mp_wipe_free(out.body);
 		if (e.status == 500)
 			api_error(&e, 503, "unavailable", NULL, "please try again later");
 		return send_error(rq->conn, &e, NULL);
 	}
+	if (out.body != NULL)
+		return send_body(rq->conn, out.status, out.body, out.ctype, NULL);
 	if (out.text != NULL) {
 		char *copy = strdup(out.text);
 		if (copy == NULL)

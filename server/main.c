@@ -115,7 +115,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "meldpuntd: cannot open the database in %s\n", dir);
 		goto out;
 	}
-	if ((srv.replay = replay_new()) == NULL)
+	if ((srv.replay = replay_new()) == NULL || (srv.log = log_new()) == NULL)
 		goto out;
 	if (srv.in->public_url[0] == '\0') {
 		char url[600];
@@ -154,6 +154,7 @@ out:
 		pthread_join(pg.thread, NULL);
 	}
 	replay_free(srv.replay);
+	log_free(srv.log);
 	mp_store_close(srv.st);
 	mp_instance_free(srv.in);
 	return rc;

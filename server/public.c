@@ -191,6 +191,8 @@ report_submit(struct server *srv, json_t *o, struct receipt *r, struct api_err *
 		store_error(n, e);
 		goto out;
 	}
+	/* The report is stored: a proof that cannot be made now leaves it out of the answer. */
+	r->log = log_proof_json(srv, r->case_id);
 	rc = 0;
 out:
 	free(env);
@@ -209,8 +211,8 @@ h_report(struct server *srv, struct request *rq, struct reply *out, struct api_e
 	memset(&r, 0, sizeof r);
 	if (body_json(rq, &o, e) != 0 || report_submit(srv, o, &r, e) != 0)
 		goto out;
-	rc = reply_json(out, 201, json_pack("{s:s, s:s, s:s, s:s}", "token", r.token,
-	    "followup_url", r.url, "qr_svg", r.svg, "received", r.received));
+	rc = reply_json(out, 201, json_pack("{s:s, s:s, s:s, s:s, s:O*}", "token", r.token,
+	    "followup_url", r.url, "qr_svg", r.svg, "received", r.received, "log", r.log));
 out:
 	receipt_clear(&r);
 	json_decref(o);
@@ -304,6 +306,7 @@ followup_view(struct server *srv, const char *token, json_t **answer, struct api
 	const struct mp_code *st;
 	struct followup f;
 	struct thread th = { &f, NULL };
+	json_t *log;
 	int rc = -1;
 
 	*answer = NULL;
@@ -327,7 +330,14 @@ followup_view(struct server *srv, const char *token, json_t **answer, struct api
 		    f.c.status, "updated", f.c.updated, "language", f.c.language,
 		    "messages", th.messages);
 	}
-	rc = *answer != NULL ? 0 : store_error(-1, e);
+	if (*answer == NULL) {
+		store_error(-1, e);
+		goto out;
+	}
+	/* The reporter can check, at every visit, that the report still counts. */
+	if ((log = log_proof_json(srv, f.c.id)) != NULL)
+		json_object_set_new(*answer, "log", log);
+	rc = 0;
 out:
 	close_followup(&f);
 	json_decref(th.messages);

@@ -10,16 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "extern.h"
 #include "mp_b64.h"
 #include "mp_store.h"
 
 extern const char *const mp_migrations[];
-
-struct mp_store {
-	sqlite3 *db;
-	pthread_mutex_t lock;    /* recursive: a change may call other store functions */
-	int depth;               /* nesting of mp_store_begin */
-};
 
 void
 mp_new_id(char out[MP_ID_LEN + 1])
@@ -32,8 +27,8 @@ mp_new_id(char out[MP_ID_LEN + 1])
 }
 
 /* Map an SQLite result to the store's codes. */
-static int
-fail_code(sqlite3 *db, int rc)
+int
+store_fail(sqlite3 *db, int rc)
 {
 	(void)db;
 	if (rc == SQLITE_FULL || rc == SQLITE_IOERR)
@@ -50,7 +45,7 @@ exec(sqlite3 *db, const char *sql)
 
 	if (rc != SQLITE_OK) {
 		fprintf(stderr, "meldpunt: database: %s\n", sqlite3_errmsg(db));
-		return fail_code(db, rc);
+		return store_fail(db, rc);
 	}
 	return 0;
 }
@@ -179,6 +174,11 @@ mp_store_open(struct mp_store **out, const char *path, const uint8_t key[32])
 		pthread_mutex_init(&st->lock, &a);
 		pthread_mutexattr_destroy(&a);
 	}
+	/* A database from before the log gets its past events as the log's first leaves. */
+	if (store_log_backfill(st) != 0) {
+		mp_store_close(st);
+		return -1;
+	}
 	*out = st;
 	return 0;
 }
@@ -188,6 +188,7 @@ mp_store_close(struct mp_store *st)
 {
 	if (st == NULL)
 		return;
+	store_log_close(st);
 	sqlite3_close(st->db);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
@@ -234,8 +235,8 @@ mp_store_end(struct mp_store *st, int ok)
 }
 
 /* Prepare with the lock held; the statement is finalised by the caller. */
-static sqlite3_stmt *
-prep(struct mp_store *st, const char *sql)
+sqlite3_stmt *
+store_prep(struct mp_store *st, const char *sql)
 {
 	sqlite3_stmt *s = NULL;
 
@@ -246,8 +247,8 @@ prep(struct mp_store *st, const char *sql)
 	return s;
 }
 
-static void
-copy_text(char *dst, size_t dstlen, sqlite3_stmt *s, int col)
+void
+store_copy_text(char *dst, size_t dstlen, sqlite3_stmt *s, int col)
 {
 	const unsigned char *t = sqlite3_column_text(s, col);
 	size_t n = t ? (size_t)sqlite3_column_bytes(s, col) : 0;
@@ -274,13 +275,13 @@ static void
 row_key(sqlite3_stmt *s, struct mp_key *k)
 {
 	memset(k, 0, sizeof *k);
-	copy_text(k->kid, sizeof k->kid, s, 0);
-	copy_text(k->name, sizeof k->name, s, 1);
-	copy_text(k->role, sizeof k->role, s, 2);
+	store_copy_text(k->kid, sizeof k->kid, s, 0);
+	store_copy_text(k->name, sizeof k->name, s, 1);
+	store_copy_text(k->role, sizeof k->role, s, 2);
 	k->has_sign = copy_blob32(k->sign_pk, s, 3);
 	copy_blob32(k->box_pk, s, 4);
 	k->active = sqlite3_column_int(s, 5);
-	copy_text(k->added, sizeof k->added, s, 6);
+	store_copy_text(k->added, sizeof k->added, s, 6);
 }
 
 int
@@ -290,7 +291,7 @@ mp_store_key_add(struct mp_store *st, const struct mp_key *k)
 	int rc = -1, r;
 
 	pthread_mutex_lock(&st->lock);
-	if ((s = prep(st, "INSERT INTO keys (kid, name, role, sign_pk, box_pk, added) "
+	if ((s = store_prep(st, "INSERT INTO keys (kid, name, role, sign_pk, box_pk, added) "
 	    "VALUES (?, ?, ?, ?, ?, ?)")) == NULL)
 		goto out;
 	sqlite3_bind_text(s, 1, k->kid, -1, SQLITE_STATIC);
@@ -301,7 +302,7 @@ mp_store_key_add(struct mp_store *st, const struct mp_key *k)
 	sqlite3_bind_blob(s, 5, k->box_pk, 32, SQLITE_STATIC);
 	sqlite3_bind_text(s, 6, k->added, -1, SQLITE_STATIC);
 	r = sqlite3_step(s);
-	rc = r == SQLITE_DONE ? 0 : fail_code(st->db, r);
+	rc = r == SQLITE_DONE ? 0 : store_fail(st->db, r);
 out:
 	sqlite3_finalize(s);
 	pthread_mutex_unlock(&st->lock);
@@ -316,7 +317,7 @@ key_where(struct mp_store *st, const char *sql, const void *val, int len, struct
 	int rc = -1, r;
 
 	pthread_mutex_lock(&st->lock);
-	if ((s = prep(st, sql)) == NULL)
+	if ((s = store_prep(st, sql)) == NULL)
 		goto out;
 	if (len > 0)
 		sqlite3_bind_blob(s, 1, val, len, SQLITE_STATIC);
@@ -349,7 +350,7 @@ mp_store_keys(struct mp_store *st, int active_only, int (*cb)(void *, const stru
 	int rc = -1, r;
 
 	pthread_mutex_lock(&st->lock);
-	if ((s = prep(st, active_only ?
+	if ((s = store_prep(st, active_only ?
 	    "SELECT " KEY_COLS " FROM keys WHERE revoked IS NULL ORDER BY rowid" :
 	    "SELECT " KEY_COLS " FROM keys ORDER BY revoked IS NOT NULL, rowid")) == NULL)
 		goto out;
@@ -372,7 +373,7 @@ mp_store_key_revoke(struct mp_store *st, const char *kid, const char *day)
 	int rc = -1;
 
 	pthread_mutex_lock(&st->lock);
-	if ((s = prep(st, "UPDATE keys SET revoked = ? WHERE kid = ? AND revoked IS NULL")) == NULL)
+	if ((s = store_prep(st, "UPDATE keys SET revoked = ? WHERE kid = ? AND revoked IS NULL")) == NULL)
 		goto out;
 	sqlite3_bind_text(s, 1, day, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, kid, -1, SQLITE_STATIC);
@@ -394,7 +395,7 @@ mp_store_recipients(struct mp_store *st, uint8_t (**pks)[32], size_t *n)
 	*pks = NULL;
 	*n = 0;
 	pthread_mutex_lock(&st->lock);
-	if ((s = prep(st, "SELECT box_pk FROM keys WHERE revoked IS NULL AND "
+	if ((s = store_prep(st, "SELECT box_pk FROM keys WHERE revoked IS NULL AND "
 	    "role IN ('caseworker', 'recovery') ORDER BY rowid")) == NULL)
 		goto out;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
@@ -427,7 +428,7 @@ insert_item(struct mp_store *st, const char *case_id, const char *item_id, const
 	sqlite3_stmt *s;
 	int r;
 
-	if ((s = prep(st, "INSERT INTO items (id, case_id, kind, sender, day, envelope) "
+	if ((s = store_prep(st, "INSERT INTO items (id, case_id, kind, sender, day, envelope) "
 	    "VALUES (?, ?, ?, ?, ?, ?)")) == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, item_id, -1, SQLITE_STATIC);
@@ -438,27 +439,27 @@ insert_item(struct mp_store *st, const char *case_id, const char *item_id, const
 	sqlite3_bind_text(s, 6, envelope, -1, SQLITE_STATIC);
 	r = sqlite3_step(s);
 	sqlite3_finalize(s);
-	return r == SQLITE_DONE ? 0 : fail_code(st->db, r);
+	return r == SQLITE_DONE ? 0 : store_fail(st->db, r);
 }
 
 int
 mp_store_case_create(struct mp_store *st, const struct mp_case_new *c, char ref[24])
 {
 	sqlite3_stmt *s = NULL;
-	char data[64];
+	char data[128];
 	int year = atoi(c->day), seq = 0, rc, r;
 
 	if ((rc = mp_store_begin(st)) != 0)
 		return rc;
 	rc = -1;
-	if ((s = prep(st, "SELECT coalesce(max(seq), 0) + 1 FROM cases WHERE year = ?")) == NULL)
+	if ((s = store_prep(st, "SELECT coalesce(max(seq), 0) + 1 FROM cases WHERE year = ?")) == NULL)
 		goto out;
 	sqlite3_bind_int(s, 1, year);
 	if (sqlite3_step(s) != SQLITE_ROW)
 		goto out;
 	seq = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
-	if ((s = prep(st, "INSERT INTO cases (id, year, seq, received, updated, status, channel, "
+	if ((s = store_prep(st, "INSERT INTO cases (id, year, seq, received, updated, status, channel, "
 	    "language, anonymous, token_tag, reporter_pk) "
 	    "VALUES (?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, ?)")) == NULL)
 		goto out;
@@ -475,10 +476,11 @@ mp_store_case_create(struct mp_store *st, const struct mp_case_new *c, char ref[
 	if (c->reporter_pk != NULL)
 		sqlite3_bind_blob(s, 10, c->reporter_pk, 32, SQLITE_STATIC);
 	if ((r = sqlite3_step(s)) != SQLITE_DONE) {
-		rc = fail_code(st->db, r);
+		rc = store_fail(st->db, r);
 		goto out;
 	}
-	snprintf(data, sizeof data, "{\"channel\":\"%s\"}", c->channel);
+	snprintf(data, sizeof data, "{\"channel\":\"%s\",\"anonymous\":%s}", c->channel,
+	    c->anonymous ? "true" : "false");
 	if ((rc = insert_item(st, c->id, c->item_id, "report", "reporter", c->day, c->envelope)) != 0 ||
 	    (rc = mp_store_event(st, c->id, c->day, "created", data)) != 0)
 		goto out;
@@ -497,15 +499,15 @@ static int
 row_case(sqlite3_stmt *s, struct mp_case *c)
 {
 	memset(c, 0, sizeof *c);
-	copy_text(c->id, sizeof c->id, s, 0);
+	store_copy_text(c->id, sizeof c->id, s, 0);
 	snprintf(c->ref, sizeof c->ref, "%04d-%04d", sqlite3_column_int(s, 1),
 	    sqlite3_column_int(s, 2));
-	copy_text(c->received, sizeof c->received, s, 3);
-	copy_text(c->updated, sizeof c->updated, s, 4);
-	copy_text(c->status, sizeof c->status, s, 5);
-	copy_text(c->closure, sizeof c->closure, s, 6);
-	copy_text(c->channel, sizeof c->channel, s, 7);
-	copy_text(c->language, sizeof c->language, s, 8);
+	store_copy_text(c->received, sizeof c->received, s, 3);
+	store_copy_text(c->updated, sizeof c->updated, s, 4);
+	store_copy_text(c->status, sizeof c->status, s, 5);
+	store_copy_text(c->closure, sizeof c->closure, s, 6);
+	store_copy_text(c->channel, sizeof c->channel, s, 7);
+	store_copy_text(c->language, sizeof c->language, s, 8);
 	c->anonymous = sqlite3_column_int(s, 9);
 	c->has_reporter = copy_blob32(c->reporter_pk, s, 10);
 	if (sqlite3_column_type(s, 11) == SQLITE_TEXT &&
@@ -514,8 +516,8 @@ row_case(sqlite3_stmt *s, struct mp_case *c)
 	if (sqlite3_column_type(s, 12) == SQLITE_TEXT &&
 	    (c->collective = strdup((const char *)sqlite3_column_text(s, 12))) == NULL)
 		return -1;
-	copy_text(c->closed, sizeof c->closed, s, 13);
-	copy_text(c->purged, sizeof c->purged, s, 14);
+	store_copy_text(c->closed, sizeof c->closed, s, 13);
+	store_copy_text(c->purged, sizeof c->purged, s, 14);
 	return 0;
 }
 
@@ -535,7 +537,7 @@ case_where(struct mp_store *st, const char *sql, const void *val, int blob, stru
 
 	memset(out, 0, sizeof *out);
 	pthread_mutex_lock(&st->lock);
-	if ((s = prep(st, sql)) == NULL)
+	if ((s = store_prep(st, sql)) == NULL)
 		goto out;
 	if (blob)
 		sqlite3_bind_blob(s, 1, val, 32, SQLITE_STATIC);
@@ -577,7 +579,7 @@ mp_store_cases(struct mp_store *st, const struct mp_case_filter *f, int limit, c
 	*more = 0;
 	pthread_mutex_lock(&st->lock);
 	/* rowid is insertion order: newest first is rowid descending. */
-	if ((s = prep(st, "SELECT " CASE_COLS " FROM cases WHERE (?1 IS NULL OR status = ?1) AND "
+	if ((s = store_prep(st, "SELECT " CASE_COLS " FROM cases WHERE (?1 IS NULL OR status = ?1) AND "
 	    "(?2 IS NULL OR rowid < (SELECT rowid FROM cases WHERE id = ?2)) AND "
 	    "(?4 IS NULL OR (status != 'closed' AND received < ?4)) AND "
 	    "(?5 IS NULL OR collective = ?5) AND "
@@ -631,15 +633,15 @@ mp_store_items(struct mp_store *st, const char *case_id, int (*cb)(void *, const
 	int rc = -1, r;
 
 	pthread_mutex_lock(&st->lock);
-	if ((s = prep(st, "SELECT id, kind, sender, day, envelope FROM items WHERE case_id = ? "
+	if ((s = store_prep(st, "SELECT id, kind, sender, day, envelope FROM items WHERE case_id = ? "
 	    "ORDER BY rowid")) == NULL)
 		goto out;
 	sqlite3_bind_text(s, 1, case_id, -1, SQLITE_STATIC);
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		copy_text(it.id, sizeof it.id, s, 0);
-		copy_text(it.kind, sizeof it.kind, s, 1);
-		copy_text(it.sender, sizeof it.sender, s, 2);
-		copy_text(it.day, sizeof it.day, s, 3);
+		store_copy_text(it.id, sizeof it.id, s, 0);
+		store_copy_text(it.kind, sizeof it.kind, s, 1);
+		store_copy_text(it.sender, sizeof it.sender, s, 2);
+		store_copy_text(it.day, sizeof it.day, s, 3);
 		it.envelope = (const char *)sqlite3_column_text(s, 4);
 		if (it.envelope == NULL || cb(arg, &it) != 0)
 			goto out;
@@ -658,14 +660,14 @@ touch_case(struct mp_store *st, const char *case_id, const char *day)
 	sqlite3_stmt *s;
 	int r;
 
-	if ((s = prep(st, "UPDATE cases SET updated = ? WHERE id = ?")) == NULL)
+	if ((s = store_prep(st, "UPDATE cases SET updated = ? WHERE id = ?")) == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, day, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, case_id, -1, SQLITE_STATIC);
 	r = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (r != SQLITE_DONE)
-		return fail_code(st->db, r);
+		return store_fail(st->db, r);
 	return sqlite3_changes(st->db) == 1 ? 0 : MP_STORE_NOTFOUND;
 }
 
@@ -693,7 +695,7 @@ mp_store_case_move(struct mp_store *st, const char *id, const char *from, const 
 	if ((rc = mp_store_begin(st)) != 0)
 		return rc;
 	rc = -1;
-	if ((s = prep(st, "UPDATE cases SET status = ?, closure = ?, updated = ?4, "
+	if ((s = store_prep(st, "UPDATE cases SET status = ?, closure = ?, updated = ?4, "
 	    "closed = CASE WHEN ?1 = 'closed' THEN ?4 ELSE NULL END "
 	    "WHERE id = ? AND status = ?")) == NULL)
 		goto out;
@@ -705,7 +707,7 @@ mp_store_case_move(struct mp_store *st, const char *id, const char *from, const 
 	sqlite3_bind_text(s, 6, from, -1, SQLITE_STATIC);
 	r = sqlite3_step(s);
 	if (r != SQLITE_DONE) {
-		rc = fail_code(st->db, r);
+		rc = store_fail(st->db, r);
 		goto out;
 	}
 	if (sqlite3_changes(st->db) != 1) {
@@ -728,10 +730,10 @@ mp_store_event(struct mp_store *st, const char *case_id, const char *day, const 
     const char *data)
 {
 	sqlite3_stmt *s;
-	int r;
+	int r, rc;
 
 	pthread_mutex_lock(&st->lock);
-	if ((s = prep(st, "INSERT INTO events (case_id, day, type, data) VALUES (?, ?, ?, ?)")) == NULL) {
+	if ((s = store_prep(st, "INSERT INTO events (case_id, day, type, data) VALUES (?, ?, ?, ?)")) == NULL) {
 		pthread_mutex_unlock(&st->lock);
 		return -1;
 	}
@@ -741,8 +743,11 @@ mp_store_event(struct mp_store *st, const char *case_id, const char *day, const 
 	sqlite3_bind_text(s, 4, data, -1, SQLITE_STATIC);
 	r = sqlite3_step(s);
 	sqlite3_finalize(s);
+	rc = r == SQLITE_DONE ? 0 : store_fail(st->db, r);
+	if (rc == 0 && strcmp(type, "shared") != 0)
+		rc = store_log_append(st, case_id, day, type, data);
 	pthread_mutex_unlock(&st->lock);
-	return r == SQLITE_DONE ? 0 : fail_code(st->db, r);
+	return rc;
 }
 
 int
@@ -754,11 +759,11 @@ mp_store_history(struct mp_store *st, const char *case_id,
 	int rc = -1, r;
 
 	pthread_mutex_lock(&st->lock);
-	if ((s = prep(st, "SELECT day, type, data FROM events WHERE case_id = ? ORDER BY seq")) == NULL)
+	if ((s = store_prep(st, "SELECT day, type, data FROM events WHERE case_id = ? ORDER BY seq")) == NULL)
 		goto out;
 	sqlite3_bind_text(s, 1, case_id, -1, SQLITE_STATIC);
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		copy_text(ev.day, sizeof ev.day, s, 0);
+		store_copy_text(ev.day, sizeof ev.day, s, 0);
 		ev.type = (const char *)sqlite3_column_text(s, 1);
 		ev.data = (const char *)sqlite3_column_text(s, 2);
 		if (ev.type == NULL || ev.data == NULL || cb(arg, &ev) != 0)
@@ -778,7 +783,7 @@ run2(struct mp_store *st, const char *sql, const char *a, const char *b, int wan
 	sqlite3_stmt *s;
 	int r;
 
-	if ((s = prep(st, sql)) == NULL)
+	if ((s = store_prep(st, sql)) == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
 	if (b != NULL)
@@ -786,7 +791,7 @@ run2(struct mp_store *st, const char *sql, const char *a, const char *b, int wan
 	r = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (r != SQLITE_DONE)
-		return fail_code(st->db, r);
+		return store_fail(st->db, r);
 	if (want >= 0 && sqlite3_changes(st->db) != want)
 		return MP_STORE_NOTFOUND;
 	return 0;
@@ -803,13 +808,13 @@ mp_store_case_classify(struct mp_store *st, const char *id, const char *classifi
 	if ((rc = mp_store_begin(st)) != 0)
 		return rc;
 	rc = -1;
-	if ((s = prep(st, "UPDATE cases SET classification = ?, updated = ? WHERE id = ?")) == NULL)
+	if ((s = store_prep(st, "UPDATE cases SET classification = ?, updated = ? WHERE id = ?")) == NULL)
 		goto out;
 	sqlite3_bind_text(s, 1, classification, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, day, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, id, -1, SQLITE_STATIC);
 	if ((r = sqlite3_step(s)) != SQLITE_DONE) {
-		rc = fail_code(st->db, r);
+		rc = store_fail(st->db, r);
 		goto out;
 	}
 	if (sqlite3_changes(st->db) != 1) {
@@ -838,11 +843,11 @@ mp_store_item_get(struct mp_store *st, const char *item_id, char case_id[MP_ID_L
 
 	*envelope = NULL;
 	pthread_mutex_lock(&st->lock);
-	if ((s = prep(st, "SELECT case_id, envelope FROM items WHERE id = ?")) == NULL)
+	if ((s = store_prep(st, "SELECT case_id, envelope FROM items WHERE id = ?")) == NULL)
 		goto out;
 	sqlite3_bind_text(s, 1, item_id, -1, SQLITE_STATIC);
 	if ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		copy_text(case_id, MP_ID_LEN + 1, s, 0);
+		store_copy_text(case_id, MP_ID_LEN + 1, s, 0);
 		if ((*envelope = strdup((const char *)sqlite3_column_text(s, 1))) != NULL)
 			rc = 0;
 	} else if (r == SQLITE_DONE) {
@@ -885,7 +890,7 @@ mp_store_items_missing(struct mp_store *st, const char *kid, int limit, const ch
 	snprintf(needle, sizeof needle, "\"kid\":\"%.22s\"", kid);
 	pthread_mutex_lock(&st->lock);
 	/* Envelopes are stored compact, so a recipient shows as "kid":"<kid>". */
-	if ((s = prep(st, "SELECT id, case_id, envelope FROM items WHERE instr(envelope, ?1) = 0 "
+	if ((s = store_prep(st, "SELECT id, case_id, envelope FROM items WHERE instr(envelope, ?1) = 0 "
 	    "AND (?2 IS NULL OR rowid > (SELECT rowid FROM items WHERE id = ?2)) "
 	    "ORDER BY rowid LIMIT ?3")) == NULL)
 		goto out;
@@ -923,11 +928,11 @@ static void
 row_collective(sqlite3_stmt *s, struct mp_collective *c)
 {
 	memset(c, 0, sizeof *c);
-	copy_text(c->id, sizeof c->id, s, 0);
+	store_copy_text(c->id, sizeof c->id, s, 0);
 	snprintf(c->ref, sizeof c->ref, "C%04d-%04d", sqlite3_column_int(s, 1),
 	    sqlite3_column_int(s, 2));
-	copy_text(c->name, sizeof c->name, s, 3);
-	copy_text(c->created, sizeof c->created, s, 4);
+	store_copy_text(c->name, sizeof c->name, s, 3);
+	store_copy_text(c->created, sizeof c->created, s, 4);
 	c->cases = sqlite3_column_int(s, 5);
 }
 
@@ -943,7 +948,7 @@ mp_store_collective_create(struct mp_store *st, const char *name, const char *da
 	if ((rc = mp_store_begin(st)) != 0)
 		return rc;
 	rc = -1;
-	if ((s = prep(st, "INSERT INTO collectives (id, year, seq, name, created) VALUES (?1, ?2, "
+	if ((s = store_prep(st, "INSERT INTO collectives (id, year, seq, name, created) VALUES (?1, ?2, "
 	    "(SELECT coalesce(max(seq), 0) + 1 FROM collectives WHERE year = ?2), ?3, ?4)")) == NULL)
 		goto out;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -951,7 +956,7 @@ mp_store_collective_create(struct mp_store *st, const char *name, const char *da
 	sqlite3_bind_text(s, 3, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, day, -1, SQLITE_STATIC);
 	r = sqlite3_step(s);
-	rc = r == SQLITE_DONE ? 0 : fail_code(st->db, r);
+	rc = r == SQLITE_DONE ? 0 : store_fail(st->db, r);
 out:
 	sqlite3_finalize(s);
 	r = mp_store_end(st, rc == 0);
@@ -967,7 +972,7 @@ mp_store_collective_get(struct mp_store *st, const char *id, struct mp_collectiv
 	int rc = -1, r;
 
 	pthread_mutex_lock(&st->lock);
-	if ((s = prep(st, "SELECT " COLL_COLS " FROM collectives c WHERE c.id = ?")) == NULL)
+	if ((s = store_prep(st, "SELECT " COLL_COLS " FROM collectives c WHERE c.id = ?")) == NULL)
 		goto out;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	if ((r = sqlite3_step(s)) == SQLITE_ROW) {
@@ -991,7 +996,7 @@ mp_store_collectives(struct mp_store *st, int (*cb)(void *, const struct mp_coll
 	int rc = -1, r;
 
 	pthread_mutex_lock(&st->lock);
-	if ((s = prep(st, "SELECT " COLL_COLS " FROM collectives c ORDER BY c.rowid DESC")) == NULL)
+	if ((s = store_prep(st, "SELECT " COLL_COLS " FROM collectives c ORDER BY c.rowid DESC")) == NULL)
 		goto out;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		row_collective(s, &c);
@@ -1014,16 +1019,16 @@ mp_store_collective_members(struct mp_store *st, const char *id,
 	int rc = -1, r;
 
 	pthread_mutex_lock(&st->lock);
-	if ((s = prep(st, "SELECT id, year, seq, status, reporter_pk FROM cases "
+	if ((s = store_prep(st, "SELECT id, year, seq, status, reporter_pk FROM cases "
 	    "WHERE collective = ? ORDER BY rowid")) == NULL)
 		goto out;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		memset(&m, 0, sizeof m);
-		copy_text(m.id, sizeof m.id, s, 0);
+		store_copy_text(m.id, sizeof m.id, s, 0);
 		snprintf(m.ref, sizeof m.ref, "%04d-%04d", sqlite3_column_int(s, 1),
 		    sqlite3_column_int(s, 2));
-		copy_text(m.status, sizeof m.status, s, 3);
+		store_copy_text(m.status, sizeof m.status, s, 3);
 		m.has_reporter = copy_blob32(m.reporter_pk, s, 4);
 		if (cb(arg, &m) != 0)
 			goto out;
@@ -1088,7 +1093,7 @@ mp_store_purge(struct mp_store *st, const char *today, const char *closed_cutoff
 	if ((rc = mp_store_begin(st)) != 0)
 		return rc;
 	rc = -1;
-	if ((s = prep(st, "SELECT id FROM cases WHERE purged IS NULL AND "
+	if ((s = store_prep(st, "SELECT id FROM cases WHERE purged IS NULL AND "
 	    "((status = 'closed' AND closed <= ?1) OR (status != 'closed' AND updated <= ?2))")) == NULL)
 		goto out;
 	sqlite3_bind_text(s, 1, closed_cutoff, -1, SQLITE_STATIC);
@@ -1100,7 +1105,7 @@ mp_store_purge(struct mp_store *st, const char *today, const char *closed_cutoff
 				goto out;
 			ids = nids;
 		}
-		copy_text(ids[k++], MP_ID_LEN + 1, s, 0);
+		store_copy_text(ids[k++], MP_ID_LEN + 1, s, 0);
 	}
 	if (r != SQLITE_DONE)
 		goto out;

@@ -239,5 +239,6 @@ void test_share(void);
 void test_share_done(void);
 void test_collective(void);
 void test_purge(void);
+void test_log(void);
 
 #endif

@@ -233,6 +233,7 @@ main(int argc, char **argv)
 	test_share();
 	test_collective();
 	test_purge();
+	test_log();
 
 	diag("%u responses, %u of them errors", AUDIT.responses, AUDIT.errors);
 	if (!ok(AUDIT.bad_headers == 0, "every response carries Cache-Control: no-store, "

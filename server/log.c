@@ -1,0 +1,341 @@
+/*
+ * The transparency log's routes (PROTOCOL.md section 5): signed checkpoints,
+ * leaves, proofs, opened events for auditors, the inclusion proof handed to
+ * a reporter, and the yearly statistics signed by the log key (section 6).
+ */
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extern.h"
+#include "mp_b64.h"
+#include "mp_merkle.h"
+#include "mp_note.h"
+#include "mp_stats.h"
+#include "mp_wipe.h"
+
+#define PAGE_MAX 1000            /* leaves or events per answer */
+#define STATS_CACHED 4
+
+struct stats_doc {
+	int year;
+	uint64_t size;
+	char *doc;
+	char sig[MP_B64_LEN(crypto_sign_BYTES) + 1];  /* b64 and a newline */
+};
+
+struct log_cache {
+	pthread_mutex_t lock;
+	uint64_t size;           /* of the newest checkpoint signed */
+	uint8_t root[32];
+	char *note;
+	struct stats_doc stats[STATS_CACHED];
+	size_t next;             /* the stats slot to reuse */
+};
+
+struct log_cache *
+log_new(void)
+{
+	struct log_cache *lc;
+
+	if ((lc = calloc(1, sizeof *lc)) == NULL)
+		return NULL;
+	pthread_mutex_init(&lc->lock, NULL);
+	return lc;
+}
+
+void
+log_free(struct log_cache *lc)
+{
+	size_t i;
+
+	if (lc == NULL)
+		return;
+	free(lc->note);
+	for (i = 0; i < STATS_CACHED; i++)
+		free(lc->stats[i].doc);
+	pthread_mutex_destroy(&lc->lock);
+	free(lc);
+}
+
+/*
+ * The checkpoint of the log as it is now: signed afresh when the tree grew.
+ * Ed25519 signatures are deterministic and the tree only grows, so two
+ * checkpoints of one size are the same bytes and no two are inconsistent.
+ */
+int
+log_checkpoint(struct server *srv, char **note, uint64_t *size, uint8_t root[32])
+{
+	struct log_cache *lc = srv->log;
+	uint64_t n;
+	int rc = -1;
+
+	*note = NULL;
+	if (mp_store_log_size(srv->st, &n) != 0)
+		return -1;
+	pthread_mutex_lock(&lc->lock);
+	if (lc->note == NULL || n > lc->size) {
+		char *fresh = NULL;
+		uint8_t r[32];
+
+		if (mp_merkle_root(n, mp_store_log_node, srv->st, r) != 0 ||
+		    mp_checkpoint_sign(&fresh, srv->in->origin, n, r, srv->in->sec->log_sk) != 0)
+			goto out;
+		free(lc->note);
+		lc->note = fresh;
+		lc->size = n;
+		memcpy(lc->root, r, 32);
+	}
+	if ((*note = strdup(lc->note)) == NULL)
+		goto out;
+	*size = lc->size;
+	memcpy(root, lc->root, 32);
+	rc = 0;
+out:
+	pthread_mutex_unlock(&lc->lock);
+	return rc;
+}
+
+static json_t *
+b64u_json(const uint8_t *b, size_t n)
+{
+	json_t *j = NULL;
+	char *s;
+
+	if ((s = malloc(MP_B64U_LEN(n))) == NULL)
+		return NULL;
+	if (mp_b64u_encode(s, MP_B64U_LEN(n), b, n) == 0)
+		j = json_string(s);
+	free(s);
+	return j;
+}
+
+static json_t *
+hashes_json(const uint8_t (*h)[MP_HASH_LEN], size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a != NULL && i < n; i++)
+		if (json_array_append_new(a, b64u_json(h[i], MP_HASH_LEN)) != 0) {
+			json_decref(a);
+			a = NULL;
+		}
+	return a;
+}
+
+/* One opened event: {"index", "salt", "event"}. */
+static json_t *
+entry_json(const struct mp_log_entry *en)
+{
+	return json_pack("{s:I, s:o, s:o}", "index", (json_int_t)en->index,
+	    "salt", b64u_json(en->salt, sizeof en->salt), "event", b64u_json(en->event, en->len));
+}
+
+static int
+keep_entry(void *arg, const struct mp_log_entry *en)
+{
+	json_t **out = arg;
+
+	*out = entry_json(en);
+	return *out == NULL ? -1 : 0;
+}
+
+json_t *
+log_proof_json(struct server *srv, const char *case_id)
+{
+	uint8_t proof[MP_PROOF_MAX][MP_HASH_LEN], root[32];
+	json_t *ev = NULL, *out = NULL;
+	uint64_t idx, size;
+	char *note = NULL;
+	size_t n = 0;
+
+	if (mp_store_log_created(srv->st, case_id, &idx) != 0 ||
+	    log_checkpoint(srv, &note, &size, root) != 0 || idx >= size ||
+	    mp_merkle_inclusion(idx, size, mp_store_log_node, srv->st, proof, &n) != 0 ||
+	    mp_store_log_entries(srv->st, idx, idx + 1, keep_entry, &ev) != 0 || ev == NULL)
+		goto out;
+	out = json_pack("{s:O, s:O, s:O, s:s, s:o}", "index", json_object_get(ev, "index"),
+	    "salt", json_object_get(ev, "salt"), "event", json_object_get(ev, "event"),
+	    "checkpoint", note, "proof", hashes_json((const uint8_t (*)[MP_HASH_LEN])proof, n));
+out:
+	json_decref(ev);
+	free(note);
+	return out;
+}
+
+/* A query parameter that is a decimal number 0..2^63-1, no sign, no leading zeros. */
+static int
+query_u64(struct request *rq, const char *name, int required, uint64_t *v, struct api_err *e)
+{
+	const char *s = request_query(rq, name);
+	uint64_t n = 0;
+	size_t i, len;
+
+	if (s == NULL) {
+		if (required)
+			return api_error(e, 400, "missing_field", name, "%s is required", name);
+		return 1;
+	}
+	len = strlen(s);
+	if (len == 0 || len > 19 || (len > 1 && s[0] == '0'))
+		goto bad;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			goto bad;
+		n = n * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (n > INT64_MAX)
+		goto bad;
+	*v = n;
+	return 0;
+bad:
+	return api_error(e, 400, "invalid_field", name, "%s must be a whole number", name);
+}
+
+int
+h_log_checkpoint(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
+{
+	uint8_t root[32];
+	uint64_t size;
+
+	(void)rq;
+	if (log_checkpoint(srv, &out->body, &size, root) != 0)
+		return store_error(-1, e);
+	out->status = 200;
+	out->ctype = "text/plain; charset=utf-8";
+	return 0;
+}
+
+/* [start, end) of a page: end defaults to and is cut at start + PAGE_MAX and the log's size. */
+static int
+page(struct server *srv, struct request *rq, uint64_t *start, uint64_t *end, struct api_err *e)
+{
+	uint64_t size;
+	int r;
+
+	if (query_u64(rq, "start", 1, start, e) != 0 ||
+	    (r = query_u64(rq, "end", 0, end, e)) < 0)
+		return -1;
+	if (mp_store_log_size(srv->st, &size) != 0)
+		return store_error(-1, e);
+	if (r == 1)
+		*end = *start + PAGE_MAX;
+	if (*start >= size)
+		return api_error(e, 400, "invalid_field", "start", "the log has %llu entries",
+		    (unsigned long long)size);
+	if (*end <= *start)
+		return api_error(e, 400, "invalid_field", "end", "end must be above start");
+	if (*end > *start + PAGE_MAX)
+		*end = *start + PAGE_MAX;
+	if (*end > size)
+		*end = size;
+	return 0;
+}
+
+static int
+add_leaf(void *arg, const struct mp_log_entry *en)
+{
+	return json_array_append_new(arg, b64u_json(en->leaf, sizeof en->leaf));
+}
+
+int
+h_log_leaves(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
+{
+	uint64_t start, end;
+	json_t *a;
+
+	if (page(srv, rq, &start, &end, e) != 0)
+		return -1;
+	if ((a = json_array()) == NULL ||
+	    mp_store_log_entries(srv->st, start, end, add_leaf, a) != 0) {
+		json_decref(a);
+		return store_error(-1, e);
+	}
+	return reply_json(out, 200, json_pack("{s:I, s:o}", "start", (json_int_t)start,
+	    "leaves", a));
+}
+
+static int
+add_event(void *arg, const struct mp_log_entry *en)
+{
+	return json_array_append_new(arg, entry_json(en));
+}
+
+int
+h_audit_events(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
+{
+	uint64_t start, end;
+	json_t *a;
+
+	if (page(srv, rq, &start, &end, e) != 0)
+		return -1;
+	if ((a = json_array()) == NULL ||
+	    mp_store_log_entries(srv->st, start, end, add_event, a) != 0) {
+		json_decref(a);
+		return store_error(-1, e);
+	}
+	return reply_json(out, 200, json_pack("{s:o}", "events", a));
+}
+
+/* A tree size asked for must be one the log has reached. */
+static int
+size_ok(struct server *srv, uint64_t n, const char *field, struct api_err *e)
+{
+	uint64_t size;
+
+	if (mp_store_log_size(srv->st, &size) != 0)
+		return store_error(-1, e);
+	if (n == 0 || n > size)
+		return api_error(e, 400, "invalid_field", field, "%s must be 1 to %llu", field,
+		    (unsigned long long)size);
+	return 0;
+}
+
+static int
+copy_leaf(void *arg, const struct mp_log_entry *en)
+{
+	memcpy(arg, en->leaf, sizeof en->leaf);
+	return 0;
+}
+
+int
+h_log_inclusion(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
+{
+	uint8_t proof[MP_PROOF_MAX][MP_HASH_LEN], leaf[32];
+	uint64_t index, size;
+	size_t n = 0;
+
+	if (query_u64(rq, "index", 1, &index, e) != 0 || query_u64(rq, "size", 1, &size, e) != 0 ||
+	    size_ok(srv, size, "size", e) != 0)
+		return -1;
+	if (index >= size)
+		return api_error(e, 400, "invalid_field", "index", "index must be below size");
+	if (mp_merkle_inclusion(index, size, mp_store_log_node, srv->st, proof, &n) != 0 ||
+	    mp_store_log_entries(srv->st, index, index + 1, copy_leaf, leaf) != 0)
+		return store_error(-1, e);
+	return reply_json(out, 200, json_pack("{s:I, s:I, s:o, s:o}", "index", (json_int_t)index,
+	    "size", (json_int_t)size, "leaf", b64u_json(leaf, sizeof leaf),
+	    "hashes", hashes_json((const uint8_t (*)[MP_HASH_LEN])proof, n)));
+}
+
+int
+h_log_consistency(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
+{
+	uint8_t proof[MP_PROOF_MAX][MP_HASH_LEN];
+	uint64_t from, to;
+	size_t n = 0;
+
+	if (query_u64(rq, "from", 1, &from, e) != 0 || query_u64(rq, "to", 1, &to, e) != 0 ||
+	    size_ok(srv, to, "to", e) != 0)
+		return -1;
+	if (from == 0 || from > to)
+		return api_error(e, 400, "invalid_field", "from", "from must be 1 to `to`");
+	if (mp_merkle_consistency(from, to, mp_store_log_node, srv->st, proof, &n) != 0)
+		return store_error(-1, e);
+	return reply_json(out, 200, json_pack("{s:I, s:I, s:o}", "from", (json_int_t)from,
+	    "to", (json_int_t)to, "hashes", hashes_json((const uint8_t (*)[MP_HASH_LEN])proof, n)));
+}
+
