@@ -69,7 +69,4 @@ int mp_day_add_months(char out[11], const char *day, int n);
 int mp_retention_cutoffs(const struct mp_policy *p, const char *today, char closed[11],
     char inactive[11]);
 
-/* The verifier key text <origin>+<8 hex>+<b64(0x01 || pk)> (PROTOCOL.md section 5). */
-int mp_verifier_key(char *out, size_t outlen, const char *origin, const uint8_t pk[32]);
-
 #endif

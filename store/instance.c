@@ -13,6 +13,7 @@
 
 #include "mp_b64.h"
 #include "mp_instance.h"
+#include "mp_note.h"
 #include "mp_store.h"
 
 #define DB_KEY_FILE "db.key"
@@ -131,29 +132,6 @@ fail:
 	return NULL;
 }
 
-int
-mp_verifier_key(char *out, size_t outlen, const char *origin, const uint8_t pk[32])
-{
-	crypto_hash_sha256_state h;
-	uint8_t digest[32], alg = 0x01, keybytes[33];
-	char b64[MP_B64_LEN(33)];
-	int n;
-
-	crypto_hash_sha256_init(&h);
-	crypto_hash_sha256_update(&h, (const uint8_t *)origin, strlen(origin));
-	crypto_hash_sha256_update(&h, (const uint8_t *)"\n", 1);
-	crypto_hash_sha256_update(&h, &alg, 1);
-	crypto_hash_sha256_update(&h, pk, 32);
-	crypto_hash_sha256_final(&h, digest);
-	keybytes[0] = 0x01;
-	memcpy(keybytes + 1, pk, 32);
-	if (mp_b64_encode(b64, sizeof b64, keybytes, sizeof keybytes) != 0)
-		return -1;
-	n = snprintf(out, outlen, "%s+%02x%02x%02x%02x+%s", origin, digest[0], digest[1], digest[2],
-	    digest[3], b64);
-	return (n < 0 || (size_t)n >= outlen) ? -1 : 0;
-}
-
 /* An origin is a C2SP note name: printable, no spaces, no '+'. */
 static int
 origin_ok(const char *s)
@@ -241,7 +219,7 @@ mp_instance_create(const char *dir, const char *origin, const char *public_url, 
 		errf(err, errlen, "%s: cannot create the database", dir);
 		goto out;
 	}
-	if (verifier != NULL && mp_verifier_key(verifier, vlen, origin, log_pk) != 0) {
+	if (verifier != NULL && mp_note_verifier_text(verifier, vlen, origin, log_pk) != 0) {
 		errf(err, errlen, "verifier key too long");
 		goto out;
 	}
