@@ -188,6 +188,7 @@ int h_log_inclusion(struct server *, struct request *, struct reply *, struct ap
 int h_log_consistency(struct server *, struct request *, struct reply *, struct api_err *);
 int h_audit_events(struct server *, struct request *, struct reply *, struct api_err *);
 int h_stats(struct server *, struct request *, struct reply *, struct api_err *);
+int h_stats_sig(struct server *, struct request *, struct reply *, struct api_err *);
 
 /* qr.c: an SVG of text as a QR code (level M); malloc'ed. */
 char *qr_svg(const char *text);

@@ -39,6 +39,8 @@ static const struct route routes[] = {
 	{ "/api/v1/log/inclusion", "GET", AUTH_PUBLIC, 0, h_log_inclusion },
 	{ "/api/v1/log/consistency", "GET", AUTH_PUBLIC, 0, h_log_consistency },
 	{ "/api/v1/audit/events", "GET", AUTH_AUDITOR, 0, h_audit_events },
+	{ "/api/v1/stats/*", "GET", AUTH_PUBLIC, 0, h_stats },
+	{ "/api/v1/stats/*.sig", "GET", AUTH_PUBLIC, 0, h_stats_sig },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -113,7 +115,8 @@ match(const char *pattern, const char *path, size_t plen, char *param)
 	while (*p && s < end) {
 		if (*p == '*') {
 			size_t n = 0;
-			while (s + n < end && s[n] != '/') {
+			/* The segment ends at '/' or at the pattern's next literal ("*.sig"). */
+			while (s + n < end && s[n] != '/' && (p[1] == '\0' || s[n] != p[1])) {
 				char c = s[n];
 				if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 				    (c >= '0' && c <= '9') || c == '-' || c == '_'))

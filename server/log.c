@@ -339,3 +339,132 @@ h_log_consistency(struct server *srv, struct request *rq, struct reply *out, str
 	    "to", (json_int_t)to, "hashes", hashes_json((const uint8_t (*)[MP_HASH_LEN])proof, n)));
 }
 
+struct fold {
+	struct mp_stats *stats;
+	char err[200];
+	uint64_t index;
+};
+
+static int
+fold_event(void *arg, const struct mp_log_entry *en)
+{
+	struct fold *f = arg;
+
+	f->index = en->index;
+	return mp_stats_add(f->stats, en->event, en->len, f->err, sizeof f->err);
+}
+
+/* The statistics document of year at tree size n, signed; in slot d. */
+static int
+stats_make(struct server *srv, int year, uint64_t n, int provisional, struct stats_doc *d)
+{
+	struct mp_stats_layout *l = NULL;
+	struct fold f = { NULL, "", 0 };
+	uint8_t root[32], sig[crypto_sign_BYTES];
+	uint64_t at;
+	size_t len;
+	int rc = -1;
+
+	if ((l = mp_stats_layout_policy(srv->in->policy)) == NULL ||
+	    (f.stats = mp_stats_new(l, year, srv->in->policy->threshold)) == NULL ||
+	    mp_merkle_root(n, mp_store_log_node, srv->st, root) != 0)
+		goto out;
+	/* In pages, so the store's lock is not held for the whole fold. */
+	for (at = 0; at < n; at += 4096)
+		if (mp_store_log_entries(srv->st, at, at + 4096 < n ? at + 4096 : n, fold_event,
+		    &f) != 0) {
+			if (f.err[0] != '\0')
+				fprintf(stderr, "meldpuntd: log event %llu: %s\n",
+				    (unsigned long long)f.index, f.err);
+			goto out;
+		}
+	free(d->doc);
+	memset(d, 0, sizeof *d);
+	if ((d->doc = mp_stats_document(f.stats, srv->in->origin, n, root, provisional)) == NULL)
+		goto out;
+	len = strlen(d->doc);
+	crypto_sign_detached(sig, NULL, (const uint8_t *)d->doc, len, srv->in->sec->log_sk);
+	if (mp_b64_encode(d->sig, sizeof d->sig - 1, sig, sizeof sig) != 0)
+		goto out;
+	len = strlen(d->sig);
+	d->sig[len] = '\n';
+	d->sig[len + 1] = '\0';
+	d->year = year;
+	d->size = n;
+	rc = 0;
+out:
+	if (rc != 0 && d->doc != NULL) {
+		free(d->doc);
+		d->doc = NULL;
+	}
+	mp_stats_free(f.stats);
+	mp_stats_layout_free(l);
+	return rc;
+}
+
+/*
+ * GET /api/v1/stats/{year}[.sig][?size=N]: the document at the newest
+ * checkpoint (or at size N, so that a signature can be fetched for the
+ * exact document an auditor holds), and its detached signature.
+ */
+static int
+stats_answer(struct server *srv, struct request *rq, struct reply *out, struct api_err *e,
+    int want_sig)
+{
+	struct log_cache *lc = srv->log;
+	struct stats_doc *d = NULL;
+	char today[11], *note = NULL, *end;
+	uint8_t root[32];
+	uint64_t size, n;
+	int year, r, rc = -1;
+	size_t i;
+
+	year = (int)strtol(rq->param, &end, 10);
+	mp_today(today);
+	if (end - rq->param != 4 || *end != '\0' || year < 1970 || year > atoi(today))
+		return api_error(e, 404, "not_found", NULL, "no statistics for this year");
+	if (log_checkpoint(srv, &note, &size, root) != 0)
+		return store_error(-1, e);
+	free(note);
+	if ((r = query_u64(rq, "size", 0, &n, e)) < 0)
+		return -1;
+	if (r == 1)
+		n = size;
+	else if (n > size)
+		return api_error(e, 400, "invalid_field", "size", "size must be 0 to %llu",
+		    (unsigned long long)size);
+	pthread_mutex_lock(&lc->lock);
+	for (i = 0; i < STATS_CACHED; i++)
+		if (lc->stats[i].doc != NULL && lc->stats[i].year == year && lc->stats[i].size == n)
+			d = &lc->stats[i];
+	if (d == NULL) {
+		d = &lc->stats[lc->next];
+		lc->next = (lc->next + 1) % STATS_CACHED;
+		if (stats_make(srv, year, n, year == atoi(today), d) != 0) {
+			store_error(-1, e);
+			goto out;
+		}
+	}
+	if ((out->body = strdup(want_sig ? d->sig : d->doc)) == NULL) {
+		store_error(-1, e);
+		goto out;
+	}
+	out->status = 200;
+	out->ctype = want_sig ? "text/plain; charset=utf-8" : "application/json; charset=utf-8";
+	rc = 0;
+out:
+	pthread_mutex_unlock(&lc->lock);
+	return rc;
+}
+
+int
+h_stats(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
+{
+	return stats_answer(srv, rq, out, e, 0);
+}
+
+int
+h_stats_sig(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
+{
+	return stats_answer(srv, rq, out, e, 1);
+}

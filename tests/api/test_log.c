@@ -13,6 +13,7 @@
 #include "mp_b64.h"
 #include "mp_merkle.h"
 #include "mp_note.h"
+#include "mp_stats.h"
 
 struct cp {
 	uint64_t size;
@@ -267,6 +268,111 @@ check_events(const uint8_t (*leaves)[32], uint64_t n, struct events_seen *s)
 	json_decref(seqs);
 }
 
+struct refold {
+	struct mp_stats *stats;
+	int bad;
+};
+
+/* The statistics of this year: signed by the log key, and what the opened events add up to. */
+static void
+check_stats(const uint8_t (*leaves)[32], uint64_t n)
+{
+	char target[160], year[5], day[11];
+	struct resp doc, sig, all;
+	struct mp_stats_layout *l = NULL;
+	struct mp_stats *st = NULL;
+	struct mp_merkle_acc acc;
+	uint8_t sigb[64], root[32], lh[32], droot[32];
+	json_t *d;
+	uint64_t size, i;
+	char *mine = NULL;
+	int good;
+
+	amsterdam_day(day, 0);
+	snprintf(year, sizeof year, "%.4s", day);
+	snprintf(target, sizeof target, "/api/v1/stats/%s", year);
+	http_get(&doc, target);
+	d = doc.json;
+	size = (uint64_t)json_integer_value(json_object_get(d, "tree_size"));
+	snprintf(target, sizeof target, "/api/v1/stats/%s.sig?size=%llu", year,
+	    (unsigned long long)size);
+	http_get(&sig, target);
+	good = doc.status == 200 && sig.status == 200 && sig.len > 1 &&
+	    sig.body[sig.len - 1] == '\n' &&
+	    mp_b64_decode_exact(sigb, 64, sig.body, sig.len - 1) == 0 &&
+	    crypto_sign_verify_detached(sigb, (const uint8_t *)doc.body, doc.len, V.pk) == 0;
+	ok(good, "GET /api/v1/stats/%s and .sig: the document's exact bytes are signed by the log key",
+	    year);
+	good = size > 0 && size <= n && json_is_true(json_object_get(d, "provisional"));
+	ok(good && json_integer_value(json_object_get(d, "year")) == atoi(year),
+	    "this year's document is provisional and names its year and a tree size the log has");
+	mp_merkle_acc_init(&acc);
+	for (i = 0; i < size && size <= n; i++) {
+		mp_merkle_leaf(lh, leaves[i], 32);
+		mp_merkle_acc_add(&acc, lh);
+	}
+	mp_merkle_acc_root(&acc, root);
+	{
+		const char *rt = json_string_value(json_object_get(d, "root"));
+
+		good = rt != NULL && mp_b64u_decode_exact(droot, 32, rt, strlen(rt)) == 0 &&
+		    memcmp(root, droot, 32) == 0;
+	}
+	ok(good, "the document's root is the root of its first tree_size leaves");
+
+	/* Recomputed from the opened events, it is the same document. */
+	if (doc.status == 200 && (l = mp_stats_layout_doc(doc.body, doc.len)) != NULL &&
+	    (st = mp_stats_new(l, atoi(year),
+	    (int)json_integer_value(json_object_get(d, "threshold")))) != NULL) {
+		uint64_t at = 0;
+		int bad = 0;
+
+		while (at < size && !bad) {
+			json_t *e;
+			size_t k;
+
+			snprintf(target, sizeof target, "/api/v1/audit/events?start=%llu&end=%llu",
+			    (unsigned long long)at, (unsigned long long)size);
+			if (signed_req(&all, carla, "GET", target, NULL) != 0 || all.status != 200) {
+				bad = 1;
+				resp_free(&all);
+				break;
+			}
+			json_array_foreach(json_object_get(all.json, "events"), k, e) {
+				const char *et = json_string_value(json_object_get(e, "event"));
+				uint8_t buf[4096];
+				char err[200];
+				size_t len = 0;
+
+				if (et == NULL || mp_b64u_decode(buf, sizeof buf, &len, et,
+				    strlen(et)) != 0 || mp_stats_add(st, buf, len, err, sizeof err) != 0) {
+					bad = 1;
+					break;
+				}
+			}
+			at += json_array_size(json_object_get(all.json, "events"));
+			resp_free(&all);
+		}
+		if (!bad)
+			mine = mp_stats_document(st, ORIGIN, size, droot, 1);
+	}
+	ok(mine != NULL && strcmp(mine, doc.body) == 0,
+	    "folding the opened events gives the published document byte for byte");
+	free(mine);
+	mp_stats_free(st);
+	mp_stats_layout_free(l);
+	resp_free(&doc);
+	resp_free(&sig);
+
+	snprintf(target, sizeof target, "/api/v1/stats/%d", atoi(year) + 1);
+	expect_get_error(target, 404, "not_found", NULL);
+	expect_get_error("/api/v1/stats/20x6", 404, "not_found", NULL);
+	expect_get_error("/api/v1/stats/1969", 404, "not_found", NULL);
+	snprintf(target, sizeof target, "/api/v1/stats/%s?size=%llu", year,
+	    (unsigned long long)n + 5);
+	expect_get_error(target, 400, "invalid_field", "size");
+}
+
 void
 test_log(void)
 {
@@ -326,6 +432,7 @@ test_log(void)
 		diag("order %u, shape %u: %s", s.bad_order, s.bad_shape, s.first_bad);
 	ok(s.bad_commit == 0, "every event's BLAKE2b(salt, event) is its leaf");
 	ok(s.bad_seq == 0, "each case's events count 1, 2, 3, ... in log order");
+	check_stats((const uint8_t (*)[32])leaves, n);
 	ok(s.types[0] > 0 && s.types[1] > 0 && s.types[2] > 0 && s.types[3] > 0 && s.types[4] > 0,
 	    "the log holds created, classified, status, collective and purged events "
 	    "(%u, %u, %u, %u, %u)", s.types[0], s.types[1], s.types[2], s.types[3], s.types[4]);
