@@ -27,7 +27,8 @@ struct stats_doc {
 };
 
 struct log_cache {
-	pthread_mutex_t lock;
+	pthread_mutex_t lock;    /* the checkpoint */
+	pthread_mutex_t stats_lock; /* the documents: a long fold must not hold up reports */
 	uint64_t size;           /* of the newest checkpoint signed */
 	uint8_t root[32];
 	char *note;
@@ -43,6 +44,7 @@ log_new(void)
 	if ((lc = calloc(1, sizeof *lc)) == NULL)
 		return NULL;
 	pthread_mutex_init(&lc->lock, NULL);
+	pthread_mutex_init(&lc->stats_lock, NULL);
 	return lc;
 }
 
@@ -57,6 +59,7 @@ log_free(struct log_cache *lc)
 	for (i = 0; i < STATS_CACHED; i++)
 		free(lc->stats[i].doc);
 	pthread_mutex_destroy(&lc->lock);
+	pthread_mutex_destroy(&lc->stats_lock);
 	free(lc);
 }
 
@@ -433,7 +436,7 @@ stats_answer(struct server *srv, struct request *rq, struct reply *out, struct a
 	else if (n > size)
 		return api_error(e, 400, "invalid_field", "size", "size must be 0 to %llu",
 		    (unsigned long long)size);
-	pthread_mutex_lock(&lc->lock);
+	pthread_mutex_lock(&lc->stats_lock);
 	for (i = 0; i < STATS_CACHED; i++)
 		if (lc->stats[i].doc != NULL && lc->stats[i].year == year && lc->stats[i].size == n)
 			d = &lc->stats[i];
@@ -453,7 +456,7 @@ stats_answer(struct server *srv, struct request *rq, struct reply *out, struct a
 	out->ctype = want_sig ? "text/plain; charset=utf-8" : "application/json; charset=utf-8";
 	rc = 0;
 out:
-	pthread_mutex_unlock(&lc->lock);
+	pthread_mutex_unlock(&lc->stats_lock);
 	return rc;
 }
 
