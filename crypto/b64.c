@@ -29,7 +29,12 @@ static int
 decode(uint8_t *out, size_t outmax, size_t *outlen, const char *text, size_t textlen, int variant)
 {
 	const char *end = NULL;
+	size_t i;
 
+	/* libsodium 1.0.18 reads any byte from 0x80 up as '/': only ASCII is base64. */
+	for (i = 0; i < textlen; i++)
+		if ((unsigned char)text[i] >= 0x80)
+			return -1;
 	if (sodium_base642bin(out, outmax, text, textlen, NULL, outlen, &end, variant) != 0)
 		return -1;
 	if (end != text + textlen)

@@ -559,6 +559,9 @@ test_b64_rejects(void)
 		{ 0, 3, "-_-_", "b64_decode_exact rejects '-' and '_'" },
 		{ 0, 1, "Zh==", "b64_decode_exact rejects nonzero trailing bits" },
 		{ 0, 0, "====", "b64_decode_exact rejects padding alone" },
+		{ 1, 3, "Zm9\xff", "b64u_decode_exact rejects a byte above 0x7f" },
+		{ 2, 8, "ab\x80" "c", "b64u_decode rejects a byte above 0x7f" },
+		{ 0, 3, "Zm9\xc3", "b64_decode_exact rejects a byte above 0x7f" },
 	};
 	uint8_t buf[16];
 	size_t i, got;
