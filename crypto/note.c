@@ -1,10 +1,10 @@
 /*
  * C2SP signed notes and tlog checkpoints (PROTOCOL.md section 5).
  *
- * What a note may be follows golang.org/x/mod/sumdb/note, so that any
- * note the server signs opens there and any note that opens here would
- * open there: UTF-8 without control characters other than newline, a
- * blank line before the signature block, at most 100 signature lines, and
+ * What a note may be follows golang.org/x/mod/sumdb/note, so that the
+ * notes the server signs open there too and auditors' tools agree with
+ * this code: UTF-8 without control characters other than newline, a blank
+ * line before the signature block, at most 100 signature lines, and
  * signature lines by unknown keys ignored.  Where Go is lenient this code
  * is not: base64 must be canonical, the tree size must be canonical
  * decimal below 2^63, and every line by the verifier's key must verify.
@@ -188,9 +188,9 @@ out:
 }
 
 /*
- * libsodium 1.0.18's base64 decoder reads every byte from 0x80 up as the
- * last letter of the alphabet, so that text is checked to be ASCII first:
- * otherwise one signed value would have many spellings.
+ * libsodium 1.0.18's base64 decoder takes every byte from 0x80 up for '/',
+ * so text is checked to be ASCII first: otherwise one signed value would
+ * have many spellings, and a root line that is not base64 would pass.
  */
 static int
 ascii(const char *s, size_t len)
@@ -203,25 +203,13 @@ ascii(const char *s, size_t len)
 	return 1;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 mp_note_verifier_parse(struct mp_verifier *v, const char *text)
 {
-	const char *plus, *hex, *key64;
+	const char *plus, *hex, *key64, *end = NULL;
 	uint8_t key[1 + 32], kh[KEYHASH_LEN], want[KEYHASH_LEN];
-	size_t namelen, i;
-	int d, rc = -1;
+	size_t namelen, got = 0;
+	int rc = -1;
 
 	memset(v, 0, sizeof *v);
 	/* <name>+<8 hex digits>+<base64>; the base64 may itself hold '+'. */
@@ -231,16 +219,9 @@ mp_note_verifier_parse(struct mp_verifier *v, const char *text)
 	if (!origin_ok(text, namelen))
 		goto out;
 	hex = plus + 1;
-	for (i = 0; i < 2 * KEYHASH_LEN; i++) {
-		/* A NUL ends the text early and is no hex digit either. */
-		if ((d = hexval(hex[i])) < 0)
-			goto out;
-		if (i % 2 == 0)
-			kh[i / 2] = (uint8_t)(d << 4);
-		else
-			kh[i / 2] |= (uint8_t)d;
-	}
-	if (hex[2 * KEYHASH_LEN] != '+')
+	/* Either case, as Go's note package reads it; decoding stops at the '+'. */
+	if (sodium_hex2bin(kh, sizeof kh, hex, strnlen(hex, 2 * KEYHASH_LEN + 1), NULL, &got,
+		&end) != 0 || got != KEYHASH_LEN || end != hex + 2 * KEYHASH_LEN || *end != '+')
 		goto out;
 	key64 = hex + 2 * KEYHASH_LEN + 1;
 	if (!ascii(key64, strlen(key64)) ||

@@ -17,6 +17,7 @@ import hashlib
 import os
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kat import b64, b64u, c_bytes, c_str, ed25519_pk, ed25519_sign, selftest  # noqa: E402
 
@@ -125,10 +126,9 @@ def checkpoint_body(origin, size, root, ext=()):
 def c_hashes(name, hashes):
     rows = []
     for h in hashes:
-        hexes = ", ".join("0x%02x" % x for x in h)
-        half = hexes.split(", ")
-        rows.append("\t{%s,\n\t    %s},"
-                    % (", ".join(half[:16]), ", ".join(half[16:])))
+        b = ["0x%02x" % x for x in h]
+        rows.append("\t{%s,\n\t    %s,\n\t    %s},"
+                    % (", ".join(b[:11]), ", ".join(b[11:22]), ", ".join(b[22:])))
     if not rows:
         return "static const uint8_t %s[1][32] = {{0}};" % name
     return "static const uint8_t %s[%d][32] = {\n%s\n};" % (name, len(hashes), "\n".join(rows))
@@ -186,8 +186,8 @@ def main():
     out.append(c_hashes("KAT_ROOTS", [mth(d[:n]) for n in range(N_LEAVES + 1)]))
 
     # The eight-leaf reference tree, leaves as hex.
-    out.append("static const char *const KAT_REF_LEAVES[8] = {%s};"
-               % ", ".join('"%s"' % x for x in REF_LEAVES))
+    out.append("static const char *const KAT_REF_LEAVES[8] = {\n%s\n};"
+               % "\n".join('\t"%s",' % x for x in REF_LEAVES))
     out.append(c_hashes("KAT_REF_ROOTS", [bytes.fromhex(x) for x in REF_ROOTS]))
 
     # A few proofs spelled out.
