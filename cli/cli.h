@@ -24,4 +24,10 @@ int cmd_intake(int argc, char **argv);     /* cli/intake.c */
 int cmd_collective(int argc, char **argv); /* cli/collective.c */
 int cmd_share(int argc, char **argv);      /* cli/share.c */
 
+/* cli/audit.c: an auditor's device, with the log's verifier key. */
+int cmd_audit(int argc, char **argv);
+
+/* cli/stats.c: anyone, the public statistics and their signatures. */
+int cmd_stats(int argc, char **argv); /* meldpunt stats --year Y | stats merge ... */
+
 #endif

@@ -23,6 +23,8 @@ static const struct command commands[] = {
 	{ "intake", cmd_intake },
 	{ "collective", cmd_collective },
 	{ "share", cmd_share },
+	{ "audit", cmd_audit },
+	{ "stats", cmd_stats },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -53,6 +55,14 @@ static const char usage_text[] =
     "  meldpunt collective status ID STATUS [--closure CODE]\n"
     "  meldpunt collective reply ID [--text T | --file F]  one envelope per reporter\n"
     "  meldpunt share --with BUNDLE_OR_KID_OR_NAME        give a colleague your items\n"
+    "\n"
+    "An auditor, with the log's verifier key and an auditor key file:\n"
+    "  meldpunt audit --key VERIFIER --year YYYY [--state FILE] [--stats FILE]\n"
+    "                 check the log, its events and the year's statistics\n"
+    "\n"
+    "Anyone (the statistics are public):\n"
+    "  meldpunt stats --year YYYY [--key VERIFIER] [--out FILE] [--csv | --json]\n"
+    "  meldpunt stats merge --key VERIFIER... FILE...   several services' documents\n"
     "A CASE is its reference (2026-0042) or id; a collective ID its reference\n"
     "(C2026-0001) or id.  Commands that talk to the server take --json (output for\n"
     "scripts), --url URL (default $MELDPUNT_URL, else http://127.0.0.1:8080) and\n"
