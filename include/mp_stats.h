@@ -27,8 +27,10 @@
  *      "closure":{"rows":{...,"open":n},"total":T},
  *      "anonymity":{"rows":{"anonymous":n,"named":n},"total":T},
  *      "kind":{"rows":{"individual":n,"collective":n},"total":T}}}
- * A suppressed cell (or total) is null.  Row codes come from the layout, in
- * its order, every code present even when its count is 0.
+ * A suppressed cell is null; totals are never suppressed (the number of cases
+ * appears in every table).  Row codes come from the layout, in its order,
+ * every code present even when its count is 0.  The exact bytes, the
+ * merged form and the suppression rule: docs/STATISTICS.md.
  */
 #ifndef MP_STATS_H
 #define MP_STATS_H
