@@ -8,7 +8,7 @@ CLIPKGS  = libsodium sqlcipher jansson libcurl
 DEBS     = make gcc pkg-config libsodium-dev libsqlcipher-dev libmicrohttpd-dev \
            libqrencode-dev libjansson-dev libcurl4-openssl-dev zbar-tools \
            librsvg2-bin curl tzdata python3 clang libclang-rt-14-dev faketime openssl \
-           golang-go golang-golang-x-mod-dev sqlcipher
+           golang-go golang-golang-x-mod-dev sqlcipher chromium
 
 WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
            -Wmissing-prototypes
@@ -57,11 +57,14 @@ all: deps $(BUILD)/meldpuntd $(BUILD)/meldpunt
 deps:
 	@sh tests/deps.sh $(DEBS)
 
-# Policy and schema travel inside the binaries, so an instance needs no
-# source tree: init writes the policy out for the municipality to edit.
-$(BUILD)/embed.c: tools/embed.sh policy/policy.conf $(wildcard schema/*.sql)
+# Policy, schema, the pages' texts and files travel inside the binaries, so
+# an instance needs no source tree: init writes the policy out for the
+# municipality to edit.
+EMBED_FILES = $(sort $(wildcard schema/*.sql)) $(sort $(wildcard policy/ui/*.conf)) \
+              $(sort $(wildcard server/static/*))
+$(BUILD)/embed.c: tools/embed.sh policy/policy.conf $(EMBED_FILES)
 	@mkdir -p $(@D)
-	sh tools/embed.sh policy/policy.conf schema/*.sql > $@
+	sh tools/embed.sh policy/policy.conf $(EMBED_FILES) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)

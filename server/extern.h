@@ -68,6 +68,7 @@ struct server {
 	struct mp_store *st;
 	struct replay_cache *replay;
 	struct log_cache *log;
+	struct ui *ui;           /* the pages' texts per language (catalog.c) */
 	struct MHD_Daemon *daemon;
 };
 
@@ -198,5 +199,116 @@ int report_validate(const struct mp_policy *p, const json_t *o, struct api_err *
 
 /* Map a store result to an API error. */
 int store_error(int rc, struct api_err *e);
+
+/* html.c: a page under construction; its memory is wiped whenever it moves or is freed. */
+struct html {
+	char *buf;
+	size_t len, cap;
+	int failed;              /* out of memory or too large: html_done gives NULL */
+};
+void html_init(struct html *h);
+/* Append fmt, whose literal text is the only markup: each %s is escaped; %d and %zu as printf. */
+void html_f(struct html *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append text escaped for HTML text and quoted attribute values (& < > " '). */
+void html_esc(struct html *h, const char *s);
+void html_escn(struct html *h, const char *s, size_t n);
+/* Append n bytes of markup this program generated (the QR code's SVG); never a person's text. */
+void html_markup(struct html *h, const char *markup, size_t n);
+/* The page as a malloc'ed string (for reply.body), or NULL; h is emptied and wiped. */
+char *html_done(struct html *h);
+void html_free(struct html *h);
+
+/* catalog.c: the pages' texts, `key = text` per language (policy/ui/<lang>.conf). */
+struct ui_catalog;
+struct ui;
+/* 0 with *out set, or -1 with err "line N: why" (N 0 for the whole file). */
+int ui_catalog_parse(struct ui_catalog **out, const char *text, size_t len, char *err,
+    size_t errlen) __attribute__((warn_unused_result));
+void ui_catalog_free(struct ui_catalog *c);
+/* Texts in key order: the count, and the key and text at i. */
+size_t ui_catalog_size(const struct ui_catalog *c);
+const char *ui_catalog_key(const struct ui_catalog *c, size_t i);
+const char *ui_catalog_text(const struct ui_catalog *c, size_t i);
+/* The text of key, or NULL. */
+const char *ui_catalog_get(const struct ui_catalog *c, const char *key);
+/* 0 if c has exactly ref's keys, each with ref's {placeholders}; else -1, err names the first. */
+int ui_catalog_match(const struct ui_catalog *ref, const struct ui_catalog *c, char *err,
+    size_t errlen);
+/* Replace texts of c by those of over (whose keys must all be in c, placeholders alike). */
+int ui_catalog_overlay(struct ui_catalog *c, const struct ui_catalog *over, char *err,
+    size_t errlen);
+/*
+ * The texts for each language of the policy: built in, then the instance's
+ * DIR/ui/common.conf, then DIR/ui/<lang>.conf.  0, or -1 with err naming the file and line.
+ */
+int ui_load(struct ui **out, const struct mp_instance *in, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+void ui_free(struct ui *u);
+/* The catalog of the policy's language number li. */
+const struct ui_catalog *ui_lang(const struct ui *u, int li);
+/* Bytes of the well-formed UTF-8 character at s (n bytes left), or 0. */
+size_t utf8_char(const unsigned char *s, size_t n);
+/* Files the binaries carry (tools/embed.sh), ended by { NULL, NULL }. */
+struct mp_embedded_file {
+	const char *name;
+	const char *text;
+};
+extern const struct mp_embedded_file mp_embedded_ui[];     /* by language code */
+extern const struct mp_embedded_file mp_embedded_static[]; /* server/static/ */
+/* A built-in static file's text by name ("app.css"), or NULL. */
+const char *embedded_static(const char *name);
+
+/* form.c: application/x-www-form-urlencoded bodies, read strictly. */
+struct form_pair {
+	char *key;
+	char *val;               /* decoded: UTF-8 without NUL, line ends as \n */
+};
+struct form {
+	struct form_pair *v;
+	size_t n;
+};
+/*
+ * Parse body: every name in allowed (NULL-terminated), none twice unless
+ * in repeatable (may be NULL).  0, or -1 for anything else; form_free either way.
+ */
+int form_parse(struct form *f, const uint8_t *body, size_t len, const char *const *allowed,
+    const char *const *repeatable);
+void form_free(struct form *f);   /* wipes every name and value */
+const char *form_get(const struct form *f, const char *key);
+int form_has(const struct form *f, const char *key, const char *val);
+/* The longest text a report form field takes (code points), 0 for a choice. */
+size_t form_max(const char *name);
+extern const char *const form_report_names[], *const form_report_repeatable[];
+#define FORM_ERRORS_MAX 16
+struct form_error {
+	char field[32];          /* the form's field name, "" for the form as a whole */
+	const char *key;         /* its catalog text */
+	size_t max;              /* the {max} of error.too_long */
+};
+struct form_errors {
+	unsigned status;         /* the page's HTTP status */
+	size_t n;
+	struct form_error v[FORM_ERRORS_MAX];
+};
+/*
+ * The report form as the API's report object (language lang), checked by
+ * the API's validator: 0 with *out set, or -1 with every error in errs.
+ */
+int form_report(const struct mp_policy *p, const struct form *f, const char *lang, json_t **out,
+    struct form_errors *errs);
+/* form_report, then report_submit: 0 with r filled, or -1 with errs. */
+int form_submit(struct server *srv, const struct form *f, const char *lang, struct receipt *r,
+    struct form_errors *errs);
+
+/* pages.c: the residents' pages (docs/PAGES.md). */
+int h_page_form(struct server *, struct request *, struct reply *, struct api_err *);
+int h_page_report(struct server *, struct request *, struct reply *, struct api_err *);
+int h_page_followup(struct server *, struct request *, struct reply *, struct api_err *);
+int h_page_status(struct server *, struct request *, struct reply *, struct api_err *);
+int h_page_message(struct server *, struct request *, struct reply *, struct api_err *);
+int h_page_accessibility(struct server *, struct request *, struct reply *, struct api_err *);
+int h_static(struct server *, struct request *, struct reply *, struct api_err *);
+/* The HTML page for an error on a page route (malloc'ed), or NULL. */
+char *page_error(struct server *srv, struct request *rq, const struct api_err *e);
 
 #endif

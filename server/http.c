@@ -14,6 +14,15 @@
 
 static const struct route routes[] = {
 	{ "/healthz", "GET", AUTH_PUBLIC, 0, h_healthz },
+	/* The residents' pages (docs/PAGES.md): forms in, HTML out. */
+	{ "/", "GET", AUTH_PUBLIC, 0, h_page_form },
+	{ "/report", "POST", AUTH_PUBLIC, LIMIT_SMALL, h_page_report },
+	{ "/f", "GET", AUTH_PUBLIC, 0, h_page_followup },
+	{ "/f", "POST", AUTH_PUBLIC, LIMIT_SMALL, h_page_status },
+	{ "/f/message", "POST", AUTH_PUBLIC, LIMIT_SMALL, h_page_message },
+	{ "/accessibility", "GET", AUTH_PUBLIC, 0, h_page_accessibility },
+	{ "/static/app.css", "GET", AUTH_PUBLIC, 0, h_static },
+	{ "/static/app.js", "GET", AUTH_PUBLIC, 0, h_static },
 	{ "/api/v1/policy", "GET", AUTH_PUBLIC, 0, h_policy },
 	{ "/api/v1/reports", "POST", AUTH_PUBLIC, LIMIT_SMALL, h_report },
 	{ "/api/v1/followup", "POST", AUTH_PUBLIC, LIMIT_SMALL, h_followup },
@@ -163,15 +172,27 @@ find_route(struct request *rq, struct api_err *e, char *allow, size_t alen)
 	return api_error(e, 404, "not_found", NULL, "no such resource");
 }
 
-/* application/json, with no parameter or only charset=utf-8. */
+/*
+ * Everything outside the API answers in HTML: the residents' pages, their
+ * files, and the error pages of any path a person may type.
+ */
 static int
-json_type_ok(const char *ct)
+page_route(const char *uri)
 {
+	return strncmp(uri, "/api/", 5) != 0 && strcmp(uri, "/healthz") != 0 &&
+	    strncmp(uri, "/healthz?", 9) != 0;
+}
+
+/* The media type, with no parameter or only charset=utf-8. */
+static int
+type_ok(const char *ct, const char *type)
+{
+	size_t n = strlen(type);
 	const char *p;
 
-	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0)
+	if (ct == NULL || strncasecmp(ct, type, n) != 0)
 		return 0;
-	p = ct + 16;
+	p = ct + n;
 	while (*p == ' ' || *p == '\t')
 		p++;
 	if (*p == '\0')
@@ -200,6 +221,11 @@ common_headers(struct MHD_Response *r)
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	/* Strict for every answer: the pages need nothing but their own two files. */
+	MHD_add_response_header(r, "Content-Security-Policy", "default-src 'none'; "
+	    "script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
+	    "frame-ancestors 'none'; base-uri 'none'");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
 }
 
 static enum MHD_Result
@@ -253,6 +279,17 @@ send_error(struct MHD_Connection *conn, const struct api_err *e, const char *all
 	return send_body(conn, e->status, s, "application/json; charset=utf-8", allow);
 }
 
+/* An error as its reader expects it: a small page on the pages' routes, JSON on the API. */
+static enum MHD_Result
+send_failure(struct server *srv, struct request *rq, const struct api_err *e, const char *allow)
+{
+	char *page;
+
+	if (page_route(rq->uri) && (page = page_error(srv, rq, e)) != NULL)
+		return send_body(rq->conn, e->status, page, "text/html; charset=utf-8", allow);
+	return send_error(rq->conn, e, allow);
+}
+
 /* Checks that need no body: route, method, media type, declared length. */
 static int
 precheck(struct request *rq, struct api_err *e, char *allow, size_t alen)
@@ -263,9 +300,11 @@ precheck(struct request *rq, struct api_err *e, char *allow, size_t alen)
 
 	if (find_route(rq, e, allow, alen) != 0)
 		return -1;
-	if (rq->route->limit > 0 && !json_type_ok(request_header(rq, "Content-Type")))
-		return api_error(e, 415, "unsupported_media_type", NULL,
-		    "send application/json in UTF-8");
+	/* The pages' forms come url-encoded, as browsers send them; the API takes only JSON. */
+	if (rq->route->limit > 0 && !type_ok(request_header(rq, "Content-Type"),
+	    page_route(rq->uri) ? "application/x-www-form-urlencoded" : "application/json"))
+		return api_error(e, 415, "unsupported_media_type", NULL, "send %s in UTF-8",
+		    page_route(rq->uri) ? "application/x-www-form-urlencoded" : "application/json");
 	if ((cl = request_header(rq, "Content-Length")) != NULL) {
 		/*
 		 * A body a little over the limit is read and dropped, so that the
@@ -326,18 +365,18 @@ dispatch(struct server *srv, struct request *rq)
 	if (rq->too_large) {
 		api_error(&e, 413, "too_large", NULL, "the body may be at most %zu bytes",
 		    rq->route->limit);
-		return send_error(rq->conn, &e, NULL);
+		return send_failure(srv, rq, &e, NULL);
 	}
 	if (rq->body != NULL)
 		rq->body[rq->len] = '\0';
 	if (rq->route->auth != AUTH_PUBLIC && auth_check(srv, rq, &e) != 0)
-		return send_error(rq->conn, &e, NULL);
+		return send_failure(srv, rq, &e, NULL);
 	if (rq->route->fn(srv, rq, &out, &e) != 0) {
 		json_decref(out.json);
 		mp_wipe_free(out.body);
 		if (e.status == 500)
 			api_error(&e, 503, "unavailable", NULL, "please try again later");
-		return send_error(rq->conn, &e, NULL);
+		return send_failure(srv, rq, &e, NULL);
 	}
 	if (out.body != NULL)
 		return send_body(rq->conn, out.status, out.body, out.ctype, NULL);
@@ -372,7 +411,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		rq->conn = conn;
 		if (precheck(rq, &e, allow, sizeof allow) != 0) {
 			rq->route = NULL;
-			return send_error(conn, &e, allow);
+			return send_failure(srv, rq, &e, allow);
 		}
 		return MHD_YES;
 	}
@@ -472,6 +511,7 @@ int
 server_start(struct server *srv, const char *listen)
 {
 	struct sockaddr_storage ss;
+	char err[600];
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 
 	if (parse_listen(listen, &ss) != 0) {
@@ -480,6 +520,11 @@ server_start(struct server *srv, const char *listen)
 	}
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/* The pages' texts are read once, before any request: a broken one stops the start. */
+	if (srv->ui == NULL && ui_load(&srv->ui, srv->in, err, sizeof err) != 0) {
+		fprintf(stderr, "meldpuntd: %s\n", err);
+		return -1;
+	}
 	srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
@@ -493,6 +538,8 @@ server_start(struct server *srv, const char *listen)
 	    MHD_OPTION_END);
 	if (srv->daemon == NULL) {
 		fprintf(stderr, "meldpuntd: cannot listen on %s\n", listen);
+		ui_free(srv->ui);
+		srv->ui = NULL;
 		return -1;
 	}
 	return 0;
@@ -507,4 +554,6 @@ server_stop(struct server *srv)
 	MHD_quiesce_daemon(srv->daemon);
 	MHD_stop_daemon(srv->daemon);
 	srv->daemon = NULL;
+	ui_free(srv->ui);
+	srv->ui = NULL;
 }

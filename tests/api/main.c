@@ -22,6 +22,9 @@
 #include <unistd.h>
 
 #include "harness.h"
+
+/* The residents' pages (test_pages.c). */
+void test_pages(void);
 #include "mp_b64.h"
 
 static int
@@ -234,6 +237,7 @@ main(int argc, char **argv)
 	test_collective();
 	test_purge();
 	test_log();
+	test_pages();
 
 	diag("%u responses, %u of them errors", AUDIT.responses, AUDIT.errors);
 	if (!ok(AUDIT.bad_headers == 0, "every response carries Cache-Control: no-store, "
