@@ -49,7 +49,7 @@ FUZZFLAGS  = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,und
              -Iinclude $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps run test check clean asan fuzz
+.PHONY: all deps run test check clean asan fuzz bench
 # Keep intermediate objects, so make test ends with its own summary line.
 .SECONDARY:
 all: deps $(BUILD)/meldpuntd $(BUILD)/meldpunt
@@ -112,6 +112,10 @@ test: all $(UNIT_BIN) $(API_BIN) $(FUZZ_BIN)
 	@sh tests/run.sh $(BUILD)
 
 check: test
+
+# make bench: figures, not tests (nothing here passes or fails on time).
+bench: all
+	@sh tests/bench/stats.sh $(BUILD)
 
 asan:
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
