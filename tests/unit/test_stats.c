@@ -652,7 +652,7 @@ test_suppress_doc(const struct mp_stats_layout *l)
 	for (i = 0; i < 30 && ok; i++) {
 		char cid[23];
 
-		snprintf(cid, sizeof cid, "SUPPRESSxxxxxxxxxxx%03d", i);
+		snprintf(cid, sizeof cid, "SUPPRESSxxxxxxxxxxx%03u", (unsigned)i % 1000);
 		snprintf(buf, sizeof buf, "{\"v\":1,\"case\":\"%s\",\"seq\":1,\"type\":\"created\","
 		    "\"month\":\"2026-02\",\"channel\":\"web\",\"anonymous\":false}", cid);
 		ok &= add_text(s, buf, err, sizeof err) == 0;
@@ -940,7 +940,7 @@ doc_with(const struct mp_stats_layout *l, const char *origin, int year, int k, i
 	int i, ok = s != NULL;
 
 	for (i = 0; ok && i < ncases; i++) {
-		snprintf(cid, sizeof cid, "MERGE%.5sxxxxxxxxx%03d", origin, i);
+		snprintf(cid, sizeof cid, "MERGE%.5sxxxxxxxxx%03u", origin, (unsigned)i % 1000);
 		snprintf(buf, sizeof buf, "{\"v\":1,\"case\":\"%s\",\"seq\":1,\"type\":\"created\","
 		    "\"month\":\"%d-05\",\"channel\":\"web\",\"anonymous\":false}", cid, year);
 		ok = add_text(s, buf, NULL, 0) == 0;
@@ -1111,7 +1111,7 @@ test_many(const struct mp_stats_layout *l)
 		n = 100000;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; ok && i < n; i++) {
-		snprintf(cid, sizeof cid, "many%018ld", i);
+		snprintf(cid, sizeof cid, "many%018lu", (unsigned long)i % 1000000000000000000UL);
 		snprintf(buf, sizeof buf, "{\"v\":1,\"case\":\"%s\",\"seq\":1,\"type\":\"created\","
 		    "\"month\":\"%s\",\"channel\":\"web\",\"anonymous\":true}", cid,
 		    i % 4 == 0 ? "2025-12" : "2026-01");
@@ -1119,7 +1119,7 @@ test_many(const struct mp_stats_layout *l)
 		want += i % 4 != 0;
 	}
 	for (i = 0; ok && i < n; i++) {
-		snprintf(cid, sizeof cid, "many%018ld", i);
+		snprintf(cid, sizeof cid, "many%018lu", (unsigned long)i % 1000000000000000000UL);
 		snprintf(buf, sizeof buf, "{\"v\":1,\"case\":\"%s\",\"seq\":2,\"type\":\"status\","
 		    "\"month\":\"2026-02\",\"status\":\"intake\"}", cid);
 		ok = add_text(s, buf, err, sizeof err) == 0;
