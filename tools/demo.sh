@@ -34,7 +34,9 @@ cat <<TXT
   demo caseworker key:    $KEY
   its passphrase:         $PASS
 
-  Report something, as a resident would (in another terminal):
+  Report something, as a resident would: open $URL/ in a browser
+  (the form, in six languages; the receipt's QR code leads to the follow-up page),
+  or from another terminal through the API:
 
     curl -s -H 'Content-Type: application/json' \\
       -d '{"description": "The landlord refused me because of my name.", "grounds": ["origin"], "domain": "housing"}' \\
@@ -52,6 +54,10 @@ cat <<TXT
     $BUILD/meldpunt case show CASE_ID
     $BUILD/meldpunt case reply CASE_ID --text "Thank you for your report. Can we call you?"
     $BUILD/meldpunt case status CASE_ID intake
+
+  The yearly statistics, signed by the log key, and their check:
+
+    $BUILD/meldpunt stats --url $URL --year $(date +%Y) --key $VAR/log-verifier-key.txt
 
 TXT
 exec "$BUILD/meldpuntd" --dir "$DIR" --listen "$LISTEN"
