@@ -34,15 +34,12 @@
 #define NOTE_MAX (64 * 1024)
 #define DOC_MAX (16 * 1024 * 1024)
 #define SIG_FILE_MAX 1024
-#define VERIFIER_FILE_MAX 4096
 #define JSON_PAGE_MAX (64 * 1024 * 1024)
 /* 8 GiB of leaves; a meldpunt logs thousands of events a year, so more is no log of ours. */
 #define LEAVES_MAX ((uint64_t)1 << 28)
 #define SHOWN_MAX 20                   /* problems of one kind printed in full per step */
 #define LINE_MAX_LEN 1024
 #define WHY_LEN 512
-#define YEAR_MIN 2000
-#define YEAR_MAX 9999
 #define CONNECT_TIMEOUT 15L
 #define STALL_TIMEOUT 60L
 
@@ -643,7 +640,7 @@ doc_parse(struct doc *d)
 	d->threshold = (int)json_integer_value(json_object_get(d->j, "threshold"));
 	d->provisional = json_is_true(json_object_get(d->j, "provisional"));
 	if (!json_is_object(d->j) || json_integer_value(json_object_get(d->j, "v")) != 1 ||
-	    d->origin == NULL || d->year < YEAR_MIN || d->year > YEAR_MAX || d->threshold < 1 ||
+	    d->origin == NULL || d->year < MP_YEAR_MIN || d->year > MP_YEAR_MAX || d->threshold < 1 ||
 	    json_u64(d->j, "tree_size", &d->tree_size) != 0 || root == NULL ||
 	    mp_b64u_decode_exact(d->root, sizeof d->root, root, strlen(root)) != 0) {
 		textf(d->why, sizeof d->why, "%s is not a statistics document", d->what);
@@ -1129,50 +1126,6 @@ out:
 
 /* ---- the command ---- */
 
-/* --key: the verifier key text, or a file holding it.  0, EXIT_USER or EXIT_USAGE. */
-static int
-verifier_arg(struct mp_verifier *v, const char *arg)
-{
-	char *text = NULL;
-	size_t len = 0;
-	struct stat st;
-	int rc = EXIT_USER;
-
-	if (mp_note_verifier_parse(v, arg) == 0)
-		return 0;
-	if (stat(arg, &st) != 0)
-		return usage_error(audit_usage, "--key takes the log's verifier key "
-		    "(ORIGIN+HASH+KEY, as `meldpunt init` printed it) or a file that holds it");
-	if (mp_read_file(arg, VERIFIER_FILE_MAX, &text, &len) != 0)
-		goto out;
-	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
-		text[--len] = '\0';
-	if (mp_note_verifier_parse(v, text) != 0) {
-		err1("%s does not hold a verifier key (ORIGIN+HASH+KEY)", arg);
-		goto out;
-	}
-	rc = 0;
-out:
-	mp_secret_free(text);
-	return rc;
-}
-
-static int
-year_arg(const char *s, int *year)
-{
-	char *end;
-	long y;
-
-	if (s == NULL || s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	y = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || y < YEAR_MIN || y > YEAR_MAX)
-		return -1;
-	*year = (int)y;
-	return 0;
-}
-
 static void
 print_json(struct audit *a, int ok, const char *summary)
 {
@@ -1217,10 +1170,10 @@ cmd_audit(int argc, char **argv)
 	}
 	if (key == NULL)
 		return usage_error(audit_usage, "--key VERIFIER is required: the log's verifier key");
-	if (year_arg(year, &a.year) != 0)
-		return usage_error(audit_usage, "--year takes a year from %d to %d", YEAR_MIN,
-		    YEAR_MAX);
-	if ((rc = verifier_arg(&a.v, key)) != 0)
+	if (mp_year_arg(year, &a.year) != 0)
+		return usage_error(audit_usage, "--year takes a year from %d to %d", MP_YEAR_MIN,
+		    MP_YEAR_MAX);
+	if ((rc = mp_verifier_arg(&a.v, key, audit_usage)) != 0)
 		return rc;
 	rc = EXIT_USER;
 	if (url == NULL && (url = getenv("MELDPUNT_URL")) != NULL && *url == '\0')

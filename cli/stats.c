@@ -24,7 +24,6 @@
 
 #define DOC_MAX (16 * 1024 * 1024) /* a national document is tens of KiB */
 #define SIG_MAX 1024               /* b64 of 64 bytes and a newline */
-#define VERIFIER_MAX 4096
 #define MERGE_MAX 512              /* documents in one merge: more than the country's services */
 #define CONNECT_TIMEOUT 15L
 #define STALL_TIMEOUT 60L
@@ -148,34 +147,6 @@ doc_verify(const struct doc *d, const struct mp_verifier *v)
 		return -1;
 	}
 	return 0;
-}
-
-/* --key: the verifier key text, or a file that holds it.  0, EXIT_USER or EXIT_USAGE. */
-static int
-verifier_arg(struct mp_verifier *v, const char *arg, const char *usage)
-{
-	struct stat st;
-	char *text = NULL;
-	size_t len = 0;
-	int rc = EXIT_USER;
-
-	if (mp_note_verifier_parse(v, arg) == 0)
-		return 0;
-	if (stat(arg, &st) != 0)
-		return usage_error(usage, "--key takes the log's verifier key (ORIGIN+HASH+KEY) "
-		    "or a file that holds it; '%s' is neither", arg);
-	if (mp_read_file(arg, VERIFIER_MAX, &text, &len) != 0)
-		goto out;
-	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
-		text[--len] = '\0';
-	if (mp_note_verifier_parse(v, text) != 0) {
-		err1("%s does not hold a verifier key (ORIGIN+HASH+KEY)", arg);
-		goto out;
-	}
-	rc = 0;
-out:
-	mp_secret_free(text);
-	return rc;
 }
 
 /* The default policy, for CSV labels; lang must be one of its languages. */
@@ -431,22 +402,6 @@ save(const char *file, const struct doc *d, const char *sig, size_t siglen)
 }
 
 static int
-year_arg(const char *s, int *year)
-{
-	char *end;
-	long y;
-
-	if (s == NULL || s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	y = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || y < 1 || y > 9999)
-		return -1;
-	*year = (int)y;
-	return 0;
-}
-
-static int
 stats_fetch(int argc, char **argv)
 {
 	const char *year_s = NULL, *url = NULL, *key = NULL, *out = NULL, *lang = NULL;
@@ -476,7 +431,7 @@ stats_fetch(int argc, char **argv)
 		}
 		return EXIT_USAGE;
 	}
-	if (year_arg(year_s, &year) != 0)
+	if (mp_year_arg(year_s, &year) != 0)
 		return usage_error(stats_usage, "--year YYYY is required");
 	if (csv && js)
 		return usage_error(stats_usage, "--csv and --json go one at a time");
@@ -484,7 +439,7 @@ stats_fetch(int argc, char **argv)
 		lang = "nl";
 	if (csv && (r = labels_open(&p, lang, stats_usage)) != 0)
 		return r;
-	if (key != NULL && (r = verifier_arg(&v, key, stats_usage)) != 0)
+	if (key != NULL && (r = mp_verifier_arg(&v, key, stats_usage)) != 0)
 		goto out_r;
 	if ((base = base_url(url)) == NULL)
 		goto out;
@@ -624,7 +579,7 @@ stats_merge(int argc, char **argv)
 				rest[nrest++] = argv[++i];
 			continue;
 		}
-		if ((r = verifier_arg(&keys[nkeys], kv, merge_usage)) != 0) {
+		if ((r = mp_verifier_arg(&keys[nkeys], kv, merge_usage)) != 0) {
 			rc = r;
 			goto out;
 		}

@@ -16,6 +16,7 @@
 #endif
 
 #include "cli.h"
+#include "mp_note.h"
 #include "mp_wipe.h"
 #include "util.h"
 
@@ -550,4 +551,47 @@ mp_text_width(const char *s)
 		w++;
 	}
 	return w;
+}
+
+int
+mp_verifier_arg(struct mp_verifier *v, const char *arg, const char *usage)
+{
+	struct stat st;
+	char *text = NULL;
+	size_t len = 0;
+	int rc = EXIT_USER;
+
+	if (mp_note_verifier_parse(v, arg) == 0)
+		return 0;
+	if (stat(arg, &st) != 0)
+		return usage_error(usage, "--key takes the log's verifier key (ORIGIN+HASH+KEY, as "
+		    "`meldpunt init` printed it) or a file that holds it; '%s' is neither", arg);
+	if (mp_read_file(arg, 4096, &text, &len) != 0)
+		goto out;
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
+		text[--len] = '\0';
+	if (mp_note_verifier_parse(v, text) != 0) {
+		err1("%s does not hold a verifier key (ORIGIN+HASH+KEY)", arg);
+		goto out;
+	}
+	rc = 0;
+out:
+	mp_secret_free(text);
+	return rc;
+}
+
+int
+mp_year_arg(const char *s, int *year)
+{
+	char *end;
+	long y;
+
+	if (s == NULL || s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	y = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || y < MP_YEAR_MIN || y > MP_YEAR_MAX)
+		return -1;
+	*year = (int)y;
+	return 0;
 }

@@ -111,4 +111,16 @@ void mp_print_line(FILE *f, const char *s);
 /* Number of code points mp_print_line would show for s. */
 size_t mp_text_width(const char *s);
 
+struct mp_verifier;
+/*
+ * --key of the log commands: the verifier key text, or a file that holds
+ * it.  0, EXIT_USER (a file without one) or EXIT_USAGE (neither), with the
+ * message printed.
+ */
+int mp_verifier_arg(struct mp_verifier *v, const char *arg, const char *usage);
+/* A --year value: decimal, MP_YEAR_MIN..MP_YEAR_MAX.  0 or -1. */
+#define MP_YEAR_MIN 2000
+#define MP_YEAR_MAX 9999
+int mp_year_arg(const char *s, int *year);
+
 #endif
