@@ -276,6 +276,9 @@ js "$T/c.json" "[c['purged'] for c in d['cases'] if c['ref'] == '$ref4']" | grep
 FTLIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
 if command -v faketime >/dev/null && [ -f "$FTLIB" ]; then
 	kill "$pid"; wait "$pid" 2>/dev/null
+	# Under ASan (make asan) libfaketime is preloaded ahead of the sanitizer's runtime.
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+	export ASAN_OPTIONS
 	# env execs the server itself, so $pid is the server (the faketime wrapper would fork it)
 	env LD_PRELOAD="$FTLIB" FAKETIME=+40d "$B/meldpuntd" --dir "$T/inst" --listen 127.0.0.1:$port >"$T/server2.log" 2>&1 &
 	pid=$!
