@@ -8,7 +8,8 @@ CLIPKGS  = libsodium sqlcipher jansson libcurl
 DEBS     = make gcc pkg-config libsodium-dev libsqlcipher-dev libmicrohttpd-dev \
            libqrencode-dev libjansson-dev libcurl4-openssl-dev zbar-tools \
            librsvg2-bin curl tzdata python3 clang libclang-rt-14-dev faketime openssl \
-           golang-go golang-golang-x-mod-dev sqlcipher chromium
+           golang-go golang-golang-x-mod-dev sqlcipher chromium \
+           groff-base systemd
 
 WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
            -Wmissing-prototypes
