@@ -114,9 +114,11 @@ test: all $(UNIT_BIN) $(API_BIN) $(FUZZ_BIN)
 
 check: test
 
-# make bench: figures, not tests (nothing here passes or fails on time).
+# make bench: figures, not tests (nothing here passes or fails on time);
+# docs/BENCH.md.  BENCH_SECONDS, BENCH_CONNS, BENCH_CASES, ... from the environment.
 bench: all
-	@sh tests/bench/stats.sh $(BUILD)
+	@sh tests/deps.sh wrk time valgrind
+	@sh tests/bench/run.sh $(BUILD)
 
 asan:
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
