@@ -1,9 +1,17 @@
 /*
  * mp_store - the SQLCipher database: opened with the instance's raw key,
  * migrated from schema/, every query behind this small typed API.  One
- * connection, serialised by a mutex inside; every call is safe from any
- * thread.  Functions return 0, MP_STORE_NOTFOUND, MP_STORE_CONFLICT, or -1
- * (MP_STORE_FULL when the disk is full).
+ * writing connection and a few reading ones, each serialised by a mutex
+ * inside; every call is safe from any thread.  Functions return 0,
+ * MP_STORE_NOTFOUND, MP_STORE_CONFLICT, or -1 (MP_STORE_FULL when the disk
+ * is full).
+ *
+ * Every function that changes something returns once the change is durable
+ * (or refused).  Changes that threads make at the same time share one
+ * transaction and one wait for the disk, each in a savepoint of its own
+ * (group commit, docs/STORE.md): one change's refusal leaves the others be;
+ * a failed COMMIT fails them all.  Reads outside a change see committed
+ * changes only.
  */
 #ifndef MP_STORE_H
 #define MP_STORE_H
@@ -105,12 +113,17 @@ struct mp_case_new {
 
 /*
  * Transactions: everything between begin and end is one atomic change,
- * durable when the outermost end(…, 1) returns 0.  They nest; an inner end
- * with ok = 0 undoes only its own part.  The store's lock is held between
- * the two, so other threads wait.
+ * durable when the outermost end(…, 1) returns 0, which it does only after
+ * the COMMIT that holds the change.  They nest; an inner end with ok = 0
+ * undoes only its own part.  The writer is held between the two, so other
+ * threads' changes wait; an outermost change joins the batch of changes
+ * that commit together (docs/STORE.md), and an outermost end with ok = 0
+ * leaves nothing of it there.
  */
 int mp_store_begin(struct mp_store *st) __attribute__((warn_unused_result));
 int mp_store_end(struct mp_store *st, int ok);
+/* Transactions committed since open, and the changes they held. */
+void mp_store_figures(struct mp_store *st, uint64_t *commits, uint64_t *changes);
 
 /* Create the database file at path (it must not exist) and migrate it. */
 int mp_store_create(const char *path, const uint8_t key[32]) __attribute__((warn_unused_result));

@@ -18,6 +18,7 @@
 
 #define PAGE_MAX 1000            /* leaves or events per answer */
 #define STATS_CACHED 4
+#define NODES_CACHED 1024        /* subtree hashes kept (2^10, see log_node) */
 
 struct stats_doc {
 	int year;
@@ -26,8 +27,17 @@ struct stats_doc {
 	char sig[MP_B64_LEN(crypto_sign_BYTES) + 1];  /* b64 and a newline */
 };
 
+/* A complete subtree's hash: once in the log it never changes. */
+struct node {
+	uint64_t index;
+	unsigned level;          /* 0 while the slot is empty: level + 1 is stored */
+	uint8_t hash[32];
+};
+
 struct log_cache {
 	pthread_mutex_t lock;    /* the checkpoint */
+	pthread_mutex_t node_lock;
+	struct node nodes[NODES_CACHED];
 	pthread_mutex_t stats_lock; /* the documents: a long fold must not hold up reports */
 	uint64_t size;           /* of the newest checkpoint signed */
 	uint8_t root[32];
@@ -44,6 +54,7 @@ log_new(void)
 	if ((lc = calloc(1, sizeof *lc)) == NULL)
 		return NULL;
 	pthread_mutex_init(&lc->lock, NULL);
+	pthread_mutex_init(&lc->node_lock, NULL);
 	pthread_mutex_init(&lc->stats_lock, NULL);
 	return lc;
 }
@@ -59,8 +70,40 @@ log_free(struct log_cache *lc)
 	for (i = 0; i < STATS_CACHED; i++)
 		free(lc->stats[i].doc);
 	pthread_mutex_destroy(&lc->lock);
+	pthread_mutex_destroy(&lc->node_lock);
 	pthread_mutex_destroy(&lc->stats_lock);
 	free(lc);
+}
+
+/*
+ * mp_merkle_get_fn over the store with a small cache in front.  The store
+ * answers from committed transactions only, and a complete subtree's hash
+ * never changes once committed, so a kept hash is never stale.  Receipts
+ * made one after another ask for nearly the same nodes.
+ */
+static int
+log_node(void *arg, unsigned level, uint64_t index, uint8_t out[32])
+{
+	struct server *srv = arg;
+	struct log_cache *lc = srv->log;
+	/* Fibonacci hashing of (level, index) onto the 2^10 slots. */
+	struct node *n = &lc->nodes[((index ^ (uint64_t)level << 58) * 0x9E3779B97F4A7C15ULL) >> 54];
+	int hit;
+
+	pthread_mutex_lock(&lc->node_lock);
+	if ((hit = n->level == level + 1 && n->index == index))
+		memcpy(out, n->hash, 32);
+	pthread_mutex_unlock(&lc->node_lock);
+	if (hit)
+		return 0;
+	if (mp_store_log_node(srv->st, level, index, out) != 0)
+		return -1;
+	pthread_mutex_lock(&lc->node_lock);
+	n->level = level + 1;
+	n->index = index;
+	memcpy(n->hash, out, 32);
+	pthread_mutex_unlock(&lc->node_lock);
+	return 0;
 }
 
 /*
@@ -83,7 +126,7 @@ log_checkpoint(struct server *srv, char **note, uint64_t *size, uint8_t root[32]
 		char *fresh = NULL;
 		uint8_t r[32];
 
-		if (mp_merkle_root(n, mp_store_log_node, srv->st, r) != 0 ||
+		if (mp_merkle_root(n, log_node, srv, r) != 0 ||
 		    mp_checkpoint_sign(&fresh, srv->in->origin, n, r, srv->in->sec->log_sk) != 0)
 			goto out;
 		free(lc->note);
@@ -157,7 +200,7 @@ log_proof_json(struct server *srv, const char *case_id)
 
 	if (mp_store_log_created(srv->st, case_id, &idx) != 0 ||
 	    log_checkpoint(srv, &note, &size, root) != 0 || idx >= size ||
-	    mp_merkle_inclusion(idx, size, mp_store_log_node, srv->st, proof, &n) != 0 ||
+	    mp_merkle_inclusion(idx, size, log_node, srv, proof, &n) != 0 ||
 	    mp_store_log_entries(srv->st, idx, idx + 1, keep_entry, &ev) != 0 || ev == NULL)
 		goto out;
 	out = json_pack("{s:O, s:O, s:O, s:s, s:o}", "index", json_object_get(ev, "index"),
@@ -316,7 +359,7 @@ h_log_inclusion(struct server *srv, struct request *rq, struct reply *out, struc
 		return -1;
 	if (index >= size)
 		return api_error(e, 400, "invalid_field", "index", "index must be below size");
-	if (mp_merkle_inclusion(index, size, mp_store_log_node, srv->st, proof, &n) != 0 ||
+	if (mp_merkle_inclusion(index, size, log_node, srv, proof, &n) != 0 ||
 	    mp_store_log_entries(srv->st, index, index + 1, copy_leaf, leaf) != 0)
 		return store_error(-1, e);
 	return reply_json(out, 200, json_pack("{s:I, s:I, s:o, s:o}", "index", (json_int_t)index,
@@ -336,7 +379,7 @@ h_log_consistency(struct server *srv, struct request *rq, struct reply *out, str
 		return -1;
 	if (from == 0 || from > to)
 		return api_error(e, 400, "invalid_field", "from", "from must be 1 to `to`");
-	if (mp_merkle_consistency(from, to, mp_store_log_node, srv->st, proof, &n) != 0)
+	if (mp_merkle_consistency(from, to, log_node, srv, proof, &n) != 0)
 		return store_error(-1, e);
 	return reply_json(out, 200, json_pack("{s:I, s:I, s:o}", "from", (json_int_t)from,
 	    "to", (json_int_t)to, "hashes", hashes_json((const uint8_t (*)[MP_HASH_LEN])proof, n)));
@@ -370,7 +413,7 @@ stats_make(struct server *srv, int year, uint64_t n, int provisional, struct sta
 
 	if ((l = mp_stats_layout_policy(srv->in->policy)) == NULL ||
 	    (f.stats = mp_stats_new(l, year, srv->in->policy->threshold)) == NULL ||
-	    mp_merkle_root(n, mp_store_log_node, srv->st, root) != 0)
+	    mp_merkle_root(n, log_node, srv, root) != 0)
 		goto out;
 	/* In pages, so the store's lock is not held for the whole fold. */
 	for (at = 0; at < n; at += 4096)

@@ -143,6 +143,14 @@ main(int argc, char **argv)
 		goto out;
 	fprintf(stderr, "meldpuntd: stopping\n");
 	server_stop(&srv);
+	{
+		uint64_t commits, changes;
+
+		/* How well concurrent changes shared their commits (docs/STORE.md). */
+		mp_store_figures(srv.st, &commits, &changes);
+		fprintf(stderr, "meldpuntd: %llu changes stored in %llu commits\n",
+		    (unsigned long long)changes, (unsigned long long)commits);
+	}
 	rc = 0;
 out:
 	server_stop(&srv);

@@ -46,7 +46,7 @@ put_node(struct mp_store *st, unsigned level, uint64_t idx, const uint8_t hash[3
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)idx);
 	sqlite3_bind_blob(s, 3, hash, 32, SQLITE_STATIC);
 	r = sqlite3_step(s);
-	sqlite3_finalize(s);
+	store_done(st, s);
 	return r == SQLITE_DONE ? 0 : store_fail(st->db, r);
 }
 
@@ -65,7 +65,7 @@ query_int(struct mp_store *st, const char *sql, const char *param, int64_t *out)
 		*out = sqlite3_column_int64(s, 0);
 		rc = sqlite3_column_type(s, 0) == SQLITE_NULL ? MP_STORE_NOTFOUND : 0;
 	}
-	sqlite3_finalize(s);
+	store_done(st, s);
 	return rc;
 }
 
@@ -116,7 +116,7 @@ store_log_append(struct mp_store *st, const char *case_id, const char *day, cons
 	}
 	rc = 0;
 out:
-	sqlite3_finalize(s);
+	store_done(st, s);
 	free(ev);
 	return rc;
 }
@@ -147,16 +147,9 @@ store_log_backfill(struct mp_store *st)
 			goto out;
 	rc = r == SQLITE_DONE ? 0 : store_fail(st->db, r);
 out:
-	sqlite3_finalize(s);
+	store_done(st, s);
 	r = mp_store_end(st, rc == 0);
 	return rc != 0 ? rc : r;
-}
-
-void
-store_log_close(struct mp_store *st)
-{
-	sqlite3_finalize(st->node);
-	st->node = NULL;
 }
 
 int
@@ -165,9 +158,9 @@ mp_store_log_size(struct mp_store *st, uint64_t *n)
 	int64_t v = 0;
 	int rc;
 
-	pthread_mutex_lock(&st->lock);
+	store_lock(st);
 	rc = query_int(st, "SELECT coalesce(max(idx), -1) + 1 FROM log", NULL, &v);
-	pthread_mutex_unlock(&st->lock);
+	store_unlock(st);
 	*n = (uint64_t)v;
 	return rc;
 }
@@ -176,26 +169,23 @@ int
 mp_store_log_node(void *arg, unsigned level, uint64_t index, uint8_t out[32])
 {
 	struct mp_store *st = arg;
+	sqlite3_stmt *s;
 	int rc = -1;
 
 	if (index > INT64_MAX || level > 63)
 		return -1;
-	pthread_mutex_lock(&st->lock);
-	/* Proofs ask for a few dozen nodes each: one prepared statement, reset per use. */
-	if (st->node == NULL &&
-	    (st->node = store_prep(st, "SELECT hash FROM log_nodes WHERE level = ? AND idx = ?")) ==
-	    NULL)
+	store_lock(st);
+	if ((s = store_prep(st, "SELECT hash FROM log_nodes WHERE level = ? AND idx = ?")) == NULL)
 		goto out;
-	sqlite3_bind_int(st->node, 1, (int)level);
-	sqlite3_bind_int64(st->node, 2, (sqlite3_int64)index);
-	if (sqlite3_step(st->node) == SQLITE_ROW && sqlite3_column_bytes(st->node, 0) == 32) {
-		memcpy(out, sqlite3_column_blob(st->node, 0), 32);
+	sqlite3_bind_int(s, 1, (int)level);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)index);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 0) == 32) {
+		memcpy(out, sqlite3_column_blob(s, 0), 32);
 		rc = 0;
 	}
-	sqlite3_reset(st->node);
-	sqlite3_clear_bindings(st->node);
+	store_done(st, s);
 out:
-	pthread_mutex_unlock(&st->lock);
+	store_unlock(st);
 	return rc;
 }
 
@@ -209,7 +199,7 @@ mp_store_log_entries(struct mp_store *st, uint64_t start, uint64_t end,
 
 	if (start > INT64_MAX || end > INT64_MAX)
 		return -1;
-	pthread_mutex_lock(&st->lock);
+	store_lock(st);
 	if ((s = store_prep(st, "SELECT idx, salt, event, leaf FROM log "
 	    "WHERE idx >= ? AND idx < ? ORDER BY idx")) == NULL)
 		goto out;
@@ -229,8 +219,8 @@ mp_store_log_entries(struct mp_store *st, uint64_t start, uint64_t end,
 	}
 	rc = r == SQLITE_DONE ? 0 : store_fail(st->db, r);
 out:
-	sqlite3_finalize(s);
-	pthread_mutex_unlock(&st->lock);
+	store_done(st, s);
+	store_unlock(st);
 	return rc;
 }
 
@@ -240,9 +230,9 @@ mp_store_log_created(struct mp_store *st, const char *case_id, uint64_t *index)
 	int64_t v = 0;
 	int rc;
 
-	pthread_mutex_lock(&st->lock);
+	store_lock(st);
 	rc = query_int(st, "SELECT idx FROM log WHERE case_id = ? AND seq = 1", case_id, &v);
-	pthread_mutex_unlock(&st->lock);
+	store_unlock(st);
 	if (rc == -1)
 		return -1;
 	*index = (uint64_t)v;

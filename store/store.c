@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <sodium.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,8 +123,10 @@ open_db(sqlite3 **out, const char *path, const uint8_t key[32], int create)
 		fprintf(stderr, "meldpunt: %s does not open with the instance key\n", path);
 		goto fail;
 	}
+	/* Every change is a savepoint (docs/STORE.md): their undo pages stay in memory, not in files. */
 	if (exec(db, "PRAGMA journal_mode = WAL") != 0 || exec(db, "PRAGMA synchronous = FULL") != 0 ||
-	    exec(db, "PRAGMA secure_delete = ON") != 0 || exec(db, "PRAGMA foreign_keys = ON") != 0)
+	    exec(db, "PRAGMA secure_delete = ON") != 0 || exec(db, "PRAGMA foreign_keys = ON") != 0 ||
+	    exec(db, "PRAGMA temp_store = MEMORY") != 0)
 		goto fail;
 	sqlite3_busy_timeout(db, 5000);
 	if (migrate(db) != 0)
@@ -158,7 +161,9 @@ mp_store_create(const char *path, const uint8_t key[32])
 int
 mp_store_open(struct mp_store **out, const char *path, const uint8_t key[32])
 {
+	pthread_mutexattr_t a;
 	struct mp_store *st;
+	size_t i;
 
 	*out = NULL;
 	if ((st = calloc(1, sizeof *st)) == NULL)
@@ -167,13 +172,26 @@ mp_store_open(struct mp_store **out, const char *path, const uint8_t key[32])
 		free(st);
 		return -1;
 	}
-	{
-		pthread_mutexattr_t a;
-		pthread_mutexattr_init(&a);
-		pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
-		pthread_mutex_init(&st->lock, &a);
-		pthread_mutexattr_destroy(&a);
-	}
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&st->lock, &a);
+	pthread_mutexattr_destroy(&a);
+	pthread_mutex_init(&st->qlock, NULL);
+	pthread_cond_init(&st->qcond, NULL);
+	for (i = 0; i < STORE_READERS; i++)
+		pthread_mutex_init(&st->readers[i].lock, NULL);
+	/*
+	 * The writer has migrated the file; the readers only read it.  A
+	 * reader's cache starts empty after every commit it did not make, so
+	 * a small one does.
+	 */
+	for (i = 0; i < STORE_READERS; i++)
+		if (open_db(&st->readers[i].db, path, key, 0) != 0 ||
+		    exec(st->readers[i].db, "PRAGMA query_only = 1") != 0 ||
+		    exec(st->readers[i].db, "PRAGMA cache_size = -512") != 0) {
+			mp_store_close(st);
+			return -1;
+		}
 	/* A database from before the log gets its past events as the log's first leaves. */
 	if (store_log_backfill(st) != 0) {
 		mp_store_close(st);
@@ -186,12 +204,227 @@ mp_store_open(struct mp_store **out, const char *path, const uint8_t key[32])
 void
 mp_store_close(struct mp_store *st)
 {
+	size_t i, k;
+
 	if (st == NULL)
 		return;
-	store_log_close(st);
+	for (i = 0; i < STORE_STMTS; i++) {
+		sqlite3_finalize(st->stmts.s[i]);
+		for (k = 0; k < STORE_READERS; k++)
+			sqlite3_finalize(st->readers[k].stmts.s[i]);
+	}
+	for (k = 0; k < STORE_READERS; k++) {
+		sqlite3_close(st->readers[k].db);
+		pthread_mutex_destroy(&st->readers[k].lock);
+	}
 	sqlite3_close(st->db);
 	pthread_mutex_destroy(&st->lock);
+	pthread_mutex_destroy(&st->qlock);
+	pthread_cond_destroy(&st->qcond);
 	free(st);
+}
+
+void
+mp_store_figures(struct mp_store *st, uint64_t *commits, uint64_t *changes)
+{
+	store_wlock(st);
+	*commits = st->commits;
+	*changes = st->changes;
+	store_wunlock(st);
+}
+
+/*
+ * How often this thread holds the writer of which store: inside its change,
+ * a thread's reads go to the writer, and a change it begins is nested in
+ * its own.  A thread holds one store at a time.
+ */
+static _Thread_local const struct mp_store *held_store;
+static _Thread_local int held;
+/* The reader this thread holds, and how deep its reads are nested. */
+static _Thread_local struct store_reader *reading;
+static _Thread_local int reads;
+
+static int
+store_held(const struct mp_store *st)
+{
+	return held > 0 && held_store == st;
+}
+
+void
+store_wlock(struct mp_store *st)
+{
+	pthread_mutex_lock(&st->lock);
+	if (held++ == 0)
+		held_store = st;
+}
+
+void
+store_wunlock(struct mp_store *st)
+{
+	if (--held == 0)
+		held_store = NULL;
+	pthread_mutex_unlock(&st->lock);
+}
+
+void
+store_lock(struct mp_store *st)
+{
+	static atomic_uint homes;
+	static _Thread_local unsigned home;
+	size_t i;
+
+	if (store_held(st)) {
+		store_wlock(st);
+		return;
+	}
+	if (reads++ > 0)
+		return;
+	/* A free reader, else wait for this thread's own one. */
+	if (home == 0)
+		home = atomic_fetch_add(&homes, 1) % STORE_READERS + 1;
+	for (i = 0; i < STORE_READERS; i++) {
+		reading = &st->readers[(home - 1 + i) % STORE_READERS];
+		if (pthread_mutex_trylock(&reading->lock) == 0)
+			return;
+	}
+	reading = &st->readers[home - 1];
+	pthread_mutex_lock(&reading->lock);
+}
+
+void
+store_unlock(struct mp_store *st)
+{
+	if (store_held(st)) {
+		store_wunlock(st);
+		return;
+	}
+	if (--reads == 0) {
+		pthread_mutex_unlock(&reading->lock);
+		reading = NULL;
+	}
+}
+
+sqlite3_stmt *
+store_prep(struct mp_store *st, const char *sql)
+{
+	int w = store_held(st);
+	struct store_stmts *c = w ? &st->stmts : &reading->stmts;
+	sqlite3 *db = w ? st->db : reading->db;
+	sqlite3_stmt *s = NULL;
+	size_t i;
+
+	for (i = 0; i < STORE_STMTS && c->sql[i] != NULL; i++)
+		if (c->sql[i] == sql) {
+			/* Stepping further up the stack (a callback that reads again): a fresh one. */
+			if (sqlite3_stmt_busy(c->s[i]))
+				break;
+			return c->s[i];
+		}
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+		fprintf(stderr, "meldpunt: database: %s\n", sqlite3_errmsg(db));
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	if (i < STORE_STMTS && c->sql[i] == NULL) {
+		c->sql[i] = sql;
+		c->s[i] = s;
+	}
+	return s;
+}
+
+void
+store_done(struct mp_store *st, sqlite3_stmt *s)
+{
+	struct store_stmts *c = &st->stmts;
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < STORE_READERS; i++)
+		if (sqlite3_db_handle(s) == st->readers[i].db)
+			c = &st->readers[i].stmts;
+	for (i = 0; i < STORE_STMTS && c->sql[i] != NULL; i++)
+		if (c->s[i] == s) {
+			/* Reset at once: a statement left stepping would pin an old snapshot. */
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			return;
+		}
+	sqlite3_finalize(s);
+}
+
+/* One statement without parameters or rows (transaction control); lock held. */
+static int
+run(struct mp_store *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if ((s = store_prep(st, sql)) == NULL)
+		return -1;
+	r = sqlite3_step(s);
+	store_done(st, s);
+	if (r != SQLITE_DONE) {
+		fprintf(stderr, "meldpunt: database: %s\n", sqlite3_errmsg(st->db));
+		return store_fail(st->db, r);
+	}
+	return 0;
+}
+
+/* A change waiting for the COMMIT of its batch; on its caller's stack. */
+struct store_job {
+	int rc;
+	int done;                /* under qlock: rc is final, the caller may return */
+	struct store_job *next;
+};
+
+/* Answer every change of a batch with rc; qlock held. */
+static void
+batch_answer(struct mp_store *st, struct store_job *batch, int rc)
+{
+	struct store_job *j, *next;
+
+	/* A change's record lives on its caller's stack: done is the last word about it. */
+	for (j = batch; j != NULL; j = next) {
+		next = j->next;
+		j->rc = rc;
+		j->done = 1;
+	}
+	pthread_cond_broadcast(&st->qcond);
+}
+
+/*
+ * A batch that nobody is in any more (its changes were all refused) is
+ * closed, so that no idle transaction keeps the database's write lock;
+ * writer and qlock held.
+ */
+static void
+batch_close_idle(struct mp_store *st)
+{
+	if (st->open && st->joining == 0 && st->members == NULL && !st->committing) {
+		run(st, "ROLLBACK");
+		st->open = 0;
+	}
+}
+
+/* COMMIT the open batch (the writer not held); 0 or the error every change of it gets. */
+static int
+batch_commit(struct mp_store *st, uint64_t n)
+{
+	int rc;
+
+	store_wlock(st);
+	/* synchronous = FULL: once COMMIT returns, every change of the batch is on disk. */
+	if ((rc = run(st, "COMMIT")) != 0) {
+		if (!sqlite3_get_autocommit(st->db))
+			run(st, "ROLLBACK");
+	} else {
+		st->commits++;
+		st->changes += n;
+	}
+	st->open = 0;
+	store_wunlock(st);
+	return rc;
 }
 
 int
@@ -199,52 +432,163 @@ mp_store_begin(struct mp_store *st)
 {
 	int rc;
 
-	pthread_mutex_lock(&st->lock);
-	/* The outermost change takes the write lock at once; inner ones are savepoints. */
-	rc = exec(st->db, st->depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT inner");
-	if (rc != 0) {
-		pthread_mutex_unlock(&st->lock);
-		return rc;
+	if (store_held(st) && st->depth > 0) {
+		/* Inside this thread's change: a savepoint of its own. */
+		store_wlock(st);
+		if ((rc = run(st, "SAVEPOINT inner")) != 0) {
+			store_wunlock(st);
+			return rc;
+		}
+		st->depth++;
+		return 0;
 	}
-	st->depth++;
+	/*
+	 * An outermost change joins the batch that is open, or opens one, as a
+	 * savepoint of the batch's transaction.  It counts as joining at once,
+	 * so that the next batch waits for it; but no batch is joined while its
+	 * COMMIT is under way: that COMMIT answers only the changes it counted.
+	 */
+	pthread_mutex_lock(&st->qlock);
+	st->joining++;
+	while (st->committing)
+		pthread_cond_wait(&st->qcond, &st->qlock);
+	pthread_mutex_unlock(&st->qlock);
+	store_wlock(st);
+	if (!st->open) {
+		/*
+		 * The first change of a batch needs no savepoint: undoing it is
+		 * undoing the transaction.  (SQLCipher encrypts every page a
+		 * savepoint keeps for undoing, so this one saves work too.)
+		 */
+		if ((rc = run(st, "BEGIN IMMEDIATE")) != 0)
+			goto fail;
+		st->open = 1;
+		st->bare = 1;
+	} else if ((rc = run(st, "SAVEPOINT change")) != 0) {
+		if (sqlite3_get_autocommit(st->db))
+			st->open = 0;
+		goto fail;
+	} else {
+		st->bare = 0;
+	}
+	st->depth = 1;
 	return 0;
+fail:
+	pthread_mutex_lock(&st->qlock);
+	st->joining--;
+	batch_close_idle(st);
+	pthread_cond_broadcast(&st->qcond);
+	pthread_mutex_unlock(&st->qlock);
+	store_wunlock(st);
+	return rc;
 }
 
 int
 mp_store_end(struct mp_store *st, int ok)
 {
-	int rc = 0;
+	struct store_job job = { -1, 0, NULL }, *batch, *j;
+	uint64_t n;
+	int rc = 0, lost;
 
-	st->depth--;
-	if (st->depth == 0) {
-		/* synchronous = FULL: once COMMIT returns, the change is on disk. */
-		if (!ok || (rc = exec(st->db, "COMMIT")) != 0) {
-			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-			if (rc == 0)
-				rc = -1;
+	if (st->depth > 1) {
+		st->depth--;
+		if (ok) {
+			rc = run(st, "RELEASE inner");
+		} else {
+			run(st, "ROLLBACK TO inner");
+			run(st, "RELEASE inner");
+			rc = -1;
 		}
-	} else if (ok) {
-		rc = exec(st->db, "RELEASE inner");
-	} else {
-		sqlite3_exec(st->db, "ROLLBACK TO inner", NULL, NULL, NULL);
-		sqlite3_exec(st->db, "RELEASE inner", NULL, NULL, NULL);
-		rc = -1;
+		store_wunlock(st);
+		return ok ? rc : -1;
 	}
-	pthread_mutex_unlock(&st->lock);
-	return ok ? rc : -1;
+	st->depth = 0;
+	if (st->bare) {
+		/* The batch holds nothing else yet. */
+		if (!ok) {
+			run(st, "ROLLBACK");
+			st->open = 0;
+		}
+	} else {
+		if (ok && (rc = run(st, "RELEASE change")) != 0)
+			ok = 0;
+		if (!ok) {
+			/* A refused change leaves nothing of itself and takes no other change down. */
+			run(st, "ROLLBACK TO change");
+			run(st, "RELEASE change");
+		}
+	}
+	/* SQLite rolled the whole transaction back (disk full, I/O): the batch is lost. */
+	if ((lost = st->open && sqlite3_get_autocommit(st->db)) != 0)
+		st->open = 0;
+	pthread_mutex_lock(&st->qlock);
+	st->joining--;
+	if (lost) {
+		job.rc = rc == MP_STORE_FULL ? MP_STORE_FULL : -1;
+		batch_answer(st, st->members, job.rc);
+		st->members = NULL;
+		job.done = 1;
+	} else if (!ok) {
+		job.done = 1;
+		batch_close_idle(st);
+		pthread_cond_broadcast(&st->qcond);
+	} else {
+		job.next = st->members;
+		st->members = &job;
+	}
+	store_wunlock(st);
+	/*
+	 * The change waits for the COMMIT of its batch.  The last change to end
+	 * while no other is under way commits for all of them: the batch grows
+	 * while changes keep arriving, and the wait for the disk is shared.
+	 */
+	while (!job.done) {
+		if (st->committing || st->joining > 0) {
+			pthread_cond_wait(&st->qcond, &st->qlock);
+			continue;
+		}
+		st->committing = 1;
+		batch = st->members;
+		st->members = NULL;
+		pthread_mutex_unlock(&st->qlock);
+		for (n = 0, j = batch; j != NULL; j = j->next)
+			n++;
+		rc = batch_commit(st, n);
+		pthread_mutex_lock(&st->qlock);
+		st->committing = 0;
+		batch_answer(st, batch, rc);
+	}
+	pthread_mutex_unlock(&st->qlock);
+	return job.rc;
 }
 
-/* Prepare with the lock held; the statement is finalised by the caller. */
-sqlite3_stmt *
-store_prep(struct mp_store *st, const char *sql)
+int
+store_change(struct mp_store *st, int (*fn)(struct mp_store *, void *), void *arg)
 {
-	sqlite3_stmt *s = NULL;
+	int rc, r;
 
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
-		fprintf(stderr, "meldpunt: database: %s\n", sqlite3_errmsg(st->db));
-		return NULL;
+	if ((rc = mp_store_begin(st)) != 0)
+		return rc;
+	rc = fn(st, arg);
+	r = mp_store_end(st, rc == 0);
+	return rc != 0 ? rc : r;
+}
+
+/* Hold the writer with no batch open (for work outside a transaction); store_wunlock after. */
+static void
+store_wlock_quiet(struct mp_store *st)
+{
+	for (;;) {
+		store_wlock(st);
+		if (!st->open)
+			return;
+		store_wunlock(st);
+		/* An open batch commits once its changes have ended. */
+		pthread_mutex_lock(&st->qlock);
+		if (st->members != NULL || st->joining > 0 || st->committing)
+			pthread_cond_wait(&st->qcond, &st->qlock);
+		pthread_mutex_unlock(&st->qlock);
 	}
-	return s;
 }
 
 void
@@ -284,16 +628,16 @@ row_key(sqlite3_stmt *s, struct mp_key *k)
 	store_copy_text(k->added, sizeof k->added, s, 6);
 }
 
-int
-mp_store_key_add(struct mp_store *st, const struct mp_key *k)
+static int
+key_add(struct mp_store *st, void *arg)
 {
+	const struct mp_key *k = arg;
 	sqlite3_stmt *s;
-	int rc = -1, r;
+	int r;
 
-	pthread_mutex_lock(&st->lock);
 	if ((s = store_prep(st, "INSERT INTO keys (kid, name, role, sign_pk, box_pk, added) "
 	    "VALUES (?, ?, ?, ?, ?, ?)")) == NULL)
-		goto out;
+		return -1;
 	sqlite3_bind_text(s, 1, k->kid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, k->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, k->role, -1, SQLITE_STATIC);
@@ -302,11 +646,14 @@ mp_store_key_add(struct mp_store *st, const struct mp_key *k)
 	sqlite3_bind_blob(s, 5, k->box_pk, 32, SQLITE_STATIC);
 	sqlite3_bind_text(s, 6, k->added, -1, SQLITE_STATIC);
 	r = sqlite3_step(s);
-	rc = r == SQLITE_DONE ? 0 : store_fail(st->db, r);
-out:
-	sqlite3_finalize(s);
-	pthread_mutex_unlock(&st->lock);
-	return rc;
+	store_done(st, s);
+	return r == SQLITE_DONE ? 0 : store_fail(st->db, r);
+}
+
+int
+mp_store_key_add(struct mp_store *st, const struct mp_key *k)
+{
+	return store_change(st, key_add, (void *)k);
 }
 
 /* One key by a WHERE clause with one parameter: a 32-byte blob, or text when len is 0. */
@@ -316,7 +663,7 @@ key_where(struct mp_store *st, const char *sql, const void *val, int len, struct
 	sqlite3_stmt *s;
 	int rc = -1, r;
 
-	pthread_mutex_lock(&st->lock);
+	store_lock(st);
 	if ((s = store_prep(st, sql)) == NULL)
 		goto out;
 	if (len > 0)
@@ -330,8 +677,8 @@ key_where(struct mp_store *st, const char *sql, const void *val, int len, struct
 		rc = MP_STORE_NOTFOUND;
 	}
 out:
-	sqlite3_finalize(s);
-	pthread_mutex_unlock(&st->lock);
+	store_done(st, s);
+	store_unlock(st);
 	return rc;
 }
 
@@ -349,7 +696,7 @@ mp_store_keys(struct mp_store *st, int active_only, int (*cb)(void *, const stru
 	sqlite3_stmt *s;
 	int rc = -1, r;
 
-	pthread_mutex_lock(&st->lock);
+	store_lock(st);
 	if ((s = store_prep(st, active_only ?
 	    "SELECT " KEY_COLS " FROM keys WHERE revoked IS NULL ORDER BY rowid" :
 	    "SELECT " KEY_COLS " FROM keys ORDER BY revoked IS NOT NULL, rowid")) == NULL)
@@ -361,28 +708,38 @@ mp_store_keys(struct mp_store *st, int active_only, int (*cb)(void *, const stru
 	}
 	rc = r == SQLITE_DONE ? 0 : -1;
 out:
-	sqlite3_finalize(s);
-	pthread_mutex_unlock(&st->lock);
+	store_done(st, s);
+	store_unlock(st);
+	return rc;
+}
+
+struct key_revoke {
+	const char *kid, *day;
+};
+
+static int
+key_revoke(struct mp_store *st, void *arg)
+{
+	const struct key_revoke *a = arg;
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	if ((s = store_prep(st, "UPDATE keys SET revoked = ? WHERE kid = ? AND revoked IS NULL")) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, a->day, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, a->kid, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_DONE)
+		rc = sqlite3_changes(st->db) == 1 ? 0 : MP_STORE_NOTFOUND;
+	store_done(st, s);
 	return rc;
 }
 
 int
 mp_store_key_revoke(struct mp_store *st, const char *kid, const char *day)
 {
-	sqlite3_stmt *s;
-	int rc = -1;
+	struct key_revoke a = { kid, day };
 
-	pthread_mutex_lock(&st->lock);
-	if ((s = store_prep(st, "UPDATE keys SET revoked = ? WHERE kid = ? AND revoked IS NULL")) == NULL)
-		goto out;
-	sqlite3_bind_text(s, 1, day, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, kid, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_DONE)
-		rc = sqlite3_changes(st->db) == 1 ? 0 : MP_STORE_NOTFOUND;
-out:
-	sqlite3_finalize(s);
-	pthread_mutex_unlock(&st->lock);
-	return rc;
+	return store_change(st, key_revoke, &a);
 }
 
 int
@@ -394,7 +751,7 @@ mp_store_recipients(struct mp_store *st, uint8_t (**pks)[32], size_t *n)
 
 	*pks = NULL;
 	*n = 0;
-	pthread_mutex_lock(&st->lock);
+	store_lock(st);
 	if ((s = store_prep(st, "SELECT box_pk FROM keys WHERE revoked IS NULL AND "
 	    "role IN ('caseworker', 'recovery') ORDER BY rowid")) == NULL)
 		goto out;
@@ -415,8 +772,8 @@ out:
 	if (rc != 0)
 		*n = 0;
 	free(v);
-	sqlite3_finalize(s);
-	pthread_mutex_unlock(&st->lock);
+	store_done(st, s);
+	store_unlock(st);
 	return rc;
 }
 
@@ -438,27 +795,31 @@ insert_item(struct mp_store *st, const char *case_id, const char *item_id, const
 	sqlite3_bind_text(s, 5, day, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 6, envelope, -1, SQLITE_STATIC);
 	r = sqlite3_step(s);
-	sqlite3_finalize(s);
+	store_done(st, s);
 	return r == SQLITE_DONE ? 0 : store_fail(st->db, r);
 }
 
-int
-mp_store_case_create(struct mp_store *st, const struct mp_case_new *c, char ref[24])
+struct case_create {
+	const struct mp_case_new *c;
+	char *ref;
+};
+
+static int
+case_create(struct mp_store *st, void *arg)
 {
+	const struct mp_case_new *c = ((struct case_create *)arg)->c;
+	char *ref = ((struct case_create *)arg)->ref;
 	sqlite3_stmt *s = NULL;
 	char data[128];
-	int year = atoi(c->day), seq = 0, rc, r;
+	int year = atoi(c->day), seq = 0, rc = -1, r;
 
-	if ((rc = mp_store_begin(st)) != 0)
-		return rc;
-	rc = -1;
 	if ((s = store_prep(st, "SELECT coalesce(max(seq), 0) + 1 FROM cases WHERE year = ?")) == NULL)
 		goto out;
 	sqlite3_bind_int(s, 1, year);
 	if (sqlite3_step(s) != SQLITE_ROW)
 		goto out;
 	seq = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
+	store_done(st, s);
 	if ((s = store_prep(st, "INSERT INTO cases (id, year, seq, received, updated, status, channel, "
 	    "language, anonymous, token_tag, reporter_pk) "
 	    "VALUES (?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, ?)")) == NULL)
@@ -487,9 +848,16 @@ mp_store_case_create(struct mp_store *st, const struct mp_case_new *c, char ref[
 	snprintf(ref, 24, "%04d-%04d", year, seq);
 	rc = 0;
 out:
-	sqlite3_finalize(s);
-	r = mp_store_end(st, rc == 0);
-	return rc != 0 ? rc : r;
+	store_done(st, s);
+	return rc;
+}
+
+int
+mp_store_case_create(struct mp_store *st, const struct mp_case_new *c, char ref[24])
+{
+	struct case_create a = { c, ref };
+
+	return store_change(st, case_create, &a);
 }
 
 #define CASE_COLS "id, year, seq, received, updated, status, closure, channel, language, " \
@@ -536,7 +904,7 @@ case_where(struct mp_store *st, const char *sql, const void *val, int blob, stru
 	int rc = -1, r;
 
 	memset(out, 0, sizeof *out);
-	pthread_mutex_lock(&st->lock);
+	store_lock(st);
 	if ((s = store_prep(st, sql)) == NULL)
 		goto out;
 	if (blob)
@@ -549,8 +917,8 @@ case_where(struct mp_store *st, const char *sql, const void *val, int blob, stru
 	else if (r == SQLITE_DONE)
 		rc = MP_STORE_NOTFOUND;
 out:
-	sqlite3_finalize(s);
-	pthread_mutex_unlock(&st->lock);
+	store_done(st, s);
+	store_unlock(st);
 	if (rc != 0)
 		mp_case_clear(out);
 	return rc;
@@ -577,7 +945,7 @@ mp_store_cases(struct mp_store *st, const struct mp_case_filter *f, int limit, c
 	int rc = -1, r, n = 0;
 
 	*more = 0;
-	pthread_mutex_lock(&st->lock);
+	store_lock(st);
 	/* rowid is insertion order: newest first is rowid descending. */
 	if ((s = store_prep(st, "SELECT " CASE_COLS " FROM cases WHERE (?1 IS NULL OR status = ?1) AND "
 	    "(?2 IS NULL OR rowid < (SELECT rowid FROM cases WHERE id = ?2)) AND "
@@ -619,8 +987,8 @@ mp_store_cases(struct mp_store *st, const struct mp_case_filter *f, int limit, c
 	}
 	rc = (r == SQLITE_DONE || r == SQLITE_ROW) ? 0 : -1;
 out:
-	sqlite3_finalize(s);
-	pthread_mutex_unlock(&st->lock);
+	store_done(st, s);
+	store_unlock(st);
 	return rc;
 }
 
@@ -632,7 +1000,7 @@ mp_store_items(struct mp_store *st, const char *case_id, int (*cb)(void *, const
 	sqlite3_stmt *s;
 	int rc = -1, r;
 
-	pthread_mutex_lock(&st->lock);
+	store_lock(st);
 	if ((s = store_prep(st, "SELECT id, kind, sender, day, envelope FROM items WHERE case_id = ? "
 	    "ORDER BY rowid")) == NULL)
 		goto out;
@@ -648,8 +1016,8 @@ mp_store_items(struct mp_store *st, const char *case_id, int (*cb)(void *, const
 	}
 	rc = r == SQLITE_DONE ? 0 : -1;
 out:
-	sqlite3_finalize(s);
-	pthread_mutex_unlock(&st->lock);
+	store_done(st, s);
+	store_unlock(st);
 	return rc;
 }
 
@@ -665,36 +1033,49 @@ touch_case(struct mp_store *st, const char *case_id, const char *day)
 	sqlite3_bind_text(s, 1, day, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, case_id, -1, SQLITE_STATIC);
 	r = sqlite3_step(s);
-	sqlite3_finalize(s);
+	store_done(st, s);
 	if (r != SQLITE_DONE)
 		return store_fail(st->db, r);
 	return sqlite3_changes(st->db) == 1 ? 0 : MP_STORE_NOTFOUND;
+}
+
+struct item_add {
+	const char *case_id, *item_id, *kind, *sender, *day, *envelope;
+};
+
+static int
+item_add(struct mp_store *st, void *arg)
+{
+	const struct item_add *a = arg;
+	int rc;
+
+	if ((rc = touch_case(st, a->case_id, a->day)) != 0)
+		return rc;
+	return insert_item(st, a->case_id, a->item_id, a->kind, a->sender, a->day, a->envelope);
 }
 
 int
 mp_store_item_add(struct mp_store *st, const char *case_id, const char *item_id, const char *kind,
     const char *sender, const char *day, const char *envelope)
 {
-	int rc;
+	struct item_add a = { case_id, item_id, kind, sender, day, envelope };
 
-	if ((rc = mp_store_begin(st)) != 0)
-		return rc;
-	if ((rc = touch_case(st, case_id, day)) == 0)
-		rc = insert_item(st, case_id, item_id, kind, sender, day, envelope);
-	return mp_store_end(st, rc == 0) == 0 ? 0 : (rc != 0 ? rc : -1);
+	return store_change(st, item_add, &a);
 }
 
-int
-mp_store_case_move(struct mp_store *st, const char *id, const char *from, const char *to,
-    const char *closure, const char *day)
+struct case_move {
+	const char *id, *from, *to, *closure, *day;
+};
+
+static int
+case_move(struct mp_store *st, void *arg)
 {
+	const struct case_move *a = arg;
+	const char *id = a->id, *from = a->from, *to = a->to, *closure = a->closure, *day = a->day;
 	sqlite3_stmt *s = NULL;
 	char data[128];
-	int rc, r;
+	int rc = -1, r;
 
-	if ((rc = mp_store_begin(st)) != 0)
-		return rc;
-	rc = -1;
 	if ((s = store_prep(st, "UPDATE cases SET status = ?, closure = ?, updated = ?4, "
 	    "closed = CASE WHEN ?1 = 'closed' THEN ?4 ELSE NULL END "
 	    "WHERE id = ? AND status = ?")) == NULL)
@@ -720,9 +1101,17 @@ mp_store_case_move(struct mp_store *st, const char *id, const char *from, const 
 		snprintf(data, sizeof data, "{\"status\":\"%s\"}", to);
 	rc = mp_store_event(st, id, day, "status", data);
 out:
-	sqlite3_finalize(s);
-	r = mp_store_end(st, rc == 0);
-	return rc != 0 ? rc : r;
+	store_done(st, s);
+	return rc;
+}
+
+int
+mp_store_case_move(struct mp_store *st, const char *id, const char *from, const char *to,
+    const char *closure, const char *day)
+{
+	struct case_move a = { id, from, to, closure, day };
+
+	return store_change(st, case_move, &a);
 }
 
 int
@@ -732,9 +1121,9 @@ mp_store_event(struct mp_store *st, const char *case_id, const char *day, const 
 	sqlite3_stmt *s;
 	int r, rc;
 
-	pthread_mutex_lock(&st->lock);
+	store_lock(st);
 	if ((s = store_prep(st, "INSERT INTO events (case_id, day, type, data) VALUES (?, ?, ?, ?)")) == NULL) {
-		pthread_mutex_unlock(&st->lock);
+		store_unlock(st);
 		return -1;
 	}
 	sqlite3_bind_text(s, 1, case_id, -1, SQLITE_STATIC);
@@ -742,11 +1131,11 @@ mp_store_event(struct mp_store *st, const char *case_id, const char *day, const 
 	sqlite3_bind_text(s, 3, type, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, data, -1, SQLITE_STATIC);
 	r = sqlite3_step(s);
-	sqlite3_finalize(s);
+	store_done(st, s);
 	rc = r == SQLITE_DONE ? 0 : store_fail(st->db, r);
 	if (rc == 0 && strcmp(type, "shared") != 0)
 		rc = store_log_append(st, case_id, day, type, data);
-	pthread_mutex_unlock(&st->lock);
+	store_unlock(st);
 	return rc;
 }
 
@@ -758,7 +1147,7 @@ mp_store_history(struct mp_store *st, const char *case_id,
 	sqlite3_stmt *s;
 	int rc = -1, r;
 
-	pthread_mutex_lock(&st->lock);
+	store_lock(st);
 	if ((s = store_prep(st, "SELECT day, type, data FROM events WHERE case_id = ? ORDER BY seq")) == NULL)
 		goto out;
 	sqlite3_bind_text(s, 1, case_id, -1, SQLITE_STATIC);
@@ -771,8 +1160,8 @@ mp_store_history(struct mp_store *st, const char *case_id,
 	}
 	rc = r == SQLITE_DONE ? 0 : -1;
 out:
-	sqlite3_finalize(s);
-	pthread_mutex_unlock(&st->lock);
+	store_done(st, s);
+	store_unlock(st);
 	return rc;
 }
 
@@ -789,7 +1178,7 @@ run2(struct mp_store *st, const char *sql, const char *a, const char *b, int wan
 	if (b != NULL)
 		sqlite3_bind_text(s, 2, b, -1, SQLITE_STATIC);
 	r = sqlite3_step(s);
-	sqlite3_finalize(s);
+	store_done(st, s);
 	if (r != SQLITE_DONE)
 		return store_fail(st->db, r);
 	if (want >= 0 && sqlite3_changes(st->db) != want)
@@ -797,17 +1186,22 @@ run2(struct mp_store *st, const char *sql, const char *a, const char *b, int wan
 	return 0;
 }
 
-int
-mp_store_case_classify(struct mp_store *st, const char *id, const char *classification,
-    const char *const *grounds, size_t ngrounds, const char *day)
+struct case_classify {
+	const char *id, *classification;
+	const char *const *grounds;
+	size_t ngrounds;
+	const char *day;
+};
+
+static int
+case_classify(struct mp_store *st, void *arg)
 {
+	const struct case_classify *a = arg;
+	const char *id = a->id, *classification = a->classification, *day = a->day;
 	sqlite3_stmt *s = NULL;
 	size_t i;
-	int rc, r;
+	int rc = -1, r;
 
-	if ((rc = mp_store_begin(st)) != 0)
-		return rc;
-	rc = -1;
 	if ((s = store_prep(st, "UPDATE cases SET classification = ?, updated = ? WHERE id = ?")) == NULL)
 		goto out;
 	sqlite3_bind_text(s, 1, classification, -1, SQLITE_STATIC);
@@ -823,15 +1217,23 @@ mp_store_case_classify(struct mp_store *st, const char *id, const char *classifi
 	}
 	if ((rc = run2(st, "DELETE FROM case_grounds WHERE case_id = ?", id, NULL, -1)) != 0)
 		goto out;
-	for (i = 0; i < ngrounds; i++)
+	for (i = 0; i < a->ngrounds; i++)
 		if ((rc = run2(st, "INSERT INTO case_grounds (case_id, ground) VALUES (?, ?)", id,
-		    grounds[i], 1)) != 0)
+		    a->grounds[i], 1)) != 0)
 			goto out;
 	rc = mp_store_event(st, id, day, "classified", classification);
 out:
-	sqlite3_finalize(s);
-	r = mp_store_end(st, rc == 0);
-	return rc != 0 ? rc : r;
+	store_done(st, s);
+	return rc;
+}
+
+int
+mp_store_case_classify(struct mp_store *st, const char *id, const char *classification,
+    const char *const *grounds, size_t ngrounds, const char *day)
+{
+	struct case_classify a = { id, classification, grounds, ngrounds, day };
+
+	return store_change(st, case_classify, &a);
 }
 
 int
@@ -842,7 +1244,7 @@ mp_store_item_get(struct mp_store *st, const char *item_id, char case_id[MP_ID_L
 	int rc = -1, r;
 
 	*envelope = NULL;
-	pthread_mutex_lock(&st->lock);
+	store_lock(st);
 	if ((s = store_prep(st, "SELECT case_id, envelope FROM items WHERE id = ?")) == NULL)
 		goto out;
 	sqlite3_bind_text(s, 1, item_id, -1, SQLITE_STATIC);
@@ -854,8 +1256,31 @@ mp_store_item_get(struct mp_store *st, const char *item_id, char case_id[MP_ID_L
 		rc = MP_STORE_NOTFOUND;
 	}
 out:
-	sqlite3_finalize(s);
-	pthread_mutex_unlock(&st->lock);
+	store_done(st, s);
+	store_unlock(st);
+	return rc;
+}
+
+struct item_share {
+	const char *item_id, *case_id, *envelope;
+	const char *const *kids;
+	size_t nkids;
+	const char *day;
+};
+
+static int
+item_share(struct mp_store *st, void *arg)
+{
+	const struct item_share *a = arg;
+	char data[64];
+	size_t i;
+	int rc;
+
+	rc = run2(st, "UPDATE items SET envelope = ? WHERE id = ?", a->envelope, a->item_id, 1);
+	for (i = 0; rc == 0 && i < a->nkids; i++) {
+		snprintf(data, sizeof data, "{\"kid\":\"%.22s\"}", a->kids[i]);
+		rc = mp_store_event(st, a->case_id, a->day, "shared", data);
+	}
 	return rc;
 }
 
@@ -863,19 +1288,9 @@ int
 mp_store_item_share(struct mp_store *st, const char *item_id, const char *case_id,
     const char *envelope, const char *const *kids, size_t nkids, const char *day)
 {
-	char data[64];
-	size_t i;
-	int rc, r;
+	struct item_share a = { item_id, case_id, envelope, kids, nkids, day };
 
-	if ((rc = mp_store_begin(st)) != 0)
-		return rc;
-	rc = run2(st, "UPDATE items SET envelope = ? WHERE id = ?", envelope, item_id, 1);
-	for (i = 0; rc == 0 && i < nkids; i++) {
-		snprintf(data, sizeof data, "{\"kid\":\"%.22s\"}", kids[i]);
-		rc = mp_store_event(st, case_id, day, "shared", data);
-	}
-	r = mp_store_end(st, rc == 0);
-	return rc != 0 ? rc : r;
+	return store_change(st, item_share, &a);
 }
 
 int
@@ -888,7 +1303,7 @@ mp_store_items_missing(struct mp_store *st, const char *kid, int limit, const ch
 
 	*more = 0;
 	snprintf(needle, sizeof needle, "\"kid\":\"%.22s\"", kid);
-	pthread_mutex_lock(&st->lock);
+	store_lock(st);
 	/* Envelopes are stored compact, so a recipient shows as "kid":"<kid>". */
 	if ((s = store_prep(st, "SELECT id, case_id, envelope FROM items WHERE instr(envelope, ?1) = 0 "
 	    "AND (?2 IS NULL OR rowid > (SELECT rowid FROM items WHERE id = ?2)) "
@@ -909,8 +1324,8 @@ mp_store_items_missing(struct mp_store *st, const char *kid, int limit, const ch
 	}
 	rc = (r == SQLITE_DONE || r == SQLITE_ROW) ? 0 : -1;
 out:
-	sqlite3_finalize(s);
-	pthread_mutex_unlock(&st->lock);
+	store_done(st, s);
+	store_unlock(st);
 	return rc;
 }
 
@@ -936,33 +1351,41 @@ row_collective(sqlite3_stmt *s, struct mp_collective *c)
 	c->cases = sqlite3_column_int(s, 5);
 }
 
+struct collective_create {
+	const char *id, *name, *day;
+};
+
+static int
+collective_create(struct mp_store *st, void *arg)
+{
+	const struct collective_create *a = arg;
+	sqlite3_stmt *s;
+	int r;
+
+	if ((s = store_prep(st, "INSERT INTO collectives (id, year, seq, name, created) VALUES (?1, ?2, "
+	    "(SELECT coalesce(max(seq), 0) + 1 FROM collectives WHERE year = ?2), ?3, ?4)")) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, a->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, atoi(a->day));
+	sqlite3_bind_text(s, 3, a->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, a->day, -1, SQLITE_STATIC);
+	r = sqlite3_step(s);
+	store_done(st, s);
+	return r == SQLITE_DONE ? 0 : store_fail(st->db, r);
+}
+
 int
 mp_store_collective_create(struct mp_store *st, const char *name, const char *day,
     struct mp_collective *out)
 {
-	sqlite3_stmt *s = NULL;
 	char id[MP_ID_LEN + 1];
-	int year = atoi(day), rc, r;
+	struct collective_create a = { id, name, day };
+	int rc;
 
 	mp_new_id(id);
-	if ((rc = mp_store_begin(st)) != 0)
+	if ((rc = store_change(st, collective_create, &a)) != 0)
 		return rc;
-	rc = -1;
-	if ((s = store_prep(st, "INSERT INTO collectives (id, year, seq, name, created) VALUES (?1, ?2, "
-	    "(SELECT coalesce(max(seq), 0) + 1 FROM collectives WHERE year = ?2), ?3, ?4)")) == NULL)
-		goto out;
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 2, year);
-	sqlite3_bind_text(s, 3, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, day, -1, SQLITE_STATIC);
-	r = sqlite3_step(s);
-	rc = r == SQLITE_DONE ? 0 : store_fail(st->db, r);
-out:
-	sqlite3_finalize(s);
-	r = mp_store_end(st, rc == 0);
-	if (rc == 0 && r == 0)
-		return mp_store_collective_get(st, id, out);
-	return rc != 0 ? rc : r;
+	return mp_store_collective_get(st, id, out);
 }
 
 int
@@ -971,7 +1394,7 @@ mp_store_collective_get(struct mp_store *st, const char *id, struct mp_collectiv
 	sqlite3_stmt *s;
 	int rc = -1, r;
 
-	pthread_mutex_lock(&st->lock);
+	store_lock(st);
 	if ((s = store_prep(st, "SELECT " COLL_COLS " FROM collectives c WHERE c.id = ?")) == NULL)
 		goto out;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -982,8 +1405,8 @@ mp_store_collective_get(struct mp_store *st, const char *id, struct mp_collectiv
 		rc = MP_STORE_NOTFOUND;
 	}
 out:
-	sqlite3_finalize(s);
-	pthread_mutex_unlock(&st->lock);
+	store_done(st, s);
+	store_unlock(st);
 	return rc;
 }
 
@@ -995,7 +1418,7 @@ mp_store_collectives(struct mp_store *st, int (*cb)(void *, const struct mp_coll
 	sqlite3_stmt *s;
 	int rc = -1, r;
 
-	pthread_mutex_lock(&st->lock);
+	store_lock(st);
 	if ((s = store_prep(st, "SELECT " COLL_COLS " FROM collectives c ORDER BY c.rowid DESC")) == NULL)
 		goto out;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
@@ -1005,8 +1428,8 @@ mp_store_collectives(struct mp_store *st, int (*cb)(void *, const struct mp_coll
 	}
 	rc = r == SQLITE_DONE ? 0 : -1;
 out:
-	sqlite3_finalize(s);
-	pthread_mutex_unlock(&st->lock);
+	store_done(st, s);
+	store_unlock(st);
 	return rc;
 }
 
@@ -1018,7 +1441,7 @@ mp_store_collective_members(struct mp_store *st, const char *id,
 	sqlite3_stmt *s;
 	int rc = -1, r;
 
-	pthread_mutex_lock(&st->lock);
+	store_lock(st);
 	if ((s = store_prep(st, "SELECT id, year, seq, status, reporter_pk FROM cases "
 	    "WHERE collective = ? ORDER BY rowid")) == NULL)
 		goto out;
@@ -1035,23 +1458,26 @@ mp_store_collective_members(struct mp_store *st, const char *id,
 	}
 	rc = r == SQLITE_DONE ? 0 : -1;
 out:
-	sqlite3_finalize(s);
-	pthread_mutex_unlock(&st->lock);
+	store_done(st, s);
+	store_unlock(st);
 	return rc;
 }
 
-int
-mp_store_collective_link(struct mp_store *st, const char *id, const char *case_id,
-    const char *day)
+struct collective_link {
+	const char *id, *case_id, *day;
+};
+
+static int
+collective_link(struct mp_store *st, void *arg)
 {
+	const struct collective_link *a = arg;
+	const char *id = a->id, *case_id = a->case_id, *day = a->day;
 	struct mp_case c;
 	char data[64];
-	int rc, r;
+	int rc;
 
-	if ((rc = mp_store_begin(st)) != 0)
-		return rc;
 	if ((rc = mp_store_case_get(st, case_id, &c)) != 0)
-		goto out;
+		return rc;
 	if (c.collective != NULL) {
 		rc = strcmp(c.collective, id) == 0 ? 0 : MP_STORE_CONFLICT;
 		goto out;
@@ -1063,8 +1489,16 @@ mp_store_collective_link(struct mp_store *st, const char *id, const char *case_i
 	rc = mp_store_event(st, case_id, day, "collective", data);
 out:
 	mp_case_clear(&c);
-	r = mp_store_end(st, rc == 0);
-	return rc != 0 ? rc : r;
+	return rc;
+}
+
+int
+mp_store_collective_link(struct mp_store *st, const char *id, const char *case_id,
+    const char *day)
+{
+	struct collective_link a = { id, case_id, day };
+
+	return store_change(st, collective_link, &a);
 }
 
 /* Remove one case's contents; lock held, inside a change. */
@@ -1109,14 +1543,14 @@ mp_store_purge(struct mp_store *st, const char *today, const char *closed_cutoff
 	}
 	if (r != SQLITE_DONE)
 		goto out;
-	sqlite3_finalize(s);
+	store_done(st, s);
 	s = NULL;
 	for (i = 0; i < k; i++)
 		if ((rc = purge_case(st, ids[i], today)) != 0)
 			goto out;
 	rc = 0;
 out:
-	sqlite3_finalize(s);
+	store_done(st, s);
 	free(ids);
 	r = mp_store_end(st, rc == 0);
 	if (rc != 0 || r != 0)
@@ -1128,12 +1562,12 @@ out:
 	 * secure_delete zeroed the freed cells; copying the WAL back, emptying it
 	 * and rebuilding the file leaves no old page image anywhere.
 	 */
-	pthread_mutex_lock(&st->lock);
+	store_wlock_quiet(st);
 	rc = exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)");
 	if (rc == 0)
 		rc = exec(st->db, "VACUUM");
 	if (rc == 0)
 		rc = exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)");
-	pthread_mutex_unlock(&st->lock);
+	store_wunlock(st);
 	return rc;
 }

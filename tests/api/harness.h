@@ -240,5 +240,7 @@ void test_share_done(void);
 void test_collective(void);
 void test_purge(void);
 void test_log(void);
+/* Group commit under concurrent submissions (test_concurrency.c). */
+void test_concurrency(void);
 
 #endif

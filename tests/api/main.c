@@ -238,6 +238,7 @@ main(int argc, char **argv)
 	test_purge();
 	test_log();
 	test_pages();
+	test_concurrency();
 
 	diag("%u responses, %u of them errors", AUDIT.responses, AUDIT.errors);
 	if (!ok(AUDIT.bad_headers == 0, "every response carries Cache-Control: no-store, "
