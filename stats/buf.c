@@ -69,3 +69,16 @@ stats_buf_done(struct stats_buf *o)
 	}
 	return o->b;
 }
+
+int
+stats_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}

@@ -120,4 +120,7 @@ char *stats_buf_done(struct stats_buf *o);
 /* mp_stats_suppress_line starting from cells already marked in sup. */
 void stats_suppress_from(const int64_t *cells, size_t n, int k, int *sup);
 
+/* buf.c: format a reason into err (which may be NULL); always -1. */
+int stats_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -73,28 +73,13 @@ struct cur {
 	size_t errlen;
 };
 
-static int say(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int
-say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 static int
 expect(struct cur *c, const char *lit)
 {
 	size_t n = strlen(lit);
 
 	if ((size_t)(c->e - c->p) < n || memcmp(c->p, lit, n) != 0)
-		return say(c->err, c->errlen, "not a v1 event: expected %s at byte %zu", lit,
+		return stats_err(c->err, c->errlen, "not a v1 event: expected %s at byte %zu", lit,
 		    (size_t)(c->p - c->b));
 	c->p += n;
 	return 0;
@@ -124,12 +109,12 @@ chars(struct cur *c, struct slice *out, const char *what)
 
 	while (c->p < c->e && *c->p != '"') {
 		if ((unsigned char)*c->p < 0x20 || (unsigned char)*c->p > 0x7e || *c->p == '\\')
-			return say(c->err, c->errlen, "not a v1 event: %s holds a byte that no "
+			return stats_err(c->err, c->errlen, "not a v1 event: %s holds a byte that no "
 			    "code has at byte %zu", what, (size_t)(c->p - c->b));
 		c->p++;
 	}
 	if (c->p == c->e)
-		return say(c->err, c->errlen, "not a v1 event: %s ends without its quote", what);
+		return stats_err(c->err, c->errlen, "not a v1 event: %s ends without its quote", what);
 	out->s = start;
 	out->n = (size_t)(c->p - start);
 	c->p++;
@@ -163,7 +148,7 @@ code(struct cur *c, struct slice *out, const char *what)
 	if (chars(c, out, what) != 0)
 		return -1;
 	if (!stats_code_ok(out->s, out->n))
-		return say(c->err, c->errlen, "not a v1 event: %s is not a code", what);
+		return stats_err(c->err, c->errlen, "not a v1 event: %s is not a code", what);
 	return 0;
 }
 
@@ -180,7 +165,7 @@ number(struct cur *c, uint32_t *out)
 		n++;
 	}
 	if (n == 0 || n > 10 || (n > 1 && c->p[-(ptrdiff_t)n] == '0') || v == 0 || v > UINT32_MAX)
-		return say(c->err, c->errlen, "not a v1 event: seq is not a number from 1 to %lu",
+		return stats_err(c->err, c->errlen, "not a v1 event: seq is not a number from 1 to %lu",
 		    (unsigned long)UINT32_MAX);
 	*out = (uint32_t)v;
 	return 0;
@@ -209,7 +194,7 @@ month(struct cur *c, uint32_t *ym)
 	*ym = y * 12 + mo - 1;
 	return 0;
 bad:
-	return say(c->err, c->errlen, "not a v1 event: month is not a month (YYYY-MM)");
+	return stats_err(c->err, c->errlen, "not a v1 event: month is not a month (YYYY-MM)");
 }
 
 static int
@@ -226,7 +211,7 @@ parse_classified(struct cur *c, struct event *ev)
 		ev->has_grounds = 1;
 		do {
 			if (ev->ngrounds == MAX_GROUNDS)
-				return say(c->err, c->errlen, "not a v1 event: more than %d grounds",
+				return stats_err(c->err, c->errlen, "not a v1 event: more than %d grounds",
 				    MAX_GROUNDS);
 			if (expect(c, "\"") != 0 || code(c, &ev->grounds[ev->ngrounds], "a ground") != 0)
 				return -1;
@@ -253,7 +238,7 @@ parse_event(struct event *ev, const char *b, size_t len, char *err, size_t errle
 	if (expect(&c, "{\"v\":1,\"case\":\"") != 0 || chars(&c, &id, "case") != 0)
 		return -1;
 	if (!id_ok(&id))
-		return say(err, errlen, "not a v1 event: case is not a case id");
+		return stats_err(err, errlen, "not a v1 event: case is not a case id");
 	ev->id = id.s;
 	if (expect(&c, ",\"seq\":") != 0 || number(&c, &ev->seq) != 0 ||
 	    expect(&c, ",\"type\":\"") != 0 || chars(&c, &type, "type") != 0)
@@ -262,7 +247,7 @@ parse_event(struct event *ev, const char *b, size_t len, char *err, size_t errle
 		if (type.n == strlen(type_names[i]) && memcmp(type.s, type_names[i], type.n) == 0)
 			break;
 	if (i == sizeof type_names / sizeof type_names[0])
-		return say(err, errlen, "not a v1 event: unknown type");
+		return stats_err(err, errlen, "not a v1 event: unknown type");
 	ev->type = (int)i;
 	if (expect(&c, ",\"month\":\"") != 0 || month(&c, &ev->ym) != 0)
 		return -1;
@@ -288,14 +273,14 @@ parse_event(struct event *ev, const char *b, size_t len, char *err, size_t errle
 		/* Closing needs a closure code (API.md), and only closing has one. */
 		if ((ev->status.n == 6 && memcmp(ev->status.s, "closed", 6) == 0) !=
 		    (ev->closure.s != NULL))
-			return say(err, errlen, "not a v1 event: a closure code goes with status "
+			return stats_err(err, errlen, "not a v1 event: a closure code goes with status "
 			    "closed, and only with it");
 		break;
 	case E_COLLECTIVE:
 		if (expect(&c, ",\"collective\":\"") != 0 || chars(&c, &coll, "collective") != 0)
 			return -1;
 		if (!id_ok(&coll))
-			return say(err, errlen, "not a v1 event: collective is not an id");
+			return stats_err(err, errlen, "not a v1 event: collective is not an id");
 		ev->collective = coll.s;
 		break;
 	default:
@@ -304,7 +289,7 @@ parse_event(struct event *ev, const char *b, size_t len, char *err, size_t errle
 	if (expect(&c, "}") != 0)
 		return -1;
 	if (c.p != c.e)
-		return say(err, errlen, "not a v1 event: bytes after its end at byte %zu",
+		return stats_err(err, errlen, "not a v1 event: bytes after its end at byte %zu",
 		    (size_t)(c.p - c.b));
 	return 0;
 }
@@ -420,7 +405,7 @@ resolve(const struct mp_stats *s, const struct event *ev, struct case_st *st, ch
 	switch (ev->type) {
 	case E_CREATED:
 		if ((i = find(s, T_CHANNEL, &ev->channel)) == SIZE_MAX)
-			return say(err, errlen, "case %.22s: channel %.*s is not in the layout",
+			return stats_err(err, errlen, "case %.22s: channel %.*s is not in the layout",
 			    ev->id, (int)ev->channel.n, ev->channel.s);
 		st->channel = (uint8_t)i;
 		st->status = (uint8_t)s->l->received;
@@ -431,23 +416,23 @@ resolve(const struct mp_stats *s, const struct event *ev, struct case_st *st, ch
 		st->grounds = 0;
 		for (j = 0; j < ev->ngrounds; j++) {
 			if ((i = find(s, T_GROUND, &ev->grounds[j])) == SIZE_MAX)
-				return say(err, errlen, "case %.22s: ground %.*s is not in the layout",
+				return stats_err(err, errlen, "case %.22s: ground %.*s is not in the layout",
 				    ev->id, (int)ev->grounds[j].n, ev->grounds[j].s);
 			if (st->grounds & ((uint64_t)1 << i))
-				return say(err, errlen, "case %.22s: ground %.*s is named twice", ev->id,
+				return stats_err(err, errlen, "case %.22s: ground %.*s is named twice", ev->id,
 				    (int)ev->grounds[j].n, ev->grounds[j].s);
 			st->grounds |= (uint64_t)1 << i;
 		}
 		st->domain = st->manif = NONE8;
 		if (ev->domain.s != NULL) {
 			if ((i = find(s, T_DOMAIN, &ev->domain)) == SIZE_MAX)
-				return say(err, errlen, "case %.22s: domain %.*s is not in the layout",
+				return stats_err(err, errlen, "case %.22s: domain %.*s is not in the layout",
 				    ev->id, (int)ev->domain.n, ev->domain.s);
 			st->domain = (uint8_t)i;
 		}
 		if (ev->manif.s != NULL) {
 			if ((i = find(s, T_MANIF, &ev->manif)) == SIZE_MAX)
-				return say(err, errlen, "case %.22s: manifestation %.*s is not in the "
+				return stats_err(err, errlen, "case %.22s: manifestation %.*s is not in the "
 				    "layout", ev->id, (int)ev->manif.n, ev->manif.s);
 			st->manif = (uint8_t)i;
 		}
@@ -456,20 +441,20 @@ resolve(const struct mp_stats *s, const struct event *ev, struct case_st *st, ch
 			if (mun[j]->s == NULL)
 				continue;
 			if ((i = stats_list_find(&s->l->munis, mun[j]->s, mun[j]->n)) == SIZE_MAX)
-				return say(err, errlen, "case %.22s: %s %.*s is not in the layout",
+				return stats_err(err, errlen, "case %.22s: %s %.*s is not in the layout",
 				    ev->id, mnames[j], (int)mun[j]->n, mun[j]->s);
 			*mdst[j] = (uint16_t)i;
 		}
 		break;
 	case E_STATUS:
 		if ((i = find(s, T_STATUS, &ev->status)) == SIZE_MAX)
-			return say(err, errlen, "case %.22s: status %.*s is not in the layout", ev->id,
+			return stats_err(err, errlen, "case %.22s: status %.*s is not in the layout", ev->id,
 			    (int)ev->status.n, ev->status.s);
 		st->status = (uint8_t)i;
 		st->closure = NONE8;
 		if (ev->closure.s != NULL) {
 			if ((i = find(s, T_CLOSURE, &ev->closure)) == SIZE_MAX)
-				return say(err, errlen, "case %.22s: closure %.*s is not in the layout",
+				return stats_err(err, errlen, "case %.22s: closure %.*s is not in the layout",
 				    ev->id, (int)ev->closure.n, ev->closure.s);
 			st->closure = (uint8_t)i;
 		}
@@ -508,7 +493,7 @@ mp_stats_add(struct mp_stats *s, const uint8_t *event, size_t len, char *err, si
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if (event == NULL)
-		return say(err, errlen, "no event");
+		return stats_err(err, errlen, "no event");
 	if (parse_event(&ev, (const char *)event, len, err, errlen) != 0)
 		return -1;
 	h = hash_id(s, ev.id);
@@ -517,9 +502,9 @@ mp_stats_add(struct mp_stats *s, const uint8_t *event, size_t len, char *err, si
 	/* Everything is checked on a copy; the table changes only when all is well. */
 	if (ev.type == E_CREATED) {
 		if (at->flags & F_USED)
-			return say(err, errlen, "case %.22s: created twice", ev.id);
+			return stats_err(err, errlen, "case %.22s: created twice", ev.id);
 		if (ev.seq != 1)
-			return say(err, errlen, "case %.22s: its created event has seq %lu, not 1",
+			return stats_err(err, errlen, "case %.22s: its created event has seq %lu, not 1",
 			    ev.id, (unsigned long)ev.seq);
 		memset(&st, 0, sizeof st);
 		memcpy(st.id, ev.id, ID_LEN);
@@ -531,13 +516,13 @@ mp_stats_add(struct mp_stats *s, const uint8_t *event, size_t len, char *err, si
 			st.flags |= F_YEAR;
 	} else {
 		if (!(at->flags & F_USED))
-			return say(err, errlen, "case %.22s: a %s event before its created event",
+			return stats_err(err, errlen, "case %.22s: a %s event before its created event",
 			    ev.id, type_names[ev.type]);
 		if ((uint64_t)ev.seq != (uint64_t)at->seq + 1)
-			return say(err, errlen, "case %.22s: seq %lu after seq %lu", ev.id,
+			return stats_err(err, errlen, "case %.22s: seq %lu after seq %lu", ev.id,
 			    (unsigned long)ev.seq, (unsigned long)at->seq);
 		if (ev.ym < at->ym)
-			return say(err, errlen, "case %.22s: a %s event in a month before the case "
+			return stats_err(err, errlen, "case %.22s: a %s event in a month before the case "
 			    "was created", ev.id, type_names[ev.type]);
 		st = *at;
 	}
@@ -547,14 +532,14 @@ mp_stats_add(struct mp_stats *s, const uint8_t *event, size_t len, char *err, si
 			return -1;
 	} else if (grounds_repeat(&ev)) {
 		/* Another year's codes may have left the policy since; their form still counts. */
-		return say(err, errlen, "case %.22s: a ground is named twice", ev.id);
+		return stats_err(err, errlen, "case %.22s: a ground is named twice", ev.id);
 	}
 
 	if (ev.type == E_CREATED) {
 		/* At most three quarters full, so that probes stay short. */
 		if ((s->used + 1) * 4 > s->cap * 3) {
 			if (grow(s) != 0)
-				return say(err, errlen, "out of memory");
+				return stats_err(err, errlen, "out of memory");
 			at = slot(s->tab, s->cap, h, ev.id);
 		}
 		s->used++;

@@ -115,21 +115,6 @@ add_total(int64_t *acc, int64_t v)
 	return 0;
 }
 
-static int merr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int
-merr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 /* Add document in's cells into out (rows found in out's layout). */
 static int
 add_doc(struct stats_doc *out, const struct stats_doc *in)
@@ -171,7 +156,7 @@ mp_stats_merge(const char *const *docs, size_t n, char *err, size_t errlen)
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if (docs == NULL || n == 0) {
-		merr(err, errlen, "no documents to merge");
+		stats_err(err, errlen, "no documents to merge");
 		goto out;
 	}
 	if ((in = calloc(n, sizeof *in)) == NULL)
@@ -179,12 +164,12 @@ mp_stats_merge(const char *const *docs, size_t n, char *err, size_t errlen)
 	for (i = 0; i < n; i++) {
 		if (docs[i] == NULL || stats_doc_parse(&in[i], docs[i], strlen(docs[i]), why,
 		    sizeof why) != 0) {
-			merr(err, errlen, "document %zu is not a statistics document: %s", i + 1,
+			stats_err(err, errlen, "document %zu is not a statistics document: %s", i + 1,
 			    docs[i] == NULL ? "none given" : why);
 			goto out;
 		}
 		if (in[i].year != in[0].year) {
-			merr(err, errlen, "document %zu is of %d, document 1 of %d: merge one year",
+			stats_err(err, errlen, "document %zu is of %d, document 1 of %d: merge one year",
 			    i + 1, in[i].year, in[0].year);
 			goto out;
 		}
@@ -203,7 +188,7 @@ mp_stats_merge(const char *const *docs, size_t n, char *err, size_t errlen)
 	qsort(names, nsrc, sizeof *names, cmp_str);
 	for (i = 1; i < nsrc; i++)
 		if (strcmp(names[i - 1], names[i]) == 0) {
-			merr(err, errlen, "origin %s is in more than one document", names[i]);
+			stats_err(err, errlen, "origin %s is in more than one document", names[i]);
 			goto out;
 		}
 
@@ -218,7 +203,7 @@ mp_stats_merge(const char *const *docs, size_t n, char *err, size_t errlen)
 		if (union_rows(in, n, t, &rows[t], &nrows[t]) != 0)
 			goto oom;
 	if ((out.layout = stats_layout_new((const char *const *const *)rows, nrows)) == NULL) {
-		merr(err, errlen, "the documents' rows together exceed what a document may hold");
+		stats_err(err, errlen, "the documents' rows together exceed what a document may hold");
 		goto out;
 	}
 	for (t = 0; t < NT; t++) {
@@ -230,14 +215,14 @@ mp_stats_merge(const char *const *docs, size_t n, char *err, size_t errlen)
 	}
 	for (i = 0; i < n; i++)
 		if (add_doc(&out, &in[i]) != 0) {
-			merr(err, errlen, "the sums are too large");
+			stats_err(err, errlen, "the sums are too large");
 			goto out;
 		}
 	if ((text = stats_doc_emit(&out)) == NULL)
 		goto oom;
 	goto out;
 oom:
-	merr(err, errlen, "out of memory");
+	stats_err(err, errlen, "out of memory");
 out:
 	for (t = 0; t < NT; t++)
 		free(rows[t]);
