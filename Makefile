@@ -2,14 +2,14 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS     = libsodium sqlcipher libmicrohttpd libqrencode jansson
+PKGS     = libsodium sqlcipher libmicrohttpd libqrencode jansson libseccomp
 CLIPKGS  = libsodium sqlcipher jansson libcurl
 # Debian packages this tree needs to build, run and test.
 DEBS     = make gcc pkg-config libsodium-dev libsqlcipher-dev libmicrohttpd-dev \
            libqrencode-dev libjansson-dev libcurl4-openssl-dev zbar-tools \
            librsvg2-bin curl tzdata python3 clang libclang-rt-14-dev faketime openssl \
            golang-go golang-golang-x-mod-dev sqlcipher chromium \
-           groff-base systemd
+           groff-base systemd libseccomp-dev
 
 WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
            -Wmissing-prototypes

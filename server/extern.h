@@ -93,7 +93,8 @@ int reply_json(struct reply *out, unsigned status, json_t *json);
 const char *request_header(struct request *rq, const char *name);
 const char *request_query(struct request *rq, const char *name);
 int request_path_query(struct request *rq, char *path, size_t plen, char *query, size_t qlen);
-int server_start(struct server *srv, const char *listen);
+int server_listen(const char *listen);
+int server_start(struct server *srv, int fd);
 void server_stop(struct server *srv);
 
 /* json.c: parse a request body; the object is checked for depth, UTF-8 and NUL. */
@@ -181,6 +182,22 @@ struct log_cache *log_new(void);
 void log_free(struct log_cache *lc);
 /* The newest checkpoint (malloc'ed note text), its size and root. */
 int log_checkpoint(struct server *srv, char **note, uint64_t *size, uint8_t root[32]);
+/* The operations of the process that holds the keys (privsep.c), by their codes. */
+#define KEYS_TOKEN_TAG 1001      /* MP_REMOTE_USER + 1 */
+#define KEYS_CHECKPOINT 1002
+#define KEYS_STATS 1003
+struct mp_rbuf;
+struct mp_wbuf;
+int log_keys_serve(struct server *srv, uint32_t code, struct mp_rbuf *in, struct mp_wbuf *out);
+
+/* privsep.c: run meldpuntd's processes until stopped; the exit status. */
+int privsep_run(struct server *srv, const char *listen);
+/* The keyed hash of a token's lookup value, by the process that holds the pepper. */
+int token_tag(struct server *srv, const uint8_t lookup[32], uint8_t tag[32]);
+/* sandbox.c: confine the calling process for its role; 0, or -1. */
+int sandbox_worker(void);
+int sandbox_store(const char *dir);
+int sandbox_parent(void);
 /* {"index", "salt", "event", "checkpoint", "proof"} of the case's created event, or NULL. */
 json_t *log_proof_json(struct server *srv, const char *case_id);
 int h_log_checkpoint(struct server *, struct request *, struct reply *, struct api_err *);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "extern.h"
 #include "mp_wipe.h"
@@ -507,17 +508,46 @@ parse_listen(const char *listen, struct sockaddr_storage *ss)
 	return inet_pton(AF_INET, host, &v4->sin_addr) == 1 ? 0 : -1;
 }
 
+/*
+ * A socket listening on ADDRESS:PORT, made before the processes split, so
+ * the one that serves HTTP never needs to make one.  -1 with a message.
+ */
 int
-server_start(struct server *srv, const char *listen)
+server_listen(const char *addr)
 {
 	struct sockaddr_storage ss;
-	char err[600];
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	socklen_t len;
+	int fd, on = 1;
 
-	if (parse_listen(listen, &ss) != 0) {
+	if (parse_listen(addr, &ss) != 0) {
 		fprintf(stderr, "meldpuntd: --listen takes ADDRESS:PORT, e.g. 127.0.0.1:8080\n");
 		return -1;
 	}
+	len = ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
+		goto fail;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+	if (bind(fd, (struct sockaddr *)&ss, len) == 0 && listen(fd, 1024) == 0)
+		return fd;
+	close(fd);
+fail:
+	fprintf(stderr, "meldpuntd: cannot listen on %s\n", addr);
+	return -1;
+}
+
+/* Serve on the listening socket fd (from server_listen). */
+int
+server_start(struct server *srv, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof ss;
+	char err[600];
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) != 0)
+		return -1;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	/* The pages' texts are read once, before any request: a broken one stops the start. */
@@ -526,7 +556,7 @@ server_start(struct server *srv, const char *listen)
 		return -1;
 	}
 	srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
 	    MHD_OPTION_EXTERNAL_LOGGER, quiet_log, NULL,
@@ -537,7 +567,7 @@ server_start(struct server *srv, const char *listen)
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
 	    MHD_OPTION_END);
 	if (srv->daemon == NULL) {
-		fprintf(stderr, "meldpuntd: cannot listen on %s\n", listen);
+		fprintf(stderr, "meldpuntd: cannot start serving HTTP\n");
 		ui_free(srv->ui);
 		srv->ui = NULL;
 		return -1;

@@ -13,6 +13,7 @@
 #include "mp_b64.h"
 #include "mp_merkle.h"
 #include "mp_note.h"
+#include "mp_remote.h"
 #include "mp_stats.h"
 #include "mp_wipe.h"
 
@@ -107,6 +108,44 @@ log_node(void *arg, unsigned level, uint64_t index, uint8_t out[32])
 }
 
 /*
+ * Sign a checkpoint of the log as the store has it now: here, in the
+ * process that holds the log key, or by asking that process.  Either way
+ * the root is computed where the key is, from the store's own hashes, so
+ * whoever asks can get signed only what the log holds.
+ */
+static int
+checkpoint_sign(struct server *srv, char **note, uint64_t *size, uint8_t root[32])
+{
+	struct mp_wbuf w;
+	struct mp_rbuf r;
+	const char *s;
+	uint8_t *msg;
+	size_t len;
+	int rc;
+
+	*note = NULL;
+	if (srv->in->sec != NULL) {
+		if (mp_store_log_size(srv->st, size) != 0 ||
+		    mp_merkle_root(*size, log_node, srv, root) != 0)
+			return -1;
+		return mp_checkpoint_sign(note, srv->in->origin, *size, root, srv->in->sec->log_sk);
+	}
+	mp_wire_init(&w);
+	mp_put_u32(&w, KEYS_CHECKPOINT);
+	rc = mp_remote_call(srv->st, &w, &r, &msg, &len);
+	mp_wire_free(&w);
+	if (rc == 0) {
+		s = mp_get_str(&r);
+		*size = mp_get_u64(&r);
+		mp_get_fixed(&r, root, 32);
+		if (mp_wire_done(&r) != 0 || s == NULL || (*note = strdup(s)) == NULL)
+			rc = -1;
+	}
+	mp_wire_discard(msg, len);
+	return rc;
+}
+
+/*
  * The checkpoint of the log as it is now: signed afresh when the tree grew.
  * Ed25519 signatures are deterministic and the tree only grows, so two
  * checkpoints of one size are the same bytes and no two are inconsistent.
@@ -126,8 +165,7 @@ log_checkpoint(struct server *srv, char **note, uint64_t *size, uint8_t root[32]
 		char *fresh = NULL;
 		uint8_t r[32];
 
-		if (mp_merkle_root(n, log_node, srv, r) != 0 ||
-		    mp_checkpoint_sign(&fresh, srv->in->origin, n, r, srv->in->sec->log_sk) != 0)
+		if (checkpoint_sign(srv, &fresh, &n, r) != 0)
 			goto out;
 		free(lc->note);
 		lc->note = fresh;
@@ -400,6 +438,42 @@ fold_event(void *arg, const struct mp_log_entry *en)
 	return mp_stats_add(f->stats, en->event, en->len, f->err, sizeof f->err);
 }
 
+/* The document and its signature made by the process that holds the log key. */
+static int
+stats_ask(struct server *srv, int year, uint64_t n, int provisional, struct stats_doc *d)
+{
+	struct mp_wbuf w;
+	struct mp_rbuf r;
+	const char *doc, *sig;
+	uint8_t *msg;
+	size_t len;
+	int rc;
+
+	free(d->doc);
+	memset(d, 0, sizeof *d);
+	mp_wire_init(&w);
+	mp_put_u32(&w, KEYS_STATS);
+	mp_put_u32(&w, (uint32_t)year);
+	mp_put_u64(&w, n);
+	mp_put_u32(&w, provisional != 0);
+	rc = mp_remote_call(srv->st, &w, &r, &msg, &len);
+	mp_wire_free(&w);
+	if (rc == 0) {
+		doc = mp_get_str(&r);
+		sig = mp_get_str(&r);
+		if (mp_wire_done(&r) != 0 || doc == NULL || sig == NULL ||
+		    strlen(sig) >= sizeof d->sig || (d->doc = strdup(doc)) == NULL)
+			rc = -1;
+		else {
+			memcpy(d->sig, sig, strlen(sig) + 1);
+			d->year = year;
+			d->size = n;
+		}
+	}
+	mp_wire_discard(msg, len);
+	return rc;
+}
+
 /* The statistics document of year at tree size n, signed; in slot d. */
 static int
 stats_make(struct server *srv, int year, uint64_t n, int provisional, struct stats_doc *d)
@@ -411,6 +485,8 @@ stats_make(struct server *srv, int year, uint64_t n, int provisional, struct sta
 	size_t len;
 	int rc = -1;
 
+	if (srv->in->sec == NULL)
+		return stats_ask(srv, year, n, provisional, d);
 	if ((l = mp_stats_layout_policy(srv->in->policy)) == NULL ||
 	    (f.stats = mp_stats_new(l, year, srv->in->policy->threshold)) == NULL ||
 	    mp_merkle_root(n, log_node, srv, root) != 0)
@@ -513,4 +589,44 @@ int
 h_stats_sig(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
 {
 	return stats_answer(srv, rq, out, e, 1);
+}
+
+/*
+ * The log key's operations, in the process that holds it (privsep.c
+ * passes them on): a checkpoint of the log as it is, and a year's document
+ * at a size the log has reached.
+ */
+int
+log_keys_serve(struct server *srv, uint32_t code, struct mp_rbuf *in, struct mp_wbuf *out)
+{
+	struct stats_doc d;
+	uint8_t root[32];
+	uint64_t size, n;
+	char *note = NULL, today[11];
+	int year, provisional, rc = -1;
+
+	if (code == KEYS_CHECKPOINT) {
+		if (mp_wire_done(in) != 0 || checkpoint_sign(srv, &note, &size, root) != 0)
+			return -1;
+		mp_put_str(out, note);
+		mp_put_u64(out, size);
+		mp_put_fixed(out, root, 32);
+		free(note);
+		return 0;
+	}
+	year = (int)mp_get_u32(in);
+	n = mp_get_u64(in);
+	provisional = mp_get_u32(in) != 0;
+	mp_today(today);
+	if (mp_wire_done(in) != 0 || year < 1970 || year > atoi(today) ||
+	    mp_store_log_size(srv->st, &size) != 0 || n > size)
+		return -1;
+	memset(&d, 0, sizeof d);
+	if (stats_make(srv, year, n, provisional, &d) == 0) {
+		mp_put_str(out, d.doc);
+		mp_put_str(out, d.sig);
+		rc = 0;
+	}
+	free(d.doc);
+	return rc;
 }

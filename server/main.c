@@ -1,13 +1,10 @@
-/* meldpuntd: load the instance, open the store, serve until SIGTERM. */
+/* meldpuntd: load the instance, then run its processes (privsep.c) until SIGTERM. */
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include "extern.h"
 #include "mp_wipe.h"
@@ -17,49 +14,6 @@ static const char usage[] =
     "  Serves the meldpunt instance in DIR (made by `meldpunt init`) on\n"
     "  ADDRESS:PORT (default 127.0.0.1:8080) until SIGTERM or SIGINT.\n";
 
-/* The retention purge: at start, then once a day, until told to stop. */
-struct purger {
-	struct server *srv;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	int stop;
-	pthread_t thread;
-};
-
-static void
-purge_now(struct server *srv)
-{
-	char today[11], closed[11], inactive[11];
-	int n = 0;
-
-	mp_today(today);
-	if (mp_retention_cutoffs(srv->in->policy, today, closed, inactive) != 0 ||
-	    mp_store_purge(srv->st, today, closed, inactive, &n) != 0)
-		fprintf(stderr, "meldpuntd: the retention purge failed; it runs again tomorrow\n");
-	else if (n > 0)
-		fprintf(stderr, "meldpuntd: retention purge removed the contents of %d case%s\n", n,
-		    n == 1 ? "" : "s");
-}
-
-static void *
-purge_loop(void *arg)
-{
-	struct purger *pg = arg;
-	struct timespec until;
-
-	pthread_mutex_lock(&pg->lock);
-	while (!pg->stop) {
-		pthread_mutex_unlock(&pg->lock);
-		purge_now(pg->srv);
-		pthread_mutex_lock(&pg->lock);
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += 24 * 60 * 60;
-		while (!pg->stop && pthread_cond_timedwait(&pg->wake, &pg->lock, &until) == 0)
-			;
-	}
-	pthread_mutex_unlock(&pg->lock);
-	return NULL;
-}
 
 /* No core dumps and no ptrace by other users' processes: memory holds secrets. */
 static void
@@ -75,12 +29,9 @@ int
 main(int argc, char **argv)
 {
 	const char *dir = NULL, *listen = "127.0.0.1:8080";
-	struct purger pg = { NULL, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0 };
-	int purging = 0;
 	struct server srv;
-	char err[600], path[PATH_MAX];
-	sigset_t set;
-	int i, sig, rc = 1;
+	char err[600];
+	int i, rc = 1;
 
 	memset(&srv, 0, sizeof srv);
 	for (i = 1; i < argc; i++) {
@@ -110,13 +61,6 @@ main(int argc, char **argv)
 		fprintf(stderr, "meldpuntd: %s\n", err);
 		return 1;
 	}
-	if (mp_instance_path(path, sizeof path, srv.in, MP_INSTANCE_DB) != 0 ||
-	    mp_store_open(&srv.st, path, srv.in->sec->db_key) != 0) {
-		fprintf(stderr, "meldpuntd: cannot open the database in %s\n", dir);
-		goto out;
-	}
-	if ((srv.replay = replay_new()) == NULL || (srv.log = log_new()) == NULL)
-		goto out;
 	if (srv.in->public_url[0] == '\0') {
 		char url[600];
 		snprintf(url, sizeof url, "http://%s", listen);
@@ -125,45 +69,8 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
-
-	/* Every thread inherits this mask; only sigwait below sees the signals. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	pg.srv = &srv;
-	if (pthread_create(&pg.thread, NULL, purge_loop, &pg) != 0)
-		goto out;
-	purging = 1;
-	if (server_start(&srv, listen) != 0)
-		goto out;
-	fprintf(stderr, "meldpuntd: serving %s on %s\n", srv.in->public_url, listen);
-	if (sigwait(&set, &sig) != 0)
-		goto out;
-	fprintf(stderr, "meldpuntd: stopping\n");
-	server_stop(&srv);
-	{
-		uint64_t commits, changes;
-
-		/* How well concurrent changes shared their commits (docs/STORE.md). */
-		mp_store_figures(srv.st, &commits, &changes);
-		fprintf(stderr, "meldpuntd: %llu changes stored in %llu commits\n",
-		    (unsigned long long)changes, (unsigned long long)commits);
-	}
-	rc = 0;
+	rc = privsep_run(&srv, listen);
 out:
-	server_stop(&srv);
-	if (purging) {
-		pthread_mutex_lock(&pg.lock);
-		pg.stop = 1;
-		pthread_cond_signal(&pg.wake);
-		pthread_mutex_unlock(&pg.lock);
-		pthread_join(pg.thread, NULL);
-	}
-	replay_free(srv.replay);
-	log_free(srv.log);
-	mp_store_close(srv.st);
 	mp_instance_free(srv.in);
 	return rc;
 }

@@ -132,8 +132,7 @@ token_issue(struct server *srv, char token[MP_TOKEN_TEXT_LEN + 1], char *url, si
 	mp_token_new(t);
 	mp_token_format(token, t);
 	mp_token_lookup(lookup, t);
-	mp_token_tag(tag, srv->in->sec->pepper, lookup);
-	if (mp_token_reporter_keypair(pk, sk, t) != 0)
+	if (token_tag(srv, lookup, tag) != 0 || mp_token_reporter_keypair(pk, sk, t) != 0)
 		goto out;
 	n = snprintf(url, urllen, "%s/f#%s", srv->in->public_url, token);
 	rc = (n < 0 || (size_t)n >= urllen) ? -1 : 0;
@@ -240,9 +239,10 @@ open_followup(struct server *srv, const char *text, struct followup *f, struct a
 	 * of a keyed hash, which an attacker cannot steer byte by byte.
 	 */
 	mp_token_lookup(lookup, t);
-	mp_token_tag(tag, srv->in->sec->pepper, lookup);
-	if (mp_token_reporter_keypair(f->pk, f->sk, t) != 0)
+	if (token_tag(srv, lookup, tag) != 0 || mp_token_reporter_keypair(f->pk, f->sk, t) != 0) {
+		store_error(-1, e);
 		goto out;
+	}
 	if ((r = mp_store_case_by_tag(srv->st, tag, &f->c)) == MP_STORE_NOTFOUND) {
 		api_error(e, 404, "token_unknown", "token", "no report has this token");
 		goto out;

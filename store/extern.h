@@ -31,6 +31,7 @@ struct store_reader {
  * a commit and never sees a batch that might still fail.
  */
 struct mp_store {
+	struct store_remote *remote; /* not NULL: every call goes to another process (remote.c) */
 	sqlite3 *db;             /* the writer */
 	pthread_mutex_t lock;    /* recursive: the writer; a change may call other store functions */
 	int depth;               /* nesting of changes of the thread holding lock */

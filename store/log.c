@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "extern.h"
+#include "remote.h"
 #include "mp_merkle.h"
 #include "mp_store.h"
 
@@ -158,6 +159,8 @@ mp_store_log_size(struct mp_store *st, uint64_t *n)
 	int64_t v = 0;
 	int rc;
 
+	if (st->remote != NULL)
+		return remote_log_size(st->remote, n);
 	store_lock(st);
 	rc = query_int(st, "SELECT coalesce(max(idx), -1) + 1 FROM log", NULL, &v);
 	store_unlock(st);
@@ -172,6 +175,8 @@ mp_store_log_node(void *arg, unsigned level, uint64_t index, uint8_t out[32])
 	sqlite3_stmt *s;
 	int rc = -1;
 
+	if (st->remote != NULL)
+		return remote_log_node(st->remote, level, index, out);
 	if (index > INT64_MAX || level > 63)
 		return -1;
 	store_lock(st);
@@ -197,6 +202,8 @@ mp_store_log_entries(struct mp_store *st, uint64_t start, uint64_t end,
 	sqlite3_stmt *s;
 	int rc = -1, r;
 
+	if (st->remote != NULL)
+		return remote_log_entries(st->remote, start, end, cb, arg);
 	if (start > INT64_MAX || end > INT64_MAX)
 		return -1;
 	store_lock(st);
@@ -230,6 +237,8 @@ mp_store_log_created(struct mp_store *st, const char *case_id, uint64_t *index)
 	int64_t v = 0;
 	int rc;
 
+	if (st->remote != NULL)
+		return remote_log_created(st->remote, case_id, index);
 	store_lock(st);
 	rc = query_int(st, "SELECT idx FROM log WHERE case_id = ? AND seq = 1", case_id, &v);
 	store_unlock(st);

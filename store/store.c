@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "extern.h"
+#include "remote.h"
 #include "mp_b64.h"
 #include "mp_store.h"
 
@@ -208,6 +209,11 @@ mp_store_close(struct mp_store *st)
 
 	if (st == NULL)
 		return;
+	if (st->remote != NULL) {
+		remote_close(st->remote);
+		free(st);
+		return;
+	}
 	for (i = 0; i < STORE_STMTS; i++) {
 		sqlite3_finalize(st->stmts.s[i]);
 		for (k = 0; k < STORE_READERS; k++)
@@ -227,6 +233,9 @@ mp_store_close(struct mp_store *st)
 void
 mp_store_figures(struct mp_store *st, uint64_t *commits, uint64_t *changes)
 {
+	*commits = *changes = 0;
+	if (st->remote != NULL)
+		return;
 	store_wlock(st);
 	*commits = st->commits;
 	*changes = st->changes;
@@ -432,6 +441,8 @@ mp_store_begin(struct mp_store *st)
 {
 	int rc;
 
+	if (st->remote != NULL)
+		return remote_begin(st->remote);
 	if (store_held(st) && st->depth > 0) {
 		/* Inside this thread's change: a savepoint of its own. */
 		store_wlock(st);
@@ -490,6 +501,8 @@ mp_store_end(struct mp_store *st, int ok)
 	uint64_t n;
 	int rc = 0, lost;
 
+	if (st->remote != NULL)
+		return remote_end(st->remote, ok);
 	if (st->depth > 1) {
 		st->depth--;
 		if (ok) {
@@ -653,6 +666,9 @@ key_add(struct mp_store *st, void *arg)
 int
 mp_store_key_add(struct mp_store *st, const struct mp_key *k)
 {
+	if (st->remote != NULL)
+		return -1;
+
 	return store_change(st, key_add, (void *)k);
 }
 
@@ -685,6 +701,9 @@ out:
 int
 mp_store_key_by_sign(struct mp_store *st, const uint8_t sign_pk[32], struct mp_key *out)
 {
+	if (st->remote != NULL)
+		return remote_key_by_sign(st->remote, sign_pk, out);
+
 	return key_where(st, "SELECT " KEY_COLS " FROM keys WHERE sign_pk = ?", sign_pk, 32, out);
 }
 
@@ -696,6 +715,8 @@ mp_store_keys(struct mp_store *st, int active_only, int (*cb)(void *, const stru
 	sqlite3_stmt *s;
 	int rc = -1, r;
 
+	if (st->remote != NULL)
+		return remote_keys(st->remote, active_only, cb, arg);
 	store_lock(st);
 	if ((s = store_prep(st, active_only ?
 	    "SELECT " KEY_COLS " FROM keys WHERE revoked IS NULL ORDER BY rowid" :
@@ -739,6 +760,8 @@ mp_store_key_revoke(struct mp_store *st, const char *kid, const char *day)
 {
 	struct key_revoke a = { kid, day };
 
+	if (st->remote != NULL)
+		return -1;
 	return store_change(st, key_revoke, &a);
 }
 
@@ -749,6 +772,8 @@ mp_store_recipients(struct mp_store *st, uint8_t (**pks)[32], size_t *n)
 	sqlite3_stmt *s;
 	int rc = -1, r;
 
+	if (st->remote != NULL)
+		return remote_recipients(st->remote, pks, n);
 	*pks = NULL;
 	*n = 0;
 	store_lock(st);
@@ -857,6 +882,8 @@ mp_store_case_create(struct mp_store *st, const struct mp_case_new *c, char ref[
 {
 	struct case_create a = { c, ref };
 
+	if (st->remote != NULL)
+		return remote_case_create(st->remote, c, ref);
 	return store_change(st, case_create, &a);
 }
 
@@ -927,12 +954,18 @@ out:
 int
 mp_store_case_get(struct mp_store *st, const char *id, struct mp_case *out)
 {
+	if (st->remote != NULL)
+		return remote_case_get(st->remote, 0, id, out);
+
 	return case_where(st, "SELECT " CASE_COLS " FROM cases WHERE id = ?", id, 0, out);
 }
 
 int
 mp_store_case_by_tag(struct mp_store *st, const uint8_t tag[32], struct mp_case *out)
 {
+	if (st->remote != NULL)
+		return remote_case_get(st->remote, 1, tag, out);
+
 	return case_where(st, "SELECT " CASE_COLS " FROM cases WHERE token_tag = ?", tag, 1, out);
 }
 
@@ -944,6 +977,8 @@ mp_store_cases(struct mp_store *st, const struct mp_case_filter *f, int limit, c
 	sqlite3_stmt *s;
 	int rc = -1, r, n = 0;
 
+	if (st->remote != NULL)
+		return remote_cases(st->remote, f, limit, after, cb, arg, more);
 	*more = 0;
 	store_lock(st);
 	/* rowid is insertion order: newest first is rowid descending. */
@@ -1000,6 +1035,8 @@ mp_store_items(struct mp_store *st, const char *case_id, int (*cb)(void *, const
 	sqlite3_stmt *s;
 	int rc = -1, r;
 
+	if (st->remote != NULL)
+		return remote_items(st->remote, case_id, cb, arg);
 	store_lock(st);
 	if ((s = store_prep(st, "SELECT id, kind, sender, day, envelope FROM items WHERE case_id = ? "
 	    "ORDER BY rowid")) == NULL)
@@ -1060,6 +1097,8 @@ mp_store_item_add(struct mp_store *st, const char *case_id, const char *item_id,
 {
 	struct item_add a = { case_id, item_id, kind, sender, day, envelope };
 
+	if (st->remote != NULL)
+		return remote_item_add(st->remote, case_id, item_id, kind, sender, day, envelope);
 	return store_change(st, item_add, &a);
 }
 
@@ -1111,6 +1150,8 @@ mp_store_case_move(struct mp_store *st, const char *id, const char *from, const 
 {
 	struct case_move a = { id, from, to, closure, day };
 
+	if (st->remote != NULL)
+		return remote_case_move(st->remote, id, from, to, closure, day);
 	return store_change(st, case_move, &a);
 }
 
@@ -1121,6 +1162,8 @@ mp_store_event(struct mp_store *st, const char *case_id, const char *day, const 
 	sqlite3_stmt *s;
 	int r, rc;
 
+	if (st->remote != NULL)
+		return -1;
 	store_lock(st);
 	if ((s = store_prep(st, "INSERT INTO events (case_id, day, type, data) VALUES (?, ?, ?, ?)")) == NULL) {
 		store_unlock(st);
@@ -1147,6 +1190,8 @@ mp_store_history(struct mp_store *st, const char *case_id,
 	sqlite3_stmt *s;
 	int rc = -1, r;
 
+	if (st->remote != NULL)
+		return remote_history(st->remote, case_id, cb, arg);
 	store_lock(st);
 	if ((s = store_prep(st, "SELECT day, type, data FROM events WHERE case_id = ? ORDER BY seq")) == NULL)
 		goto out;
@@ -1233,6 +1278,8 @@ mp_store_case_classify(struct mp_store *st, const char *id, const char *classifi
 {
 	struct case_classify a = { id, classification, grounds, ngrounds, day };
 
+	if (st->remote != NULL)
+		return remote_case_classify(st->remote, id, classification, grounds, ngrounds, day);
 	return store_change(st, case_classify, &a);
 }
 
@@ -1243,6 +1290,8 @@ mp_store_item_get(struct mp_store *st, const char *item_id, char case_id[MP_ID_L
 	sqlite3_stmt *s;
 	int rc = -1, r;
 
+	if (st->remote != NULL)
+		return remote_item_get(st->remote, item_id, case_id, envelope);
 	*envelope = NULL;
 	store_lock(st);
 	if ((s = store_prep(st, "SELECT case_id, envelope FROM items WHERE id = ?")) == NULL)
@@ -1290,6 +1339,8 @@ mp_store_item_share(struct mp_store *st, const char *item_id, const char *case_i
 {
 	struct item_share a = { item_id, case_id, envelope, kids, nkids, day };
 
+	if (st->remote != NULL)
+		return remote_item_share(st->remote, item_id, case_id, envelope, kids, nkids, day);
 	return store_change(st, item_share, &a);
 }
 
@@ -1301,6 +1352,8 @@ mp_store_items_missing(struct mp_store *st, const char *kid, int limit, const ch
 	sqlite3_stmt *s;
 	int rc = -1, r, n = 0;
 
+	if (st->remote != NULL)
+		return remote_items_missing(st->remote, kid, limit, after, cb, arg, more);
 	*more = 0;
 	snprintf(needle, sizeof needle, "\"kid\":\"%.22s\"", kid);
 	store_lock(st);
@@ -1332,6 +1385,9 @@ out:
 int
 mp_store_key_by_kid(struct mp_store *st, const char *kid, struct mp_key *out)
 {
+	if (st->remote != NULL)
+		return remote_key_by_kid(st->remote, kid, out);
+
 	return key_where(st, "SELECT " KEY_COLS " FROM keys WHERE kid = ? AND revoked IS NULL", kid,
 	    0, out);
 }
@@ -1382,6 +1438,8 @@ mp_store_collective_create(struct mp_store *st, const char *name, const char *da
 	struct collective_create a = { id, name, day };
 	int rc;
 
+	if (st->remote != NULL)
+		return remote_collective_create(st->remote, name, day, out);
 	mp_new_id(id);
 	if ((rc = store_change(st, collective_create, &a)) != 0)
 		return rc;
@@ -1394,6 +1452,8 @@ mp_store_collective_get(struct mp_store *st, const char *id, struct mp_collectiv
 	sqlite3_stmt *s;
 	int rc = -1, r;
 
+	if (st->remote != NULL)
+		return remote_collective_get(st->remote, id, out);
 	store_lock(st);
 	if ((s = store_prep(st, "SELECT " COLL_COLS " FROM collectives c WHERE c.id = ?")) == NULL)
 		goto out;
@@ -1418,6 +1478,8 @@ mp_store_collectives(struct mp_store *st, int (*cb)(void *, const struct mp_coll
 	sqlite3_stmt *s;
 	int rc = -1, r;
 
+	if (st->remote != NULL)
+		return remote_collectives(st->remote, cb, arg);
 	store_lock(st);
 	if ((s = store_prep(st, "SELECT " COLL_COLS " FROM collectives c ORDER BY c.rowid DESC")) == NULL)
 		goto out;
@@ -1441,6 +1503,8 @@ mp_store_collective_members(struct mp_store *st, const char *id,
 	sqlite3_stmt *s;
 	int rc = -1, r;
 
+	if (st->remote != NULL)
+		return remote_collective_members(st->remote, id, cb, arg);
 	store_lock(st);
 	if ((s = store_prep(st, "SELECT id, year, seq, status, reporter_pk FROM cases "
 	    "WHERE collective = ? ORDER BY rowid")) == NULL)
@@ -1498,6 +1562,8 @@ mp_store_collective_link(struct mp_store *st, const char *id, const char *case_i
 {
 	struct collective_link a = { id, case_id, day };
 
+	if (st->remote != NULL)
+		return remote_collective_link(st->remote, id, case_id, day);
 	return store_change(st, collective_link, &a);
 }
 
@@ -1523,6 +1589,8 @@ mp_store_purge(struct mp_store *st, const char *today, const char *closed_cutoff
 	size_t cap = 0, k = 0, i;
 	int rc, r;
 
+	if (st->remote != NULL)
+		return -1;
 	*n = 0;
 	if ((rc = mp_store_begin(st)) != 0)
 		return rc;

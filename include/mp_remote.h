@@ -1,0 +1,54 @@
+/*
+ * mp_remote - the store in another process (privilege separation,
+ * docs/PRIVSEP.md).  The process that holds the database key serves the
+ * store's calls on stream sockets; the process that parses HTTP gets a
+ * struct mp_store whose calls travel over them, with the same contract as
+ * mp_store.h (changes, group commit, results).  A thread keeps one channel
+ * from its outermost begin to its end, so a change is one thread on the
+ * other side too.  Calls the serving side does not offer (adding or
+ * revoking keys, the purge) answer -1.
+ */
+#ifndef MP_REMOTE_H
+#define MP_REMOTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mp_store.h"
+#include "mp_wire.h"
+
+/* Codes from here up are the caller's own operations (mp_remote_call). */
+#define MP_REMOTE_USER 1000
+
+/* A store whose calls go over the connected sockets fds[0..n) (taken over). */
+int mp_store_remote(struct mp_store **out, const int *fds, size_t n);
+
+/*
+ * Serve calls arriving on fd until it closes; a change the other side left
+ * open is undone.  Codes >= MP_REMOTE_USER go to user(arg, code, in, out),
+ * which reads the fields from in, writes its answer's fields to out, and
+ * returns the answer's code.
+ */
+typedef int (*mp_remote_fn)(void *arg, uint32_t code, struct mp_rbuf *in, struct mp_wbuf *out);
+void mp_store_serve(struct mp_store *st, int fd, mp_remote_fn user, void *arg);
+/*
+ * One call's answer, as mp_store_serve makes it: the message msg (without
+ * its length) in, the answer in *w (free it with mp_wire_free); *depth
+ * counts the changes this channel has begun and not ended.
+ */
+void mp_store_answer(struct mp_store *st, const uint8_t *msg, size_t len, struct mp_wbuf *w,
+    int *depth, mp_remote_fn user, void *arg);
+
+/*
+ * One of the caller's own operations over a remote store: req holds the
+ * code and the fields.  Returns the answer's code (or -1 on a broken
+ * channel); *ans reads the answer's fields; free *msg (mp_wire_discard
+ * with *len) when done with them.
+ */
+int mp_remote_call(struct mp_store *st, const struct mp_wbuf *req, struct mp_rbuf *ans,
+    uint8_t **msg, size_t *len);
+
+/* Whether st is a remote store. */
+int mp_store_is_remote(const struct mp_store *st);
+
+#endif
