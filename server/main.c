@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "extern.h"
 #include "mp_wipe.h"
@@ -51,6 +52,8 @@ main(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
+	/* Nothing the caller left open goes on into the processes. */
+	closefrom(3);
 	no_dumps();
 	if (sodium_init() < 0) {
 		fprintf(stderr, "meldpuntd: libsodium failed to start\n");

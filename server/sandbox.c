@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/landlock.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -101,7 +102,7 @@ static const int worker_calls[] = {
 	SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(select), SCMP_SYS(pselect6),
 	SCMP_SYS(eventfd2), SCMP_SYS(pipe2), SCMP_SYS(fcntl), SCMP_SYS(fstat),
 	SCMP_SYS(newfstatat), SCMP_SYS(lseek), SCMP_SYS(ioctl),
-	SCMP_SYS(futex), SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(set_robust_list),
+	SCMP_SYS(futex), SCMP_SYS(set_robust_list),
 	SCMP_SYS(rseq), SCMP_SYS(sched_yield), SCMP_SYS(sched_getaffinity),
 	SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mprotect), SCMP_SYS(mremap), SCMP_SYS(brk),
 	SCMP_SYS(madvise), SCMP_SYS(mlock), SCMP_SYS(munlock), SCMP_SYS(mlock2),
@@ -149,11 +150,29 @@ seccomp(const int *calls, size_t n, uint32_t act, uint32_t def, int open_eacces)
 	size_t i;
 	int rc = -1;
 
+	/*
+	 * Below API level 3 the kernel cannot end a whole process on a call
+	 * (Linux before 4.14, or a memory checker such as valgrind that does
+	 * not pass seccomp on): go without rather than half-way.
+	 */
+	if (seccomp_api_get() < 3)
+		return 1;
 	if ((ctx = seccomp_init(def)) == NULL)
 		return -1;
 	for (i = 0; i < n; i++)
 		if (seccomp_rule_add(ctx, act, calls[i], 0) != 0)
 			goto out;
+	/*
+	 * Threads, not processes: clone only with CLONE_THREAD, and clone3
+	 * (whose flags a filter cannot see) answers ENOSYS, so the C library
+	 * falls back to clone.
+	 */
+	if (seccomp_rule_add(ctx, def == SCMP_ACT_ALLOW ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_ALLOW,
+	    SCMP_SYS(clone), 1, def == SCMP_ACT_ALLOW ?
+	    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0) :
+	    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) != 0)
+		goto out;
 	if (open_eacces && (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open), 0) != 0 ||
 	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0) != 0 ||
 	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat2), 0) != 0))
@@ -171,44 +190,45 @@ no_new_privs(void)
 }
 
 static void
-landlock_note(int r, const char *who)
+note(int r, const char *what, const char *who)
 {
-	static int said;
-
-	if (r == 1 && !said++)
-		fprintf(stderr, "meldpuntd: this kernel has no Landlock; the %s relies on seccomp "
-		    "alone\n", who);
+	if (r == 1)
+		fprintf(stderr, "meldpuntd: no %s here; the %s goes without it\n", what, who);
 }
 
-int
-sandbox_worker(void)
-{
-	int r;
-
-	if (no_new_privs() != 0 || (r = landlock(NULL)) < 0)
-		return -1;
-	landlock_note(r, "HTTP worker");
-	return seccomp(worker_calls, sizeof worker_calls / sizeof worker_calls[0], SCMP_ACT_ALLOW,
-	    SCMP_ACT_KILL_PROCESS, 1);
-}
-
-int
-sandbox_store(const char *dir)
+/* Landlock, then seccomp: 0 when both hold, or when the kernel lacks one of them. */
+static int
+confine(const char *who, const char *dir, const int *calls, size_t n, uint32_t act, uint32_t def,
+    int open_eacces)
 {
 	int r;
 
 	if (no_new_privs() != 0 || (r = landlock(dir)) < 0)
 		return -1;
-	landlock_note(r, "store");
-	return seccomp(store_denied, sizeof store_denied / sizeof store_denied[0],
+	note(r, "Landlock", who);
+	if ((r = seccomp(calls, n, act, def, open_eacces)) < 0)
+		return -1;
+	note(r, "seccomp", who);
+	return 0;
+}
+
+int
+sandbox_worker(void)
+{
+	return confine("HTTP worker", NULL, worker_calls, sizeof worker_calls / sizeof worker_calls[0],
+	    SCMP_ACT_ALLOW, SCMP_ACT_KILL_PROCESS, 1);
+}
+
+int
+sandbox_store(const char *dir)
+{
+	return confine("store", dir, store_denied, sizeof store_denied / sizeof store_denied[0],
 	    SCMP_ACT_KILL_PROCESS, SCMP_ACT_ALLOW, 0);
 }
 
 int
 sandbox_parent(void)
 {
-	if (no_new_privs() != 0 || landlock(NULL) < 0)
-		return -1;
-	return seccomp(parent_calls, sizeof parent_calls / sizeof parent_calls[0], SCMP_ACT_ALLOW,
-	    SCMP_ACT_KILL_PROCESS, 1);
+	return confine("parent", NULL, parent_calls, sizeof parent_calls / sizeof parent_calls[0],
+	    SCMP_ACT_ALLOW, SCMP_ACT_KILL_PROCESS, 1);
 }
