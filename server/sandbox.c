@@ -59,8 +59,9 @@ landlock(const char *dir)
 	int abi, fd, rc = -1;
 
 	abi = (int)syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+	/* Not in this kernel, turned off, or refused by a filter around meldpuntd. */
 	if (abi < 1)
-		return errno == ENOSYS || errno == EOPNOTSUPP ? 1 : -1;
+		return errno == ENOSYS || errno == EOPNOTSUPP || errno == EPERM ? 1 : -1;
 	memset(&attr, 0, sizeof attr);
 	attr.handled_access_fs = fs_rights(abi);
 	if ((fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0)) < 0)
