@@ -8,6 +8,10 @@
 #include "cli.h"
 #include "util.h"
 
+/* cli/backup.c: backup and restore of an instance, on the server machine. */
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+
 struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
@@ -17,6 +21,8 @@ static const struct command commands[] = {
 	{ "init", cmd_init },
 	{ "key", cmd_key },
 	{ "purge", cmd_purge },
+	{ "backup", cmd_backup },
+	{ "restore", cmd_restore },
 	{ "keygen", cmd_keygen },
 	{ "cases", cmd_cases },
 	{ "case", cmd_case },
@@ -37,6 +43,8 @@ static const char usage_text[] =
     "  meldpunt key list --dir DIR\n"
     "  meldpunt key revoke --dir DIR --kid KID\n"
     "  meldpunt purge --dir DIR [--today YYYY-MM-DD]      the retention purge, by hand\n"
+    "  meldpunt backup --dir DIR OUT                      one encrypted file, server running\n"
+    "  meldpunt restore --dir NEWDIR BACKUP               a new instance from a backup\n"
     "\n"
     "On your own device (a caseworker, with a personal key file):\n"
     "  meldpunt keygen --name NAME --out FILE [--role caseworker|auditor|admin|recovery]\n"
