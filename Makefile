@@ -50,7 +50,7 @@ FUZZFLAGS  = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,und
              -Iinclude $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps run test check clean asan fuzz bench
+.PHONY: all deps run test test-long check clean asan fuzz bench
 # Keep intermediate objects, so make test ends with its own summary line.
 .SECONDARY:
 all: deps $(BUILD)/meldpuntd $(BUILD)/meldpunt
@@ -111,6 +111,11 @@ fuzz: deps $(FUZZ_BIN)
 
 test: all $(UNIT_BIN) $(API_BIN) $(FUZZ_BIN)
 	@sh tests/run.sh $(BUILD)
+
+# make test-long: meldpuntd killed with SIGKILL under load 100 times
+# (tests/crash/test_crash.sh; make test runs it 3 times).
+test-long: all
+	@CYCLES=100 sh tests/crash/test_crash.sh $(BUILD)
 
 check: test
 

@@ -119,9 +119,13 @@ open_db(sqlite3 **out, const char *path, const uint8_t key[32], int create)
 	sodium_memzero(hex, sizeof hex);
 	if (rc != SQLITE_OK)
 		goto fail;
-	/* A wrong key shows only on the first read. */
-	if (sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
-		fprintf(stderr, "meldpunt: %s does not open with the instance key\n", path);
+	/* A wrong key shows only on the first read; so does a disk too full for the WAL index. */
+	if ((rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL)) !=
+	    SQLITE_OK) {
+		if (rc == SQLITE_NOTADB)
+			fprintf(stderr, "meldpunt: %s does not open with the instance key\n", path);
+		else
+			fprintf(stderr, "meldpunt: %s: %s\n", path, sqlite3_errmsg(db));
 		goto fail;
 	}
 	/* Every change is a savepoint (docs/STORE.md): their undo pages stay in memory, not in files. */
