@@ -2,10 +2,10 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS     = libsodium sqlcipher libmicrohttpd libqrencode jansson libseccomp
+PKGS     = libsodium sqlcipher libmicrohttpd libqrencode jansson gnutls libseccomp
 CLIPKGS  = libsodium sqlcipher jansson libcurl
 # Debian packages this tree needs to build, run and test.
-DEBS     = make gcc pkg-config libsodium-dev libsqlcipher-dev libmicrohttpd-dev \
+DEBS     = make gcc pkg-config libsodium-dev libsqlcipher-dev libmicrohttpd-dev libgnutls28-dev \
            libqrencode-dev libjansson-dev libcurl4-openssl-dev zbar-tools \
            librsvg2-bin curl tzdata python3 clang libclang-rt-14-dev faketime openssl \
            golang-go golang-golang-x-mod-dev sqlcipher chromium \

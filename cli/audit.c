@@ -298,7 +298,8 @@ get_public(struct audit *a, const char *path, struct buf *b, char *why, size_t w
 	    curl_easy_setopt(a->curl, CURLOPT_ERRORBUFFER, a->errbuf) != CURLE_OK ||
 	    curl_easy_setopt(a->curl, CURLOPT_USERAGENT, "meldpunt") != CURLE_OK ||
 	    curl_easy_setopt(a->curl, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
-	    curl_easy_setopt(a->curl, CURLOPT_WRITEDATA, b) != CURLE_OK) {
+	    curl_easy_setopt(a->curl, CURLOPT_WRITEDATA, b) != CURLE_OK ||
+	    mp_client_ca(a->curl) != 0) {
 		textf(why, whylen, "cannot set up a request");
 		return -1;
 	}

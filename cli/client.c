@@ -98,6 +98,20 @@ mp_client_close(struct mp_client *c)
 	free(c);
 }
 
+int
+mp_client_ca(CURL *curl)
+{
+	const char *ca = getenv("MELDPUNT_CA");
+
+	if (ca == NULL || *ca == '\0')
+		return 0;
+	/* Only the named authorities: the directory of the system's is dropped too. */
+	if (curl_easy_setopt(curl, CURLOPT_CAINFO, ca) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_CAPATH, NULL) != CURLE_OK)
+		return -1;
+	return 0;
+}
+
 const struct mp_identity *
 mp_client_identity(const struct mp_client *c)
 {
@@ -363,7 +377,8 @@ mp_client_request(struct mp_client *c, const char *method, const char *path_quer
 	    curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "meldpunt") != CURLE_OK ||
 	    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
 	    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
-	    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &a) != CURLE_OK) {
+	    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &a) != CURLE_OK ||
+	    mp_client_ca(c->curl) != 0) {
 		err1("cannot set up the request to %s", c->url);
 		goto out;
 	}

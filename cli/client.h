@@ -6,6 +6,7 @@
 #ifndef MP_CLI_CLIENT_H
 #define MP_CLI_CLIENT_H
 
+#include <curl/curl.h>
 #include <jansson.h>
 
 #include "mp_keyfile.h"
@@ -48,6 +49,13 @@ int mp_client_open_opts(struct mp_client **c, const struct mp_client_opts *o)
     __attribute__((warn_unused_result));
 
 void mp_client_close(struct mp_client *c);
+
+/*
+ * The certificate authorities a request to an https:// server trusts:
+ * those in the PEM file $MELDPUNT_CA instead of the system's, when it is
+ * set (a municipality's private CA); else the system's.  0, or -1.
+ */
+int mp_client_ca(CURL *curl) __attribute__((warn_unused_result));
 
 /* The opened key (name, role, keys); owned by the client. */
 const struct mp_identity *mp_client_identity(const struct mp_client *c);

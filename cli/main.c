@@ -77,8 +77,9 @@ static const char usage_text[] =
     "--key FILE (default $MELDPUNT_KEY).\n"
     "\n"
     "Environment: MELDPUNT_URL, MELDPUNT_KEY, MELDPUNT_PASSPHRASE (instead of asking\n"
-    "on the terminal), MELDPUNT_KDF_FAST (keygen; tests and demos only), TZ (days;\n"
-    "default Europe/Amsterdam).\n"
+    "on the terminal), MELDPUNT_CA (a PEM file of the authorities to trust for https\n"
+    "instead of the system's), MELDPUNT_KDF_FAST (keygen; tests and demos only), TZ\n"
+    "(days; default Europe/Amsterdam).\n"
     "Exit status: 0 success, 1 error (one line on stderr), 2 bad usage.\n";
 
 /*

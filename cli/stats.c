@@ -304,7 +304,8 @@ get_public(CURL *curl, const char *base, const char *path, size_t max, char **bo
 	    curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, bound) != CURLE_OK ||
 	    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L) != CURLE_OK ||
 	    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, past_bound) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &bound) != CURLE_OK) {
+	    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &bound) != CURLE_OK ||
+	    mp_client_ca(curl) != 0) {
 		err1("cannot set up the request to %s", url);
 		goto out;
 	}

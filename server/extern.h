@@ -63,6 +63,24 @@ struct route {
 struct replay_cache;
 struct log_cache;
 
+/* tls.c: the certificate chain and private key for HTTPS, read before the service starts. */
+struct tls_files {
+	char *cert;              /* PEM, NUL-terminated; NULL: plain HTTP */
+	char *key;               /* PEM, NUL-terminated, in sodium_malloc'ed memory */
+};
+/* GnuTLS priorities: TLS 1.3 and 1.2, ECDHE, AEAD ciphers only. */
+extern const char tls_priorities[];
+/*
+ * Read certfile (the PEM chain, server certificate first) and keyfile (its
+ * unencrypted PEM key, not readable by others) into t, and check that they
+ * complete a TLS 1.3 and a TLS 1.2 handshake under tls_priorities.  Both
+ * NULL: plain HTTP, t empty.  0, or -1 with err saying which file is wrong.
+ */
+int tls_load(struct tls_files *t, const char *certfile, const char *keyfile, char *err,
+    size_t errlen) __attribute__((warn_unused_result));
+/* Wipe the key and free both; t may be empty. */
+void tls_free(struct tls_files *t);
+
 struct server {
 	struct mp_instance *in;
 	struct mp_store *st;
@@ -70,6 +88,7 @@ struct server {
 	struct log_cache *log;
 	struct ui *ui;           /* the pages' texts per language (catalog.c) */
 	struct MHD_Daemon *daemon;
+	struct tls_files tls;    /* HTTPS when tls.cert is set (tls.c) */
 };
 
 #define MAX_PATH_PARAM 64

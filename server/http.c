@@ -216,6 +216,9 @@ type_ok(const char *ct, const char *type)
 	return *p == '\0';
 }
 
+/* Set by server_start when it serves HTTPS: browsers are then told to use nothing else. */
+static int hsts;
+
 static void
 common_headers(struct MHD_Response *r)
 {
@@ -227,6 +230,8 @@ common_headers(struct MHD_Response *r)
 	    "script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
 	    "frame-ancestors 'none'; base-uri 'none'");
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	if (hsts)
+		MHD_add_response_header(r, "Strict-Transport-Security", "max-age=31536000");
 }
 
 static enum MHD_Result
@@ -545,11 +550,21 @@ server_start(struct server *srv, int fd)
 	socklen_t sslen = sizeof ss;
 	char err[600];
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	struct MHD_OptionItem tls[] = {
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls.cert },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls.key },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)tls_priorities },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) != 0)
 		return -1;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/* HTTPS with the pair main() read and tls_load checked; plain HTTP otherwise. */
+	if (srv->tls.cert != NULL)
+		flags |= MHD_USE_TLS;
+	hsts = srv->tls.cert != NULL;
 	/* The pages' texts are read once, before any request: a broken one stops the start. */
 	if (srv->ui == NULL && ui_load(&srv->ui, srv->in, err, sizeof err) != 0) {
 		fprintf(stderr, "meldpuntd: %s\n", err);
@@ -565,6 +580,7 @@ server_start(struct server *srv, int fd)
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)15,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * KIB),
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+	    MHD_OPTION_ARRAY, srv->tls.cert != NULL ? tls : &tls[3],
 	    MHD_OPTION_END);
 	if (srv->daemon == NULL) {
 		fprintf(stderr, "meldpuntd: cannot start serving HTTP\n");

@@ -11,10 +11,10 @@
 #include "mp_wipe.h"
 
 static const char usage[] =
-    "usage: meldpuntd --dir DIR [--listen ADDRESS:PORT]\n"
+    "usage: meldpuntd --dir DIR [--listen ADDRESS:PORT] [--tls-cert FILE --tls-key FILE]\n"
     "  Serves the meldpunt instance in DIR (made by `meldpunt init`) on\n"
-    "  ADDRESS:PORT (default 127.0.0.1:8080) until SIGTERM or SIGINT.\n";
-
+    "  ADDRESS:PORT (default 127.0.0.1:8080) until SIGTERM or SIGINT.\n"
+    "  With --tls-cert and --tls-key (PEM files, read at start), over HTTPS.\n";
 
 /* No core dumps and no ptrace by other users' processes: memory holds secrets. */
 static void
@@ -29,7 +29,7 @@ no_dumps(void)
 int
 main(int argc, char **argv)
 {
-	const char *dir = NULL, *listen = "127.0.0.1:8080";
+	const char *dir = NULL, *listen = "127.0.0.1:8080", *cert = NULL, *key = NULL;
 	struct server srv;
 	char err[600];
 	int i, rc = 1;
@@ -43,12 +43,16 @@ main(int argc, char **argv)
 			dir = argv[++i];
 		} else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
 			listen = argv[++i];
+		} else if (strcmp(argv[i], "--tls-cert") == 0 && i + 1 < argc) {
+			cert = argv[++i];
+		} else if (strcmp(argv[i], "--tls-key") == 0 && i + 1 < argc) {
+			key = argv[++i];
 		} else {
 			fputs(usage, stderr);
 			return 2;
 		}
 	}
-	if (dir == NULL) {
+	if (dir == NULL || (cert == NULL) != (key == NULL)) {
 		fputs(usage, stderr);
 		return 2;
 	}
@@ -64,9 +68,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "meldpuntd: %s\n", err);
 		return 1;
 	}
+	/* Read now: no process of meldpuntd opens a file once the service runs. */
+	if (tls_load(&srv.tls, cert, key, err, sizeof err) != 0) {
+		fprintf(stderr, "meldpuntd: %s\n", err);
+		goto out;
+	}
 	if (srv.in->public_url[0] == '\0') {
 		char url[600];
-		snprintf(url, sizeof url, "http://%s", listen);
+		snprintf(url, sizeof url, "%s://%s", srv.tls.cert != NULL ? "https" : "http", listen);
 		if (mp_instance_set_public_url(srv.in, url) != 0) {
 			fprintf(stderr, "meldpuntd: cannot make a public URL of %s\n", listen);
 			goto out;
@@ -74,6 +83,7 @@ main(int argc, char **argv)
 	}
 	rc = privsep_run(&srv, listen);
 out:
+	tls_free(&srv.tls);
 	mp_instance_free(srv.in);
 	return rc;
 }
