@@ -15,7 +15,8 @@
 static const char init_usage[] =
     "meldpunt init --dir DIR --origin ORIGIN [--public-url URL] [--recovery-key B64U\n"
     "                [--recovery-name NAME]]\n"
-    "  Without --public-url, follow-up links use http:// and meldpuntd's --listen address.\n"
+    "  Without --public-url, follow-up links use http:// (https:// when meldpuntd serves TLS)\n"
+    "  and meldpuntd's --listen address.\n"
     "  Creates a new instance directory: random database key, token pepper and log\n"
     "  signing key (mode 0600), the encrypted database, the configuration and the\n"
     "  policy file to edit.  Prints the log verifier key that auditors need.\n"

@@ -15,6 +15,7 @@
  * the other and exits non-zero, so a supervisor restarts the whole.
  */
 #include <errno.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
@@ -159,6 +160,8 @@ store_main(struct server *srv, const int *fds, size_t n)
 	int rc = 1;
 
 	prctl(PR_SET_NAME, "meldpuntd:store", 0, 0, 0);
+	/* The TLS key is the worker's alone. */
+	tls_free(&srv->tls);
 	if (mp_instance_path(path, sizeof path, srv->in, MP_INSTANCE_DB) != 0 ||
 	    mp_store_open(&srv->st, path, srv->in->sec->db_key) != 0) {
 		fprintf(stderr, "meldpuntd: cannot open the database in %s\n", srv->in->dir);
@@ -215,8 +218,12 @@ worker_main(struct server *srv, int lfd, const int *fds, size_t n, const char *l
 	srv->in->sec = NULL;
 	if (mp_store_remote(&srv->st, fds, n) != 0)
 		return 1;
-	/* Everything read from disk is read now: afterwards no file can be opened. */
+	/*
+	 * Everything read from disk is read now: afterwards no file can be
+	 * opened, so jansson's hash seed would otherwise fall back to the clock.
+	 */
 	tzset();
+	json_object_seed(randombytes_random());
 	if (ui_load(&srv->ui, srv->in, err, sizeof err) != 0) {
 		fprintf(stderr, "meldpuntd: %s\n", err);
 		goto out;
@@ -355,6 +362,7 @@ privsep_run(struct server *srv, const char *listen)
 	/* The parent keeps nothing: it only waits. */
 	sodium_free(srv->in->sec);
 	srv->in->sec = NULL;
+	tls_free(&srv->tls);
 	if (sandbox_parent() != 0) {
 		fprintf(stderr, "meldpuntd: cannot confine the parent process\n");
 		kill(worker, SIGTERM);
