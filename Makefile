@@ -9,7 +9,7 @@ DEBS     = make gcc pkg-config libsodium-dev libsqlcipher-dev libmicrohttpd-dev 
            libqrencode-dev libjansson-dev libcurl4-openssl-dev zbar-tools \
            librsvg2-bin curl tzdata python3 clang libclang-rt-14-dev faketime openssl \
            golang-go golang-golang-x-mod-dev sqlcipher chromium \
-           groff-base systemd libseccomp-dev
+           groff-base systemd libseccomp-dev slowhttptest iproute2
 
 WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
            -Wmissing-prototypes

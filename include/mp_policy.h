@@ -30,6 +30,31 @@ struct mp_transition {
 	size_t from, to; /* indexes into the statuses */
 };
 
+/* What a route costs against the rate limits (docs/ABUSE.md). */
+enum mp_limit_class {
+	MP_LIMIT_REPORT,         /* report submissions: the API and the form */
+	MP_LIMIT_FOLLOWUP,       /* follow-up reads and reporters' messages */
+	MP_LIMIT_SIGNED,         /* caseworkers' and auditors' signed routes */
+	MP_LIMIT_PUBLIC,         /* the transparency log and the statistics */
+	MP_LIMIT_NCLASSES
+};
+
+/* A token bucket: up to `requests` at once, refilled evenly over `seconds`. */
+struct mp_rate {
+	int requests;
+	int seconds;
+};
+
+struct mp_limits {
+	struct mp_rate client[MP_LIMIT_NCLASSES]; /* per client address (an IPv6 /64) */
+	struct mp_rate all[MP_LIMIT_NCLASSES];    /* all clients together */
+	struct mp_rate flood;    /* reports past this rate: a proof of work is asked */
+	struct mp_rate unproven; /* reports taken without a proof during a flood */
+	int pow_bits;            /* leading zero bits of a proof */
+	int connections;         /* open connections per client address */
+	int local_shared;        /* loopback without X-Forwarded-For: 0 exempt, 1 one client */
+};
+
 struct mp_policy {
 	struct mp_list lists[MP_NLISTS];
 	struct mp_transition *moves;
@@ -38,6 +63,7 @@ struct mp_policy {
 	int threshold;
 	int retention_closed_months;
 	int retention_inactive_months;
+	struct mp_limits limits; /* [limits], optional: defaults where absent */
 };
 
 /*

@@ -35,6 +35,8 @@ struct api_err {
 	const char *code;
 	char message[200];
 	char field[64];
+	unsigned retry;          /* 429 and 503: Retry-After in seconds (0: 30) */
+	char pow[32];            /* 429: a challenge whose proof would be taken, or "" */
 };
 
 struct server;
@@ -62,6 +64,7 @@ struct route {
 
 struct replay_cache;
 struct log_cache;
+struct limits;
 
 /* tls.c: the certificate chain and private key for HTTPS, read before the service starts. */
 struct tls_files {
@@ -88,6 +91,7 @@ struct server {
 	struct log_cache *log;
 	struct ui *ui;           /* the pages' texts per language (catalog.c) */
 	struct MHD_Daemon *daemon;
+	struct limits *limits;   /* rate limits and proofs of work (limit.c), or NULL */
 	struct tls_files tls;    /* HTTPS when tls.cert is set (tls.c) */
 };
 
@@ -102,6 +106,7 @@ struct request {
 	uint8_t *body;
 	size_t len, cap;
 	int started, too_large;
+	long long begun;         /* monotonic seconds when the request line came */
 	struct mp_key who;       /* the signer, on signed routes */
 };
 
@@ -190,6 +195,26 @@ int h_coll_messages(struct server *, struct request *, struct reply *, struct ap
 /* Check a caseworker's message or note envelope for a case; 0 or -1 with e set. */
 int check_case_envelope(const struct mp_case *c, const json_t *env, const char *field,
     struct api_err *e);
+
+/* limit.c: rate limits and proofs of work, in memory only (docs/ABUSE.md). */
+struct limits *limits_new(const struct mp_policy *p);
+void limits_free(struct limits *l);
+/*
+ * Charge the request to its client's and to all clients' budgets, and
+ * during a flood check its proof of work.  0, or -1 with e set (429, its
+ * retry, and a challenge when a proof would be taken).  l may be NULL.
+ */
+int limit_request(struct limits *l, struct request *rq, struct api_err *e);
+/* The challenge the report form carries for rq's client now ("" when none): its bits, or 0. */
+int limit_form_challenge(struct limits *l, struct request *rq, char *out, size_t outlen);
+/* Open connections per client address: libmicrohttpd's accept policy and connection notice. */
+enum MHD_Result limit_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen);
+void limit_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe);
+/* Monotonic seconds. */
+long long limit_now(void);
+/* The leading zero bits a challenge asks for (0 if it is not one). */
+int limit_challenge_bits(const char *challenge);
 
 /* auth.c */
 struct replay_cache *replay_new(void);

@@ -41,7 +41,9 @@ static const struct field {
 const char *const form_report_names[] = {
 	"lang", "description", "role", "wish", "occurred_on", "location", "incident_municipality",
 	"residence_municipality", "grounds", "domain", "manifestation", "counterparty", "contact",
-	"contact_name", "contact_email", "contact_phone", "contact_preferred", NULL,
+	"contact_name", "contact_email", "contact_phone", "contact_preferred",
+	"pow",                   /* a proof of work, during a flood (limit.c) */
+	NULL,
 };
 const char *const form_report_repeatable[] = { "grounds", NULL };
 
@@ -119,11 +121,15 @@ int
 form_parse(struct form *f, const uint8_t *body, size_t len, const char *const *allowed,
     const char *const *repeatable)
 {
-	const uint8_t *p = body, *end = body + len, *amp, *eq;
+	const uint8_t *p = body, *end, *amp, *eq;
 	struct form_pair *v;
 	char *key = NULL, *val = NULL;
 
 	memset(f, 0, sizeof *f);
+	/* A request without a body has none at all: body is NULL then. */
+	if (len == 0)
+		return 0;
+	end = body + len;
 	while (p < end) {
 		if ((amp = memchr(p, '&', (size_t)(end - p))) == NULL)
 			amp = end;
@@ -398,7 +404,7 @@ int
 form_submit(struct server *srv, const struct form *f, const char *lang, struct receipt *r,
     struct form_errors *errs)
 {
-	struct api_err e = { 500, "unavailable", "", "" };
+	struct api_err e = { 500, "unavailable", "", "", 0, "" };
 	json_t *o = NULL;
 	int rc = -1;
 

@@ -13,6 +13,9 @@
 #include "extern.h"
 #include "mp_wipe.h"
 
+/* Seconds a request body may take to arrive: a minute, plus one per 8 KiB it may hold. */
+#define BODY_SECONDS(limit) (60 + (long long)(limit) / (8 * KIB))
+
 static const struct route routes[] = {
 	{ "/healthz", "GET", AUTH_PUBLIC, 0, h_healthz },
 	/* The residents' pages (docs/PAGES.md): forms in, HTML out. */
@@ -234,12 +237,14 @@ common_headers(struct MHD_Response *r)
 		MHD_add_response_header(r, "Strict-Transport-Security", "max-age=31536000");
 }
 
+/* e, when the body tells of an error: its Retry-After and proof-of-work challenge. */
 static enum MHD_Result
 send_body(struct MHD_Connection *conn, unsigned status, char *body, const char *ctype,
-    const char *allow)
+    const char *allow, const struct api_err *e)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
+	char retry[16];
 
 	/* Answers can hold a reporter's messages: wiped when sent. */
 	r = MHD_create_response_from_buffer_with_free_callback(strlen(body), body, mp_wipe_free);
@@ -249,8 +254,16 @@ send_body(struct MHD_Connection *conn, unsigned status, char *body, const char *
 	}
 	common_headers(r);
 	MHD_add_response_header(r, "Content-Type", ctype);
-	if (status == 503 || status == 429)
-		MHD_add_response_header(r, "Retry-After", "30");
+	if (status == 503 || status == 429) {
+		snprintf(retry, sizeof retry, "%u", e != NULL && e->retry > 0 ? e->retry : 30);
+		MHD_add_response_header(r, "Retry-After", retry);
+	}
+	if (e != NULL && e->pow[0] != '\0') {
+		/* docs/ABUSE.md: a proof of work for this challenge lets the report in. */
+		MHD_add_response_header(r, "Meldpunt-Pow-Challenge", e->pow);
+		snprintf(retry, sizeof retry, "%d", limit_challenge_bits(e->pow));
+		MHD_add_response_header(r, "Meldpunt-Pow-Bits", retry);
+	}
 	if (allow != NULL && allow[0] != '\0')
 		MHD_add_response_header(r, "Allow", allow);
 	ret = MHD_queue_response(conn, status, r);
@@ -266,7 +279,7 @@ send_json(struct MHD_Connection *conn, unsigned status, json_t *j)
 	json_decref(j);
 	if (s == NULL)
 		return MHD_NO;
-	return send_body(conn, status, s, "application/json; charset=utf-8", NULL);
+	return send_body(conn, status, s, "application/json; charset=utf-8", NULL, NULL);
 }
 
 static enum MHD_Result
@@ -282,7 +295,7 @@ send_error(struct MHD_Connection *conn, const struct api_err *e, const char *all
 	json_decref(outer);
 	if (s == NULL)
 		return MHD_NO;
-	return send_body(conn, e->status, s, "application/json; charset=utf-8", allow);
+	return send_body(conn, e->status, s, "application/json; charset=utf-8", allow, e);
 }
 
 /* An error as its reader expects it: a small page on the pages' routes, JSON on the API. */
@@ -292,7 +305,7 @@ send_failure(struct server *srv, struct request *rq, const struct api_err *e, co
 	char *page;
 
 	if (page_route(rq->uri) && (page = page_error(srv, rq, e)) != NULL)
-		return send_body(rq->conn, e->status, page, "text/html; charset=utf-8", allow);
+		return send_body(rq->conn, e->status, page, "text/html; charset=utf-8", allow, e);
 	return send_error(rq->conn, e, allow);
 }
 
@@ -365,7 +378,7 @@ static enum MHD_Result
 dispatch(struct server *srv, struct request *rq)
 {
 	struct reply out = { 0, NULL, NULL, NULL, NULL };
-	struct api_err e = { 500, "unavailable", "", "" };
+	struct api_err e = { 500, "unavailable", "", "", 0, "" };
 	enum MHD_Result ret;
 
 	if (rq->too_large) {
@@ -375,6 +388,9 @@ dispatch(struct server *srv, struct request *rq)
 	}
 	if (rq->body != NULL)
 		rq->body[rq->len] = '\0';
+	/* Rate limits before anything costly: the form's proof of work is in the body. */
+	if (limit_request(srv->limits, rq, &e) != 0)
+		return send_failure(srv, rq, &e, NULL);
 	if (rq->route->auth != AUTH_PUBLIC && auth_check(srv, rq, &e) != 0)
 		return send_failure(srv, rq, &e, NULL);
 	if (rq->route->fn(srv, rq, &out, &e) != 0) {
@@ -385,12 +401,12 @@ dispatch(struct server *srv, struct request *rq)
 		return send_failure(srv, rq, &e, NULL);
 	}
 	if (out.body != NULL)
-		return send_body(rq->conn, out.status, out.body, out.ctype, NULL);
+		return send_body(rq->conn, out.status, out.body, out.ctype, NULL, NULL);
 	if (out.text != NULL) {
 		char *copy = strdup(out.text);
 		if (copy == NULL)
 			return MHD_NO;
-		return send_body(rq->conn, out.status, copy, out.ctype, NULL);
+		return send_body(rq->conn, out.status, copy, out.ctype, NULL, NULL);
 	}
 	ret = send_json(rq->conn, out.status, out.json);
 	return ret;
@@ -427,6 +443,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
+		/* A body that trickles in holds a connection: it has a deadline by its size. */
+		if (limit_now() - rq->begun > BODY_SECONDS(rq->route->limit))
+			return MHD_NO;
 		append_body(rq, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		return MHD_YES;
@@ -448,6 +467,7 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 		free(rq);
 		return NULL;
 	}
+	rq->begun = limit_now();
 	return rq;
 }
 
@@ -570,10 +590,18 @@ server_start(struct server *srv, int fd)
 		fprintf(stderr, "meldpuntd: %s\n", err);
 		return -1;
 	}
-	srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
+	/*
+	 * Connections per client are counted here (limit.c), not with
+	 * MHD_OPTION_PER_IP_CONNECTION_LIMIT: that would count a proxy on
+	 * loopback, which carries every client's, as one client.
+	 */
+	if (srv->limits == NULL && (srv->limits = limits_new(srv->in->policy)) == NULL)
+		return -1;
+	srv->daemon = MHD_start_daemon(flags, 0, limit_accept, srv->limits, on_request, srv,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, limit_connection, srv->limits,
 	    MHD_OPTION_EXTERNAL_LOGGER, quiet_log, NULL,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
@@ -586,6 +614,8 @@ server_start(struct server *srv, int fd)
 		fprintf(stderr, "meldpuntd: cannot start serving HTTP\n");
 		ui_free(srv->ui);
 		srv->ui = NULL;
+		limits_free(srv->limits);
+		srv->limits = NULL;
 		return -1;
 	}
 	return 0;
@@ -602,4 +632,6 @@ server_stop(struct server *srv)
 	srv->daemon = NULL;
 	ui_free(srv->ui);
 	srv->ui = NULL;
+	limits_free(srv->limits);
+	srv->limits = NULL;
 }

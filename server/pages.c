@@ -20,6 +20,8 @@ struct page {
 	const struct ui_catalog *ui;
 	const char *lang;        /* the page's language code (from the policy) */
 	int rtl;
+	char pow[32];            /* during a flood: the challenge the report form carries */
+	int pow_bits;
 	struct html h;
 };
 
@@ -113,6 +115,7 @@ page_open(struct page *p, struct server *srv, struct request *rq, const char *fo
 	l = &p->pol->lists[MP_LANGUAGES].v[li];
 	p->lang = l->code;
 	p->rtl = l->rtl;
+	p->pow_bits = limit_form_challenge(srv->limits, rq, p->pow, sizeof p->pow);
 	html_init(&p->h);
 	return 0;
 }
@@ -303,7 +306,8 @@ say_error(struct page *p, const struct form_error *fe)
 
 	snprintf(max, sizeof max, "%zu", fe->max);
 	mp_today(example);
-	say(p, fe->key, "max", max, "example", example, NULL);
+	/* max is the minutes to wait, for error.limit. */
+	say(p, fe->key, "max", max, "example", example, "minutes", max, NULL);
 }
 
 /* The id a summary link takes the reader to: the field, or a group's first choice. */
@@ -591,6 +595,29 @@ contact_part(struct page *p, const struct form *f, const struct form_errors *err
 	html_f(&p->h, "</fieldset>\n</div>\n");
 }
 
+/*
+ * During a flood only: the challenge, for app.js to solve when the form is
+ * sent (docs/ABUSE.md), and the line where it tells how that goes.  Without
+ * JavaScript the field goes empty and the report counts against the few
+ * taken without a proof.
+ */
+static void
+pow_part(struct page *p)
+{
+	if (p->pow[0] == '\0')
+		return;
+	html_f(&p->h, "<input type=\"hidden\" name=\"pow\" id=\"pow\" value=\"\" "
+	    "data-challenge=\"%s\" data-bits=\"%d\">\n"
+	    "<p id=\"pow-status\" class=\"pow-status\" role=\"status\" data-working=\"",
+	    p->pow, p->pow_bits);
+	say(p, "pow.working", NULL);
+	html_f(&p->h, "\" data-done=\"");
+	say(p, "pow.done", NULL);
+	html_f(&p->h, "\" data-failed=\"");
+	say(p, "pow.failed", NULL);
+	html_f(&p->h, "\"></p>\n");
+}
+
 static void
 form_page(struct page *p, const struct form *f, const struct form_errors *errs,
     const char *switch_to)
@@ -635,6 +662,7 @@ form_page(struct page *p, const struct form *f, const struct form_errors *errs,
 	html_f(&p->h, "<p class=\"privacy\">");
 	say(p, "form.privacy", NULL);
 	html_f(&p->h, "</p>\n");
+	pow_part(p);
 	submit_button(p, "submit", "form.submit");
 	page_end(p);
 }
@@ -890,7 +918,7 @@ int
 h_page_status(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
 {
 	struct form_errors errs;
-	struct api_err fe = { 500, "unavailable", "", "" };
+	struct api_err fe = { 500, "unavailable", "", "", 0, "" };
 	const char *token;
 	json_t *answer = NULL;
 	struct form f;
@@ -926,7 +954,7 @@ int
 h_page_message(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
 {
 	struct form_errors errs;
-	struct api_err fe = { 500, "unavailable", "", "" };
+	struct api_err fe = { 500, "unavailable", "", "", 0, "" };
 	const char *token, *text;
 	json_t *answer = NULL;
 	struct form f;
@@ -1034,13 +1062,78 @@ h_static(struct server *srv, struct request *rq, struct reply *out, struct api_e
 	return 0;
 }
 
+/* A refused message: the text stays in its box, to send again later. */
+static void
+message_page(struct page *p, const char *token, const char *text, const struct form_errors *errs)
+{
+	page_begin(p, "status.title", 1, "/f");
+	error_summary(p, errs);
+	html_f(&p->h, "<h1>");
+	say(p, "status.write", NULL);
+	html_f(&p->h, "</h1>\n<form method=\"post\" action=\"/f/message\" id=\"message-form\" "
+	    "accept-charset=\"utf-8\" novalidate>\n"
+	    "<input type=\"hidden\" name=\"token\" value=\"%s\">\n"
+	    "<input type=\"hidden\" name=\"lang\" value=\"%s\">\n", token ? token : "", p->lang);
+	textarea(p, "text", text, errs, "status.text.label", NULL, TEXT_MAX, 6);
+	submit_button(p, "message-submit", "status.send");
+	page_end(p);
+}
+
+/*
+ * 429 on a form's POST: the same form again, everything typed in it, and
+ * how long to wait (docs/ABUSE.md).  NULL when rq is no such POST.
+ */
+static char *
+limit_page(struct server *srv, struct request *rq, const struct api_err *e)
+{
+	const struct route *r = rq->route;
+	const char *const *names;
+	struct form_errors errs;
+	struct api_err none;
+	struct form f;
+	struct page p;
+	char *page = NULL;
+	int parsed;
+
+	if (r == NULL || strcmp(r->method, "POST") != 0)
+		return NULL;
+	if (r->fn == h_page_report)
+		names = form_report_names;
+	else if (r->fn == h_page_status)
+		names = followup_names;
+	else if (r->fn == h_page_message)
+		names = message_names;
+	else
+		return NULL;
+	parsed = form_parse(&f, rq->body, rq->len, names,
+	    r->fn == h_page_report ? form_report_repeatable : NULL) == 0;
+	if (page_open(&p, srv, rq, parsed ? form_get(&f, "lang") : NULL, &none) != 0)
+		goto out;
+	one_error(&errs, 429, "", "error.limit");
+	errs.v[0].max = e->retry > 0 ? (e->retry + 59) / 60 : 1;
+	if (r->fn == h_page_report)
+		form_page(&p, parsed ? &f : NULL, &errs, "/");
+	else if (r->fn == h_page_status)
+		entry_page(&p, parsed ? form_get(&f, "token") : NULL, &errs, "/f");
+	else
+		message_page(&p, parsed ? form_get(&f, "token") : NULL,
+		    parsed ? form_get(&f, "text") : NULL, &errs);
+	page = html_done(&p.h);
+out:
+	form_free(&f);
+	return page;
+}
+
 char *
 page_error(struct server *srv, struct request *rq, const struct api_err *e)
 {
 	const char *title = "error.page.title", *text;
 	struct api_err none;
 	struct page p;
+	char *page;
 
+	if (e->status == 429 && (page = limit_page(srv, rq, e)) != NULL)
+		return page;
 	if (page_open(&p, srv, rq, NULL, &none) != 0)
 		return NULL;
 	switch (e->status) {

@@ -21,6 +21,7 @@ struct parser {
 	char *err;
 	size_t errlen;
 	int line;
+	unsigned limits_seen;    /* bit i: limit_lines[i] was given */
 };
 
 static int fail(struct parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -237,6 +238,120 @@ parse_setting(struct parser *ps, char *rest)
 	return fail(ps, "unknown setting \"%s\"", name);
 }
 
+/*
+ * [limits]: rates as `name requests seconds`, the rest `name value`.  The
+ * section and each line are optional, so that a policy written before it
+ * existed keeps working; the defaults suit one municipality (docs/ABUSE.md).
+ */
+enum limit_kind { LIMIT_RATE, LIMIT_NUMBER, LIMIT_LOCAL };
+
+#define LIMIT_AT(member) offsetof(struct mp_policy, limits.member)
+
+static const struct limit_line {
+	const char *name;
+	enum limit_kind kind;
+	size_t off;
+	long min, max;           /* of a number; of the requests of a rate */
+	int requests, seconds;   /* the default (a number's in requests) */
+} limit_lines[] = {
+	{ "report", LIMIT_RATE, LIMIT_AT(client[MP_LIMIT_REPORT]), 1, 1000000, 10, 3600 },
+	{ "followup", LIMIT_RATE, LIMIT_AT(client[MP_LIMIT_FOLLOWUP]), 1, 1000000, 120, 3600 },
+	{ "signed", LIMIT_RATE, LIMIT_AT(client[MP_LIMIT_SIGNED]), 1, 1000000, 10000, 3600 },
+	{ "public", LIMIT_RATE, LIMIT_AT(client[MP_LIMIT_PUBLIC]), 1, 1000000, 3000, 3600 },
+	{ "all_report", LIMIT_RATE, LIMIT_AT(all[MP_LIMIT_REPORT]), 1, 1000000, 2000, 600 },
+	{ "all_followup", LIMIT_RATE, LIMIT_AT(all[MP_LIMIT_FOLLOWUP]), 1, 1000000, 6000, 600 },
+	{ "all_signed", LIMIT_RATE, LIMIT_AT(all[MP_LIMIT_SIGNED]), 1, 1000000, 60000, 600 },
+	{ "all_public", LIMIT_RATE, LIMIT_AT(all[MP_LIMIT_PUBLIC]), 1, 1000000, 6000, 600 },
+	{ "flood", LIMIT_RATE, LIMIT_AT(flood), 1, 1000000, 300, 600 },
+	{ "unproven", LIMIT_RATE, LIMIT_AT(unproven), 1, 1000000, 30, 600 },
+	{ "pow_bits", LIMIT_NUMBER, LIMIT_AT(pow_bits), 4, 28, 16, 0 },
+	{ "connections", LIMIT_NUMBER, LIMIT_AT(connections), 1, 1024, 32, 0 },
+	{ "local", LIMIT_LOCAL, LIMIT_AT(local_shared), 0, 1, 0, 0 },
+};
+#define NLIMITS (sizeof limit_lines / sizeof limit_lines[0])
+#define LIMIT_SECONDS_MAX 86400
+
+static void *
+limit_field(struct mp_policy *p, const struct limit_line *l)
+{
+	return (char *)p + l->off;
+}
+
+static void
+limits_default(struct mp_policy *p)
+{
+	struct mp_rate *r;
+	size_t i;
+
+	for (i = 0; i < NLIMITS; i++) {
+		if (limit_lines[i].kind == LIMIT_RATE) {
+			r = limit_field(p, &limit_lines[i]);
+			r->requests = limit_lines[i].requests;
+			r->seconds = limit_lines[i].seconds;
+		} else {
+			*(int *)limit_field(p, &limit_lines[i]) = limit_lines[i].requests;
+		}
+	}
+}
+
+/* A whole number from min to max, or -1 (no range here reaches below 0). */
+static long
+number(const char *s, long min, long max)
+{
+	char *end;
+	long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	v = strtol(s, &end, 10);
+	return (*end != '\0' || v < min || v > max) ? -1 : v;
+}
+
+static int
+parse_limit(struct parser *ps, char *rest)
+{
+	char *name = word(&rest), *a = word(&rest), *b = word(&rest);
+	const struct limit_line *l = NULL;
+	struct mp_rate *r;
+	long v, secs;
+	size_t i;
+
+	for (i = 0; i < NLIMITS && l == NULL; i++)
+		if (strcmp(limit_lines[i].name, name) == 0)
+			l = &limit_lines[i];
+	if (l == NULL)
+		return fail(ps, "unknown limit \"%s\"", name);
+	i = (size_t)(l - limit_lines);
+	if (ps->limits_seen & (1u << i))
+		return fail(ps, "limit \"%s\" appears twice", name);
+	ps->limits_seen |= 1u << i;
+	if (*trim(rest) != '\0')
+		return fail(ps, "too many values for \"%s\"", name);
+	switch (l->kind) {
+	case LIMIT_RATE:
+		if ((v = number(a, l->min, l->max)) < 0 ||
+		    (secs = number(b, 1, LIMIT_SECONDS_MAX)) < 0)
+			return fail(ps, "%s is `%s requests seconds`: requests from %ld to %ld, "
+			    "seconds from 1 to %d", name, name, l->min, l->max, LIMIT_SECONDS_MAX);
+		r = limit_field(ps->p, l);
+		r->requests = (int)v;
+		r->seconds = (int)secs;
+		break;
+	case LIMIT_NUMBER:
+		if (*b != '\0' || (v = number(a, l->min, l->max)) < 0)
+			return fail(ps, "%s must be a whole number from %ld to %ld", name, l->min,
+			    l->max);
+		*(int *)limit_field(ps->p, l) = (int)v;
+		break;
+	case LIMIT_LOCAL:
+		if (*b != '\0' || (strcmp(a, "exempt") != 0 && strcmp(a, "shared") != 0))
+			return fail(ps, "local is `exempt` or `shared`");
+		*(int *)limit_field(ps->p, l) = strcmp(a, "shared") == 0;
+		break;
+	}
+	return 0;
+}
+
 /* Whole-file rules, after the last line. */
 static int
 check_complete(struct parser *ps)
@@ -265,9 +380,10 @@ check_complete(struct parser *ps)
 int
 mp_policy_parse(struct mp_policy **out, const char *text, size_t len, char *err, size_t errlen)
 {
-	struct parser ps = { NULL, err, errlen, 0 };
+	struct parser ps = { NULL, err, errlen, 0, 0 };
 	char *copy = NULL, *line, *next, *s;
-	int section = -1, rc = -1; /* a list id, or MP_NLISTS for transitions, +1 settings */
+	/* A list id, or MP_NLISTS for transitions, +1 settings, +2 limits. */
+	int section = -1, rc = -1;
 	size_t i;
 
 	*out = NULL;
@@ -277,6 +393,7 @@ mp_policy_parse(struct mp_policy **out, const char *text, size_t len, char *err,
 		fail(&ps, "out of memory");
 		goto out;
 	}
+	limits_default(ps.p);
 	memcpy(copy, text, len);
 	copy[len] = '\0';
 	for (line = copy; line != NULL; line = next) {
@@ -300,6 +417,8 @@ mp_policy_parse(struct mp_policy **out, const char *text, size_t len, char *err,
 				section = MP_NLISTS;
 			else if (strcmp(s + 1, "settings") == 0)
 				section = MP_NLISTS + 1;
+			else if (strcmp(s + 1, "limits") == 0)
+				section = MP_NLISTS + 2;
 			if (section < 0) {
 				fail(&ps, "unknown section [%s]", s + 1);
 				goto out;
@@ -313,6 +432,7 @@ mp_policy_parse(struct mp_policy **out, const char *text, size_t len, char *err,
 		if (section == MP_LANGUAGES ? parse_language(&ps, s) :
 		    section == MP_NLISTS ? parse_transition(&ps, s) :
 		    section == MP_NLISTS + 1 ? parse_setting(&ps, s) :
+		    section == MP_NLISTS + 2 ? parse_limit(&ps, s) :
 		    parse_labelled(&ps, (enum mp_list_id)section, s))
 			goto out;
 	}

@@ -25,6 +25,8 @@
 
 /* The residents' pages (test_pages.c). */
 void test_pages(void);
+/* Rate limits and proofs of work, on an instance of their own (test_limits.c). */
+void test_limits(void);
 #include "mp_b64.h"
 
 static int
@@ -252,6 +254,7 @@ main(int argc, char **argv)
 	if (!ok(rc == 0, "SIGTERM: the server exits 0 within 5 s"))
 		diag("%s %d (see %s)", rc < 0 ? "had to be killed" : "exit status", rc, I.log);
 	test_privacy();
+	test_limits();
 out:
 	if (I.pid > 0)
 		server_stop(2);

@@ -1164,6 +1164,102 @@ async function general(browser) {
 	return flow;
 }
 
+// ---- a flood of reports: the browser makes the proof of work (docs/ABUSE.md) ---------------
+
+// The leading zero bits of a hash.
+function zeroBits(h) {
+	let n = 0;
+	for (const b of h) {
+		if (b === 0) {
+			n += 8;
+			continue;
+		}
+		n += Math.clz32(b) - 24;
+		break;
+	}
+	return n;
+}
+
+// Reports from made-up clients behind a proxy (X-Forwarded-For, which meldpuntd takes from
+// loopback only) until the API asks for a proof of work; then a browser seen as one more such
+// client gets the challenge with the form, and app.js solves it before the form goes.  Runs
+// after the other flows: their browsers, on loopback without the header, are exempt anyway.
+async function flowPow(browser) {
+	const flow = new Flow('flood');
+	const XFF = '192.0.2.77';
+	const formChallenge = async (xff) => {
+		const r = await fetch(`${BASE}/?lang=en`, { headers: xff ? { 'X-Forwarded-For': xff } : {} });
+		const m = (await r.text()).match(/data-challenge="([^"]*)"/);
+		return m ? m[1] : null;
+	};
+	flow.ok(await formChallenge(XFF) === null, 'before a flood the report form carries no proof-of-work challenge');
+	let sent = 0;
+	let asked = null;
+	for (; sent < 2000 && !asked; sent++) {
+		// Five reports an address: under any client's own limit.
+		const n = Math.floor(sent / 5);
+		const r = await fetch(`${API}/api/v1/reports`, {
+			method: 'POST',
+			headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': `10.${(n >> 8) & 255}.${n & 255}.7` },
+			body: JSON.stringify({ description: `e2e flood report ${sent}` }),
+		});
+		await r.arrayBuffer();
+		if (r.status === 429 && r.headers.get('meldpunt-pow-challenge')) asked = r;
+		else if (r.status !== 201) {
+			flow.ok(false, `flood report ${sent} -> 201 or 429 with a challenge (got ${r.status})`);
+			return flow;
+		}
+	}
+	flow.ok(asked !== null, `after ${sent} reports from ${Math.ceil(sent / 5)} addresses the API answers 429 with Meldpunt-Pow-Challenge`);
+	if (!asked) return flow;
+	flow.ok(await formChallenge(XFF) !== null, 'during the flood the form carries a challenge');
+	flow.ok(await formChallenge(null) === null, 'a local client (loopback, no X-Forwarded-For) gets the form without one');
+
+	const ctx = await browser.newContext({ viewport: VIEWPORT, extraHTTPHeaders: { 'X-Forwarded-For': XFF } });
+	const page = await ctx.newPage();
+	page.setDefaultTimeout(6000);
+	const problems = [];
+	page.on('console', (m) => {
+		if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text());
+	});
+	page.on('pageerror', (e) => problems.push(String(e.message || e)));
+	let posted = null;
+	page.on('request', (r) => {
+		if (r.method() === 'POST' && new URL(r.url()).pathname === '/report') posted = r.postData() || '';
+	});
+	try {
+		await page.goto(`${BASE}/?lang=en`);
+		const challenge = await page.getAttribute('#pow', 'data-challenge');
+		const bits = Number(await page.getAttribute('#pow', 'data-bits'));
+		const working = await page.getAttribute('#pow-status', 'data-working');
+		await page.fill('#description', 'During the flood I was refused at the door. (e2e proof of work)');
+		// What the status line says, kept across the navigation the form makes.
+		await page.evaluate(() => {
+			const s = document.getElementById('pow-status');
+			new MutationObserver(() => sessionStorage.setItem('pow-status',
+				`${sessionStorage.getItem('pow-status') || ''}|${s.textContent}`))
+				.observe(s, { childList: true, characterData: true, subtree: true });
+		});
+		const t0 = Date.now();
+		await Promise.all([page.waitForNavigation({ timeout: 180000 }), page.click('#submit')]);
+		const secs = ((Date.now() - t0) / 1000).toFixed(1);
+		const token = norm(await page.textContent('#token').catch(() => ''));
+		flow.ok(TOKEN_RE.test(token), `the browser solved the proof of work (${bits} bits, ${secs} s) and the report was taken: the receipt`,
+			[`posted: ${(posted || '').slice(0, 200)}`]);
+		const [c, nonce] = (new URLSearchParams(posted || '').get('pow') || '').split('.');
+		const h = crypto.createHash('sha256').update(`${c}${nonce}`).digest();
+		flow.ok(c === challenge && Boolean(nonce) && zeroBits(h) >= bits,
+			'the form sent pow=challenge.nonce, and SHA-256(challenge + nonce) has the leading zero bits', [`pow=${c}.${nonce}`]);
+		const said = await page.evaluate(() => sessionStorage.getItem('pow-status') || '');
+		flow.ok(Boolean(working) && said.includes(working), 'while it worked, the status line said so in the page\'s language', [`said: ${said}`, `want: ${working}`]);
+		flow.none(problems, 'no CSP violation and no script error while solving');
+	} catch (e) {
+		flow.ok(false, 'the browser made the proof of work and sent the form', String(e.message || e).split('\n').slice(0, 4));
+	}
+	await ctx.close();
+	return flow;
+}
+
 // Texts that must differ between languages (translated), and script checks.
 function compareLanguages() {
 	const flow = new Flow('languages');
@@ -1255,6 +1351,7 @@ async function main() {
 			tasks.push(() => flowAxe(browser, lang));
 		}
 		await pool(tasks, JOBS);
+		(await flowPow(browser)).flush();
 		compareLanguages().flush();
 	} finally {
 		await persistent.close().catch(() => {});

@@ -60,6 +60,69 @@ expect_error(const char *from, const char *to, const char *want)
 	mp_policy_free(p);
 }
 
+/* base with [limits] and lines after its last line (line 37 is [limits]). */
+static void
+limits_error(const char *lines, const char *want)
+{
+	char to[512];
+
+	snprintf(to, sizeof to, "retention_inactive_months 60\n[limits]\n%s", lines);
+	expect_error("retention_inactive_months 60\n", to, want);
+}
+
+/* [limits]: optional, defaults where absent, each value checked. */
+static void
+limits(const char *def)
+{
+	const struct mp_limits *l;
+	struct mp_policy *p = NULL;
+	char text[4096], err[256] = "";
+
+	if (mp_policy_parse(&p, def, strlen(def), err, sizeof err) == 0) {
+		l = &p->limits;
+		T_OK(l->client[MP_LIMIT_REPORT].requests == 10 &&
+		    l->client[MP_LIMIT_REPORT].seconds == 3600,
+		    "the default policy takes 10 reports an hour from one client");
+		T_OK(l->all[MP_LIMIT_REPORT].requests == 2000 && l->flood.requests == 300 &&
+		    l->flood.seconds == 600 && l->unproven.requests == 30,
+		    "and 2000 in 10 minutes from all; a flood past 300 in 10 minutes, 30 without proof");
+		T_OK(l->pow_bits == 16 && l->connections == 32 && l->local_shared == 0,
+		    "16 bits of proof, 32 connections a client, loopback exempt");
+	}
+	mp_policy_free(p);
+	p = NULL;
+	T_OK(mp_policy_parse(&p, base, strlen(base), err, sizeof err) == 0 &&
+	    p->limits.client[MP_LIMIT_FOLLOWUP].requests == 120 && p->limits.pow_bits == 16 &&
+	    p->limits.all[MP_LIMIT_SIGNED].requests == 60000,
+	    "a policy without [limits] gets the default limits (%s)", err);
+	mp_policy_free(p);
+	p = NULL;
+	snprintf(text, sizeof text, "%s[limits]\nreport  5 60\n  all_public 7 86400\n"
+	    "pow_bits 12\nlocal shared\nconnections 4\n", base);
+	T_OK(mp_policy_parse(&p, text, strlen(text), err, sizeof err) == 0 &&
+	    p->limits.client[MP_LIMIT_REPORT].requests == 5 &&
+	    p->limits.client[MP_LIMIT_REPORT].seconds == 60 &&
+	    p->limits.all[MP_LIMIT_PUBLIC].requests == 7 &&
+	    p->limits.all[MP_LIMIT_PUBLIC].seconds == 86400 && p->limits.pow_bits == 12 &&
+	    p->limits.local_shared == 1 && p->limits.connections == 4 &&
+	    p->limits.client[MP_LIMIT_SIGNED].requests == 10000,
+	    "[limits] lines set their values; the lines left out keep the defaults (%s)", err);
+	mp_policy_free(p);
+
+	limits_error("report 5\n", "line 38: report is `report requests seconds`");
+	limits_error("report 0 60\n", "report is `report requests seconds`: requests from 1");
+	limits_error("flood 5 86401\n", "flood is `flood requests seconds`");
+	limits_error("flood 5 -1\n", "flood is `flood requests seconds`");
+	limits_error("unproven 5 60 7\n", "too many values for \"unproven\"");
+	limits_error("pow_bits 3\n", "pow_bits must be a whole number from 4 to 28");
+	limits_error("pow_bits 29\n", "pow_bits must be a whole number from 4 to 28");
+	limits_error("connections 0\n", "connections must be a whole number from 1 to 1024");
+	limits_error("pow_bits 12 13\n", "pow_bits must be a whole number");
+	limits_error("local maybe\n", "local is `exempt` or `shared`");
+	limits_error("reprot 5 60\n", "line 38: unknown limit \"reprot\"");
+	limits_error("report 5 60\nreport 6 60\n", "line 39: limit \"report\" appears twice");
+}
+
 int
 main(void)
 {
@@ -110,5 +173,6 @@ main(void)
 	    "line 7: [languages] must come before");
 	expect_error("nl ltr Nederlands", "nl up Nederlands", "a language is `code ltr|rtl name`");
 	expect_error("[languages]", "stray text\n[languages]", "line 1: text before the first");
+	limits(def);
 	return t_done();
 }
