@@ -65,6 +65,9 @@ api_error(struct api_err *e, unsigned status, const char *code, const char *fiel
 
 	e->status = status;
 	e->code = code;
+	/* A refusal for too many requests sets these after; no other error carries them. */
+	e->retry = 0;
+	e->pow[0] = '\0';
 	snprintf(e->field, sizeof e->field, "%s", field ? field : "");
 	va_start(ap, fmt);
 	vsnprintf(e->message, sizeof e->message, fmt, ap);

@@ -251,6 +251,16 @@ per_client(void)
 	ok(resp_header(&r, "Meldpunt-Pow-Challenge") == NULL,
 	    "a client's own limit offers no proof of work (a proof would not help)");
 	resp_free(&r);
+	/* Other errors carry neither a challenge nor a wait: nothing from the stack leaks. */
+	http_get(&r, "/api/v1/nothing-here");
+	ok(r.status == 404 && resp_header(&r, "Meldpunt-Pow-Challenge") == NULL &&
+	    resp_header(&r, "Meldpunt-Pow-Bits") == NULL && resp_header(&r, "Retry-After") == NULL,
+	    "a 404 carries no proof-of-work header and no Retry-After");
+	resp_free(&r);
+	http_json(&r, "DELETE", "/api/v1/reports", "{}");
+	ok(r.status == 405 && resp_header(&r, "Meldpunt-Pow-Challenge") == NULL &&
+	    resp_header(&r, "Retry-After") == NULL, "a 405 carries no proof-of-work header either");
+	resp_free(&r);
 	report_from(&r, b, NULL);
 	if (!ok(r.status == 201, "another address is not affected (201)"))
 		diag_resp(&r);
