@@ -35,6 +35,17 @@
 
 #define CHANNELS 8               /* the worker's pool threads, and room for more */
 
+/*
+ * A child ends with _exit: nothing of the parent's exit handlers runs in
+ * it.  Built with AddressSanitizer, it ends with exit, so that the leak
+ * check runs in each process.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define child_exit(rc) exit(rc)
+#else
+#define child_exit(rc) _exit(rc)
+#endif
+
 /* --- the key holder's operations ----------------------------------------------------------- */
 
 int
@@ -347,7 +358,7 @@ privsep_run(struct server *srv, const char *listen)
 		close(lfd);
 		close_all(worker_end, CHANNELS);
 		/* SIGTERM is for the parent to pass on; the store ends when the worker has. */
-		_exit(child_of(parent) != 0 ? 1 : store_main(srv, store_end, CHANNELS));
+		child_exit(child_of(parent) != 0 ? 1 : store_main(srv, store_end, CHANNELS));
 	}
 	close_all(store_end, CHANNELS);
 	if ((worker = fork()) < 0) {
@@ -355,7 +366,7 @@ privsep_run(struct server *srv, const char *listen)
 		return 1;
 	}
 	if (worker == 0)
-		_exit(child_of(parent) != 0 ? 1 : worker_main(srv, lfd, worker_end, CHANNELS,
+		child_exit(child_of(parent) != 0 ? 1 : worker_main(srv, lfd, worker_end, CHANNELS,
 		    listen));
 	close(lfd);
 	close_all(worker_end, CHANNELS);
