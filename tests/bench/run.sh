@@ -64,10 +64,16 @@ up() {
 calc() { awk "BEGIN { d = 1; ${3:-} ; printf (d ? \"$1\" : \"n/a\"), $2 }" 2>/dev/null || echo n/a; }
 pct() { calc %.1f "100 * ($1) / ($2)" "d = ($2) > 0"; }
 times_() { calc %.2f "($1) / ($2)" "d = ($2) > 0"; }
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-hwm_reset() { echo 5 >"/proc/$1/clear_refs" 2>/dev/null; }
-hwm_mb() { awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null; }
-rss_mb() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null; }
+# A server is its process and its children (meldpuntd's store and HTTP worker,
+# docs/PRIVSEP.md): CPU and memory are summed over them.
+procs() { echo "$1"; cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep .; }
+ticks() { t=0; for p in $(procs "$1"); do
+	t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo $t; }
+hwm_reset() { for p in $(procs "$1"); do echo 5 >"/proc/$p/clear_refs" 2>/dev/null; done; }
+sum_mb() { for p in $(procs "$1"); do cat "/proc/$p/status" 2>/dev/null; done |
+	awk -v k="^$2:" '$0 ~ k { s += $2 } END { printf "%.1f", s / 1024 }'; }
+hwm_mb() { sum_mb "$1" VmHWM; }
+rss_mb() { sum_mb "$1" VmRSS; }
 # kv FILE KEY: a value from the BENCH line of a wrk run (count.lua) or a helper's line.
 kv() { sed -n "s/^[a-zA-Z]*\( .*\)\{0,1\} $2=\([^ ]*\).*/\2/p" "$1" 2>/dev/null | head -1; }
 js() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$@"; }
