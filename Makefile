@@ -45,12 +45,15 @@ FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN   = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_LIBSRC = $(CRYPTO_SRC) $(STORE_SRC) $(STATS_SRC) $(filter-out server/main.c,$(SERVER_SRC))
 FUZZ_OBJ   = $(FUZZ_LIBSRC:%.c=$(BUILD)/fuzzobj/%.o) $(BUILD)/fuzzobj/embed.o
+# The command-line tool's parsers too (fuzz_cli), from an archive: only what a harness uses.
+FUZZ_CLILIB = $(BUILD)/fuzzobj/libcli.a
 FUZZCC     = clang
 FUZZFLAGS  = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
+             -fno-sanitize-recover=undefined \
              -Iinclude $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps run test test-long check clean asan fuzz bench
+.PHONY: all deps run test test-long check clean asan valgrind fuzz bench
 # Keep intermediate objects, so make test ends with its own summary line.
 .SECONDARY:
 all: deps $(BUILD)/meldpuntd $(BUILD)/meldpunt
@@ -101,9 +104,13 @@ $(BUILD)/fuzzobj/%.o: %.c
 	@mkdir -p $(@D)
 	$(FUZZCC) $(FUZZFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
+$(FUZZ_CLILIB): $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(filter-out cli/main.c,$(CLI_SRC)))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(FUZZ_OBJ) $(FUZZ_CLILIB)
 	@mkdir -p $(@D)
-	$(FUZZCC) $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LIBS)
+	$(FUZZCC) $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(FUZZ_CLILIB) $(LIBS)
 
 # make fuzz: each harness for FUZZ_SECONDS (default 60) on its seeds.
 fuzz: deps $(FUZZ_BIN)
@@ -128,6 +135,12 @@ bench: all
 asan:
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
 		LDHARDEN="-fsanitize=address,undefined" test
+
+# make valgrind: the API tests with every meldpuntd process under memcheck; fails on any
+# memcheck error or leak in them (tests/valgrind/run.sh, docs/FUZZING.md).
+valgrind: all $(API_BIN)
+	@sh tests/deps.sh valgrind
+	@sh tests/valgrind/run.sh $(BUILD)
 
 clean:
 	rm -rf build build-asan
