@@ -53,7 +53,7 @@ FUZZFLAGS  = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,und
              -Iinclude $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps run test test-long check clean asan valgrind fuzz bench
+.PHONY: all deps run test test-long check clean asan valgrind fuzz bench scan
 # Keep intermediate objects, so make test ends with its own summary line.
 .SECONDARY:
 all: deps $(BUILD)/meldpuntd $(BUILD)/meldpunt
@@ -131,6 +131,12 @@ check: test
 bench: all
 	@sh tests/deps.sh wrk time valgrind
 	@sh tests/bench/run.sh $(BUILD)
+
+# make scan: wapiti and sqlmap against a fresh instance on loopback; not part
+# of make test (it takes tens of minutes).  docs/SCAN.md; SCAN_* from the environment.
+scan: all
+	@sh tests/deps.sh sqlmap wapiti python3-cryptography sqlcipher
+	@sh tests/scan/run.sh $(BUILD)
 
 asan:
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \

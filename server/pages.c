@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "extern.h"
 
@@ -284,6 +285,23 @@ get_page(struct server *srv, struct request *rq, struct reply *out, struct api_e
 		return -1;
 	draw(&p);
 	return page_reply(&p, out, 200, e);
+}
+
+/*
+ * A form post that another site's page made the browser send (Fetch
+ * Metadata: only "cross-site" is refused; browsers without it pass).  The
+ * pages have no cookie to protect, but such a post would file reports or
+ * messages from each visitor's own address, past the limits per client, or
+ * show a stranger the status page of the sender's case.
+ */
+static int
+cross_site(struct request *rq, struct api_err *e)
+{
+	const char *s = request_header(rq, "Sec-Fetch-Site");
+
+	if (s == NULL || strcasecmp(s, "cross-site") != 0)
+		return 0;
+	return api_error(e, 403, "forbidden", NULL, "forms are sent from this site's own pages");
 }
 
 /* --- form pieces ------------------------------------------------------------------- */
@@ -740,6 +758,8 @@ h_page_report(struct server *srv, struct request *rq, struct reply *out, struct 
 	struct page p;
 	int rc = -1, parsed;
 
+	if (cross_site(rq, e) != 0)
+		return -1;
 	memset(&r, 0, sizeof r);
 	memset(&errs, 0, sizeof errs);
 	parsed = form_parse(&f, rq->body, rq->len, form_report_names, form_report_repeatable) == 0;
@@ -925,6 +945,8 @@ h_page_status(struct server *srv, struct request *rq, struct reply *out, struct 
 	struct page p;
 	int rc = -1, parsed;
 
+	if (cross_site(rq, e) != 0)
+		return -1;
 	memset(&errs, 0, sizeof errs);
 	if (followup_open(&p, &f, &parsed, srv, rq, followup_names, e) != 0)
 		goto out;
@@ -962,6 +984,8 @@ h_page_message(struct server *srv, struct request *rq, struct reply *out, struct
 	size_t n;
 	int rc = -1, parsed, sent = 0;
 
+	if (cross_site(rq, e) != 0)
+		return -1;
 	if (followup_open(&p, &f, &parsed, srv, rq, message_names, e) != 0)
 		goto out;
 	token = parsed ? form_get(&f, "token") : NULL;
