@@ -39,11 +39,16 @@ gone() { i=0; while [ $i -lt 50 ]; do a=0; for p; do kill -0 $p 2>/dev/null && a
 
 start 0
 say $? "meldpuntd starts and answers"
+# A build with AddressSanitizer confines nothing (docs/PRIVSEP.md): only the processes are checked.
+san=0
+grep -q 'built with AddressSanitizer' "$T/server.log" && san=1 &&
+    echo "# built with AddressSanitizer: the sandbox and memory checks belong to the normal build"
 store=$(child $pid meldpuntd:store)
 http=$(child $pid meldpuntd:http)
 say $([ -n "$store" ] && [ -n "$http" ]; echo $?) "the parent has a store child and an HTTP child"
 
 for p in $pid $store $http; do
+	[ $san = 1 ] && break
 	who=$(cat /proc/$p/comm)
 	say $([ "$(field $p Seccomp)" = 2 ]; echo $?) "$who runs under a seccomp filter"
 	say $([ "$(field $p NoNewPrivs)" = 1 ]; echo $?) "$who cannot gain privileges (no_new_privs)"
@@ -77,8 +82,8 @@ with open('/proc/%s/maps' % pid) as maps, open('/proc/%s/mem' % pid, 'rb', 0) as
 print('yes' if found else 'no')
 PY
 }
-say $([ "$(holds $store "$T/inst/log.key")" = yes ]; echo $?) "the store holds the log key (the search works)"
-for k in db.key log.key pepper.key; do
+[ $san = 0 ] && say $([ "$(holds $store "$T/inst/log.key")" = yes ]; echo $?) "the store holds the log key (the search works)"
+[ $san = 0 ] && for k in db.key log.key pepper.key; do
 	say $([ "$(holds $http "$T/inst/$k")" = no ]; echo $?) "the HTTP worker's memory holds no $k"
 	say $([ "$(holds $pid "$T/inst/$k")" = no ]; echo $?) "the parent's memory holds no $k"
 done

@@ -192,15 +192,12 @@ main(void)
 	printf("# Landlock %s on this kernel\n", ll ? "present" : "absent");
 
 #ifdef SANITIZED
-	/* Landlock alone: files and programs are refused, calls are not watched. */
-	printf("# built with AddressSanitizer: seccomp is off by design; the normal build tests it\n");
-	if (ll) {
-		T_EQ_INT(run(WORKER, open_etc), 0, "HTTP worker: opening a file fails (Landlock)");
-		T_EQ_INT(run(WORKER, exec_true), 1, "HTTP worker: exec fails (Landlock)");
-		T_EQ_INT(run(STORE, store_files), 0, "store: works in its directory (Landlock)");
-		T_EQ_INT(run(STORE, fopen_etc), 0, "store: nothing outside its directory (Landlock)");
-	} else
-		printf("# no Landlock here either: nothing to try\n");
+	/* No Landlock, no seccomp: only no-new-privileges is left to see. */
+	printf("# built with AddressSanitizer: Landlock and seccomp are off by design; "
+	    "the normal build tests them\n");
+	(void)ll;
+	T_EQ_INT(run(WORKER, open_etc), 1, "sanitizer build: the worker is not confined (as said "
+	    "at start)");
 #else
 	T_EQ_INT(run(WORKER, serve_needs), 0, "HTTP worker: memory, threads, randomness, time work");
 	T_EQ_INT(run(WORKER, open_etc), 0, "HTTP worker: opening a file fails with EACCES");
