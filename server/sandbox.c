@@ -51,7 +51,7 @@ fs_rights(int abi)
  * SQLite needs.  0 when in force, 1 when the kernel lacks Landlock, -1 on
  * failure.
  */
-static int
+static int __attribute__((unused))
 landlock(const char *dir)
 {
 	struct landlock_ruleset_attr attr;
@@ -190,7 +190,7 @@ no_new_privs(void)
 	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
-static void
+static void __attribute__((unused))
 note(int r, const char *what, const char *who)
 {
 	if (r == 1)
