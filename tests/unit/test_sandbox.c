@@ -74,7 +74,7 @@ run(enum role r, probe_fn probe)
 	return WEXITSTATUS(status);
 }
 
-static int
+static int __attribute__((unused))
 open_etc(void)
 {
 	int fd = open("/etc/hostname", O_RDONLY);
@@ -90,13 +90,13 @@ open_dev(void)
 	return fd < 0 && errno == EACCES ? 0 : 1;
 }
 
-static int
+static int __attribute__((unused))
 fopen_etc(void)
 {
 	return fopen("/etc/passwd", "r") == NULL ? 0 : 1;
 }
 
-static int
+static int __attribute__((unused))
 exec_true(void)
 {
 	char *argv[] = { "true", NULL }, *envp[] = { NULL };
@@ -157,7 +157,7 @@ serve_needs(void)
 }
 
 /* What the store needs: its own directory, to read, write, make and remove. */
-static int
+static int __attribute__((unused))
 store_files(void)
 {
 	char path[64];
@@ -173,7 +173,7 @@ store_files(void)
 }
 
 /* Whether this kernel has Landlock (the store's directory rule is only checked where it has). */
-static int
+static int __attribute__((unused))
 has_landlock(void)
 {
 	int abi = (int)syscall(444, NULL, 0, 1);
