@@ -48,6 +48,17 @@ void mp_store_answer(struct mp_store *st, const uint8_t *msg, size_t len, struct
 int mp_remote_call(struct mp_store *st, const struct mp_wbuf *req, struct mp_rbuf *ans,
     uint8_t **msg, size_t *len);
 
+/*
+ * Records as the channel carries them, for the caller's own operations.
+ * mp_get_case fills *c (clear it with mp_case_clear); mp_get_case_new
+ * points c's fields into r's message and its tag and key into tag and pk,
+ * and is -1 when a field is missing.
+ */
+void mp_put_case(struct mp_wbuf *w, const struct mp_case *c);
+void mp_get_case(struct mp_rbuf *r, struct mp_case *c);
+void mp_put_case_new(struct mp_wbuf *w, const struct mp_case_new *c);
+int mp_get_case_new(struct mp_rbuf *r, struct mp_case_new *c, uint8_t tag[32], uint8_t pk[32]);
+
 /* Whether st is a remote store. */
 int mp_store_is_remote(const struct mp_store *st);
 

@@ -230,9 +230,39 @@ int log_checkpoint(struct server *srv, char **note, uint64_t *size, uint8_t root
 #define KEYS_TOKEN_TAG 1001      /* MP_REMOTE_USER + 1 */
 #define KEYS_CHECKPOINT 1002
 #define KEYS_STATS 1003
+#define KEYS_FIND 1004
+#define KEYS_REPORT 1005
 struct mp_rbuf;
 struct mp_wbuf;
 int log_keys_serve(struct server *srv, uint32_t code, struct mp_rbuf *in, struct mp_wbuf *out);
+
+/* lookup.c: a token's case, a new report's case, with one call where the keys are. */
+struct found_item {
+	char sender[12];
+	char day[11];
+	char *envelope;
+};
+struct found {
+	struct mp_case c;
+	struct found_item *items;    /* the case's messages, sealed (view only) */
+	size_t n;
+	json_t *log;                 /* the proof of its created event, or NULL (view only) */
+};
+/*
+ * The case whose token has this look-up value: 0 with *f filled (clear it
+ * with found_clear), MP_STORE_NOTFOUND, or -1.  With view, also the
+ * messages and the log proof.
+ */
+int case_find(struct server *srv, const uint8_t lookup[32], int view, struct found *f);
+void found_clear(struct found *f);
+/*
+ * Store a new case (mp_store_case_create) whose token has this look-up
+ * value (NULL: no token; c->token_tag is made from it); with log, also the
+ * proof of its created event (NULL if it cannot be made now).
+ */
+int case_store(struct server *srv, const uint8_t *lookup, struct mp_case_new *c, char ref[24],
+    json_t **log);
+int lookup_keys_serve(struct server *srv, uint32_t code, struct mp_rbuf *in, struct mp_wbuf *out);
 
 /* privsep.c: run meldpuntd's processes until stopped; the exit status. */
 int privsep_run(struct server *srv, const char *listen);

@@ -93,6 +93,9 @@ keys_serve(void *arg, uint32_t code, struct mp_rbuf *in, struct mp_wbuf *out)
 	case KEYS_CHECKPOINT:
 	case KEYS_STATS:
 		return log_keys_serve(srv, code, in, out);
+	case KEYS_FIND:
+	case KEYS_REPORT:
+		return lookup_keys_serve(srv, code, in, out);
 	}
 	return -1;
 }

@@ -122,17 +122,18 @@ default_language(const struct mp_policy *p)
 	return mp_policy_lang(p, "nl") >= 0 ? "nl" : p->lists[MP_LANGUAGES].v[0].code;
 }
 
-int
-token_issue(struct server *srv, char token[MP_TOKEN_TEXT_LEN + 1], char *url, size_t urllen,
-    uint8_t tag[32], uint8_t pk[32])
+/* A new token: its text, URL, look-up value and the reporter's public key. */
+static int
+token_new(struct server *srv, char token[MP_TOKEN_TEXT_LEN + 1], char *url, size_t urllen,
+    uint8_t lookup[32], uint8_t pk[32])
 {
-	uint8_t t[MP_TOKEN_BYTES], lookup[32], sk[32];
+	uint8_t t[MP_TOKEN_BYTES], sk[32];
 	int n, rc = -1;
 
 	mp_token_new(t);
 	mp_token_format(token, t);
 	mp_token_lookup(lookup, t);
-	if (token_tag(srv, lookup, tag) != 0 || mp_token_reporter_keypair(pk, sk, t) != 0)
+	if (mp_token_reporter_keypair(pk, sk, t) != 0)
 		goto out;
 	n = snprintf(url, urllen, "%s/f#%s", srv->in->public_url, token);
 	rc = (n < 0 || (size_t)n >= urllen) ? -1 : 0;
@@ -140,6 +141,18 @@ out:
 	/* Only the reporter's token ever re-derives these. */
 	sodium_memzero(sk, sizeof sk);
 	sodium_memzero(t, sizeof t);
+	return rc;
+}
+
+int
+token_issue(struct server *srv, char token[MP_TOKEN_TEXT_LEN + 1], char *url, size_t urllen,
+    uint8_t tag[32], uint8_t pk[32])
+{
+	uint8_t lookup[32];
+	int rc;
+
+	rc = token_new(srv, token, url, urllen, lookup, pk) != 0 || token_tag(srv, lookup, tag) != 0 ?
+	    -1 : 0;
 	sodium_memzero(lookup, sizeof lookup);
 	return rc;
 }
@@ -155,7 +168,7 @@ receipt_clear(struct receipt *r)
 int
 report_submit(struct server *srv, json_t *o, struct receipt *r, struct api_err *e)
 {
-	uint8_t tag[32], pk[32];
+	uint8_t lookup[32], pk[32];
 	char item_id[MP_ID_LEN + 1], ref[24], *env = NULL;
 	const char *lang;
 	struct mp_case_new c;
@@ -171,7 +184,7 @@ report_submit(struct server *srv, json_t *o, struct receipt *r, struct api_err *
 	if (json_object_set_new(o, "received", json_string(r->received)) != 0 ||
 	    (env = seal_text(srv, r->case_id, "report", o, NULL, e)) == NULL)
 		goto out;
-	if (token_issue(srv, r->token, r->url, sizeof r->url, tag, pk) != 0 ||
+	if (token_new(srv, r->token, r->url, sizeof r->url, lookup, pk) != 0 ||
 	    (r->svg = qr_svg(r->url)) == NULL) {
 		store_error(-1, e);
 		goto out;
@@ -182,18 +195,17 @@ report_submit(struct server *srv, json_t *o, struct receipt *r, struct api_err *
 	c.channel = "web";
 	c.language = lang != NULL ? lang : default_language(srv->in->policy);
 	c.anonymous = is_anonymous(json_object_get(o, "contact"));
-	c.token_tag = tag;
 	c.reporter_pk = pk;
 	c.item_id = item_id;
 	c.envelope = env;
-	if ((n = mp_store_case_create(srv->st, &c, ref)) != 0) {
+	/* Stored with its proof; a proof that cannot be made now leaves it out of the answer. */
+	if ((n = case_store(srv, lookup, &c, ref, &r->log)) != 0) {
 		store_error(n, e);
 		goto out;
 	}
-	/* The report is stored: a proof that cannot be made now leaves it out of the answer. */
-	r->log = log_proof_json(srv, r->case_id);
 	rc = 0;
 out:
+	sodium_memzero(lookup, sizeof lookup);
 	free(env);
 	if (rc != 0)
 		receipt_clear(r);
@@ -218,16 +230,17 @@ out:
 	return rc;
 }
 
-/* The reporter's key pair and case from the token field of a follow-up body. */
+/* The reporter's key pair and what the store holds for the token field of a follow-up body. */
 struct followup {
 	uint8_t pk[32], sk[32];
-	struct mp_case c;
+	struct found fd;
 };
 
 static int
-open_followup(struct server *srv, const char *text, struct followup *f, struct api_err *e)
+open_followup(struct server *srv, const char *text, int view, struct followup *f,
+    struct api_err *e)
 {
-	uint8_t t[MP_TOKEN_BYTES], lookup[32], tag[32];
+	uint8_t t[MP_TOKEN_BYTES], lookup[32];
 	int rc = -1, r;
 
 	memset(f, 0, sizeof *f);
@@ -239,11 +252,11 @@ open_followup(struct server *srv, const char *text, struct followup *f, struct a
 	 * of a keyed hash, which an attacker cannot steer byte by byte.
 	 */
 	mp_token_lookup(lookup, t);
-	if (token_tag(srv, lookup, tag) != 0 || mp_token_reporter_keypair(f->pk, f->sk, t) != 0) {
+	if (mp_token_reporter_keypair(f->pk, f->sk, t) != 0) {
 		store_error(-1, e);
 		goto out;
 	}
-	if ((r = mp_store_case_by_tag(srv->st, tag, &f->c)) == MP_STORE_NOTFOUND) {
+	if ((r = case_find(srv, lookup, view, &f->fd)) == MP_STORE_NOTFOUND) {
 		api_error(e, 404, "token_unknown", "token", "no report has this token");
 		goto out;
 	}
@@ -264,37 +277,37 @@ static void
 close_followup(struct followup *f)
 {
 	sodium_memzero(f->sk, sizeof f->sk);
-	mp_case_clear(&f->c);
+	found_clear(&f->fd);
 }
 
-struct thread {
-	struct followup *f;
-	json_t *messages;
-};
-
-/* Add one conversation item to the reporter's view, opened with the token's key. */
-static int
-add_message(void *arg, const struct mp_item *it)
+/* The reporter's view of the messages, each opened with the token's key. */
+static json_t *
+open_messages(struct followup *f)
 {
-	struct thread *th = arg;
-	json_t *env = NULL, *plain = NULL, *text;
-	uint8_t *pt = NULL;
-	size_t ptlen = 0;
+	const struct found_item *it;
+	json_t *list, *env, *plain, *text;
+	uint8_t *pt;
+	size_t ptlen, i;
 
-	if (strcmp(it->kind, "message") != 0)
-		return 0;
-	if ((env = json_loads(it->envelope, 0, NULL)) == NULL)
-		return 0;
-	if (mp_envelope_open(&pt, &ptlen, env, th->f->c.id, th->f->pk, th->f->sk) == 0 &&
-	    (plain = json_loadb((const char *)pt, ptlen, JSON_REJECT_DUPLICATES, NULL)) != NULL &&
-	    json_is_string(text = json_object_get(plain, "text")))
-		json_array_append_new(th->messages, json_pack("{s:s, s:s, s:O}", "from", it->sender,
-		    "date", it->day, "text", text));
-	/* A message it cannot open is left out. */
-	mp_envelope_free(pt, ptlen);
-	json_decref(plain);
-	json_decref(env);
-	return 0;
+	if ((list = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < f->fd.n; i++) {
+		it = &f->fd.items[i];
+		pt = NULL;
+		ptlen = 0;
+		plain = NULL;
+		if ((env = json_loads(it->envelope, 0, NULL)) != NULL &&
+		    mp_envelope_open(&pt, &ptlen, env, f->fd.c.id, f->pk, f->sk) == 0 &&
+		    (plain = json_loadb((const char *)pt, ptlen, JSON_REJECT_DUPLICATES, NULL)) != NULL &&
+		    json_is_string(text = json_object_get(plain, "text")))
+			json_array_append_new(list, json_pack("{s:s, s:s, s:O}", "from", it->sender,
+			    "date", it->day, "text", text));
+		/* A message it cannot open is left out. */
+		mp_envelope_free(pt, ptlen);
+		json_decref(plain);
+		json_decref(env);
+	}
+	return list;
 }
 
 static const char *const followup_fields[] = { "token", NULL };
@@ -304,43 +317,43 @@ int
 followup_view(struct server *srv, const char *token, json_t **answer, struct api_err *e)
 {
 	const struct mp_code *st;
+	const struct mp_case *c;
 	struct followup f;
-	struct thread th = { &f, NULL };
-	json_t *log;
+	json_t *messages = NULL;
 	int rc = -1;
 
 	*answer = NULL;
-	if (open_followup(srv, token, &f, e) != 0)
+	if (open_followup(srv, token, 1, &f, e) != 0)
 		return -1;
-	if ((th.messages = json_array()) == NULL ||
-	    mp_store_items(srv->st, f.c.id, add_message, &th) != 0) {
+	c = &f.fd.c;
+	if ((messages = open_messages(&f)) == NULL) {
 		store_error(-1, e);
 		goto out;
 	}
-	if (f.c.purged[0] != '\0') {
+	if (c->purged[0] != '\0') {
 		/* The contents are gone after the retention term; the case still counts. */
 		st = mp_policy_find(srv->in->policy, MP_NOTICES, "purged");
 		*answer = json_pack("{s:s, s:s, s:s, s:s, s:O}", "status", "closed",
-		    "status_label", mp_policy_label(srv->in->policy, st, f.c.language),
-		    "updated", f.c.purged, "language", f.c.language, "messages", th.messages);
+		    "status_label", mp_policy_label(srv->in->policy, st, c->language),
+		    "updated", c->purged, "language", c->language, "messages", messages);
 	} else {
-		st = mp_policy_find(srv->in->policy, MP_STATUSES, f.c.status);
-		*answer = json_pack("{s:s, s:s, s:s, s:s, s:O}", "status", f.c.status,
-		    "status_label", st ? mp_policy_label(srv->in->policy, st, f.c.language) :
-		    f.c.status, "updated", f.c.updated, "language", f.c.language,
-		    "messages", th.messages);
+		st = mp_policy_find(srv->in->policy, MP_STATUSES, c->status);
+		*answer = json_pack("{s:s, s:s, s:s, s:s, s:O}", "status", c->status,
+		    "status_label", st ? mp_policy_label(srv->in->policy, st, c->language) :
+		    c->status, "updated", c->updated, "language", c->language,
+		    "messages", messages);
 	}
 	if (*answer == NULL) {
 		store_error(-1, e);
 		goto out;
 	}
 	/* The reporter can check, at every visit, that the report still counts. */
-	if ((log = log_proof_json(srv, f.c.id)) != NULL)
-		json_object_set_new(*answer, "log", log);
+	if (f.fd.log != NULL)
+		json_object_set(*answer, "log", f.fd.log);
 	rc = 0;
 out:
 	close_followup(&f);
-	json_decref(th.messages);
+	json_decref(messages);
 	return rc;
 }
 
@@ -372,10 +385,10 @@ followup_post(struct server *srv, const char *token, const char *text, struct ap
 	json_t *plain = NULL;
 	int rc = -1;
 
-	if (open_followup(srv, token, &f, e) != 0)
+	if (open_followup(srv, token, 0, &f, e) != 0)
 		return -1;
 	sodium_memzero(f.sk, sizeof f.sk); /* sealing needs only the public key */
-	if (f.c.purged[0] != '\0') {
+	if (f.fd.c.purged[0] != '\0') {
 		api_error(e, 409, "conflict", NULL, "this case is closed and its contents removed");
 		goto out;
 	}
@@ -383,7 +396,7 @@ followup_post(struct server *srv, const char *token, const char *text, struct ap
 		store_error(-1, e);
 		goto out;
 	}
-	rc = seal_and_store(srv, f.c.id, "message", "reporter", plain, f.pk, e);
+	rc = seal_and_store(srv, f.fd.c.id, "message", "reporter", plain, f.pk, e);
 out:
 	close_followup(&f);
 	json_decref(plain);

@@ -234,7 +234,7 @@ get_key(struct mp_rbuf *r, struct mp_key *k)
 }
 
 void
-put_case(struct mp_wbuf *w, const struct mp_case *c)
+mp_put_case(struct mp_wbuf *w, const struct mp_case *c)
 {
 	mp_put_str(w, c->id);
 	mp_put_str(w, c->ref);
@@ -253,9 +253,8 @@ put_case(struct mp_wbuf *w, const struct mp_case *c)
 	mp_put_str(w, c->purged);
 }
 
-/* Into *c, which the caller clears with mp_case_clear. */
-static void
-get_case(struct mp_rbuf *r, struct mp_case *c)
+void
+mp_get_case(struct mp_rbuf *r, struct mp_case *c)
 {
 	const char *s;
 
@@ -277,6 +276,47 @@ get_case(struct mp_rbuf *r, struct mp_case *c)
 		r->err = 1;
 	mp_get_strcpy(r, c->closed, sizeof c->closed);
 	mp_get_strcpy(r, c->purged, sizeof c->purged);
+}
+
+void
+mp_put_case_new(struct mp_wbuf *w, const struct mp_case_new *c)
+{
+	mp_put_str(w, c->id);
+	mp_put_str(w, c->day);
+	mp_put_str(w, c->channel);
+	mp_put_str(w, c->language);
+	mp_put_u32(w, c->anonymous != 0);
+	mp_put_u32(w, c->token_tag != NULL);
+	if (c->token_tag != NULL)
+		mp_put_fixed(w, c->token_tag, 32);
+	mp_put_u32(w, c->reporter_pk != NULL);
+	if (c->reporter_pk != NULL)
+		mp_put_fixed(w, c->reporter_pk, 32);
+	mp_put_str(w, c->item_id);
+	mp_put_str(w, c->envelope);
+}
+
+int
+mp_get_case_new(struct mp_rbuf *r, struct mp_case_new *c, uint8_t tag[32], uint8_t pk[32])
+{
+	memset(c, 0, sizeof *c);
+	c->id = mp_get_str(r);
+	c->day = mp_get_str(r);
+	c->channel = mp_get_str(r);
+	c->language = mp_get_str(r);
+	c->anonymous = mp_get_u32(r) != 0;
+	if (mp_get_u32(r)) {
+		mp_get_fixed(r, tag, 32);
+		c->token_tag = tag;
+	}
+	if (mp_get_u32(r)) {
+		mp_get_fixed(r, pk, 32);
+		c->reporter_pk = pk;
+	}
+	c->item_id = mp_get_str(r);
+	c->envelope = mp_get_str(r);
+	return r->err || c->id == NULL || c->day == NULL || c->channel == NULL ||
+	    c->language == NULL || c->item_id == NULL || c->envelope == NULL ? -1 : 0;
 }
 
 void
@@ -332,7 +372,7 @@ get_key_v(struct mp_rbuf *r, void *out)
 static void
 get_case_v(struct mp_rbuf *r, void *out)
 {
-	get_case(r, out);
+	mp_get_case(r, out);
 }
 
 static void
@@ -502,19 +542,7 @@ remote_case_create(struct store_remote *rm, const struct mp_case_new *c, char re
 	int rc;
 
 	start(&w, OP_CASE_CREATE);
-	mp_put_str(&w, c->id);
-	mp_put_str(&w, c->day);
-	mp_put_str(&w, c->channel);
-	mp_put_str(&w, c->language);
-	mp_put_u32(&w, c->anonymous != 0);
-	mp_put_u32(&w, c->token_tag != NULL);
-	if (c->token_tag != NULL)
-		mp_put_fixed(&w, c->token_tag, 32);
-	mp_put_u32(&w, c->reporter_pk != NULL);
-	if (c->reporter_pk != NULL)
-		mp_put_fixed(&w, c->reporter_pk, 32);
-	mp_put_str(&w, c->item_id);
-	mp_put_str(&w, c->envelope);
+	mp_put_case_new(&w, c);
 	rc = call(rm, &w, &r, &msg, &len);
 	mp_wire_free(&w);
 	if (rc == 0) {
@@ -533,7 +561,7 @@ row_case(struct mp_rbuf *r, void *cb, void *arg)
 	struct mp_case c;
 	int rc;
 
-	get_case(r, &c);
+	mp_get_case(r, &c);
 	rc = r->err || fn(arg, &c) != 0 ? -1 : 0;
 	mp_case_clear(&c);
 	return rc;

@@ -18,7 +18,6 @@ enum op {
 
 /* Records as the answers carry them (remote.c). */
 void put_key(struct mp_wbuf *w, const struct mp_key *k);
-void put_case(struct mp_wbuf *w, const struct mp_case *c);
 void put_collective(struct mp_wbuf *w, const struct mp_collective *c);
 
 

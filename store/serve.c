@@ -64,7 +64,7 @@ each_key(void *arg, const struct mp_key *k)
 static int
 each_case(void *arg, const struct mp_case *c)
 {
-	put_case(((struct rows *)arg)->w, c);
+	mp_put_case(((struct rows *)arg)->w, c);
 	return rows_one(arg);
 }
 
@@ -165,24 +165,7 @@ op_case_create(struct mp_store *st, struct mp_rbuf *r, struct mp_wbuf *w)
 	char ref[24];
 	int rc;
 
-	memset(&c, 0, sizeof c);
-	c.id = mp_get_str(r);
-	c.day = mp_get_str(r);
-	c.channel = mp_get_str(r);
-	c.language = mp_get_str(r);
-	c.anonymous = mp_get_u32(r) != 0;
-	if (mp_get_u32(r)) {
-		mp_get_fixed(r, tag, 32);
-		c.token_tag = tag;
-	}
-	if (mp_get_u32(r)) {
-		mp_get_fixed(r, pk, 32);
-		c.reporter_pk = pk;
-	}
-	c.item_id = mp_get_str(r);
-	c.envelope = mp_get_str(r);
-	if (mp_wire_done(r) != 0 || need(r, c.id, c.day, c.channel) != 0 ||
-	    need(r, c.language, c.item_id, c.envelope) != 0)
+	if (mp_get_case_new(r, &c, tag, pk) != 0 || mp_wire_done(r) != 0)
 		return -1;
 	if ((rc = mp_store_case_create(st, &c, ref)) == 0)
 		mp_put_str(w, ref);
@@ -362,7 +345,7 @@ op_one(struct mp_store *st, uint32_t op, struct mp_rbuf *r, struct mp_wbuf *w)
 		rc = op == OP_CASE_GET ? mp_store_case_get(st, s, &c) :
 		    mp_store_case_by_tag(st, pk, &c);
 		if (rc == 0)
-			put_case(w, &c);
+			mp_put_case(w, &c);
 		mp_case_clear(&c);
 		return rc;
 	case OP_COLL_GET:
