@@ -6,6 +6,7 @@
 #include "mp_b64.h"
 #include "mp_envelope.h"
 #include "mp_token.h"
+#include "mp_wipe.h"
 
 #define AD_MAX 96
 #define SEALED_BYTES (32 + crypto_box_SEALBYTES)
@@ -72,7 +73,7 @@ mp_envelope_seal_with_key(const uint8_t K[32], const char *kind, const char *cas
 	    ptlen > CT_MAX || (adlen = make_ad(ad, kind, case_id)) < 0)
 		return NULL;
 	padmax = ptlen + MP_PAD_BLOCK;
-	if ((padded = sodium_malloc(padmax)) == NULL)
+	if ((padded = mp_locked_alloc(padmax)) == NULL)
 		goto out;
 	if (ptlen > 0)
 		memcpy(padded, pt, ptlen);
@@ -98,8 +99,7 @@ mp_envelope_seal_with_key(const uint8_t K[32], const char *kind, const char *cas
 	    b64u_string(nonce, sizeof nonce), "ct", b64u_string(ct, (size_t)ctlen), "recipients", list);
 out:
 	json_decref(list);
-	if (padded != NULL)
-		sodium_free(padded); /* sodium_free wipes */
+	mp_locked_free(padded); /* wipes */
 	free(ct);
 	return env;
 }
@@ -241,7 +241,7 @@ mp_envelope_open(uint8_t **pt, size_t *ptlen, const json_t *env, const char *cas
 		goto out;
 	ctext = json_string_value(json_object_get(env, "ct"));
 	ctmax = strlen(ctext) / 4 * 3 + 3;
-	if ((ct = malloc(ctmax)) == NULL || (out = sodium_malloc(ctmax + 1)) == NULL)
+	if ((ct = malloc(ctmax)) == NULL || (out = mp_locked_alloc(ctmax + 1)) == NULL)
 		goto out;
 	if (mp_b64u_decode(ct, ctmax, &ctlen, ctext, strlen(ctext)) != 0)
 		goto out;
@@ -258,8 +258,7 @@ mp_envelope_open(uint8_t **pt, size_t *ptlen, const json_t *env, const char *cas
 out:
 	sodium_memzero(K, sizeof K);
 	free(ct);
-	if (out != NULL)
-		sodium_free(out);
+	mp_locked_free(out);
 	return rc;
 }
 
@@ -267,6 +266,5 @@ void
 mp_envelope_free(uint8_t *pt, size_t ptlen)
 {
 	(void)ptlen;
-	if (pt != NULL)
-		sodium_free(pt);
+	mp_locked_free(pt);
 }

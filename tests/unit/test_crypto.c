@@ -25,6 +25,7 @@
 #include "mp_keyfile.h"
 #include "mp_sig.h"
 #include "mp_token.h"
+#include "mp_wipe.h"
 
 #include "../tap.h"
 
@@ -1500,6 +1501,38 @@ test_bundle(void)
 	mp_identity_free(rec);
 }
 
+/* Locked blocks for plaintexts: reused by the thread, wiped in between, any size. */
+static void
+test_locked_blocks(void)
+{
+	unsigned char *a, *b, *c, *big;
+	size_t i, nonzero = 0;
+
+	a = mp_locked_alloc(100);
+	T_OK(a != NULL, "locked: a small block");
+	if (a == NULL)
+		return;
+	memset(a, 0xA5, 100);
+	mp_locked_free(a);
+	b = mp_locked_alloc(200);
+	T_OK(b == a, "locked: the freed block is handed out again to the same thread");
+	for (i = 0; b != NULL && i < 16 * 1024 - 64; i++)
+		nonzero += b[i] != 0;
+	T_EQ_INT(nonzero, 0, "locked: and it was wiped when freed");
+	c = mp_locked_alloc(100);
+	T_OK(c != NULL && c != b, "locked: a second block while the first is in use");
+	big = mp_locked_alloc(3 * 1024 * 1024);
+	T_OK(big != NULL, "locked: a block larger than any kept");
+	if (big != NULL) {
+		memset(big, 1, 3 * 1024 * 1024);
+		mp_locked_free(big);
+	}
+	mp_locked_free(c);
+	mp_locked_free(b);
+	mp_locked_free(NULL);
+	T_OK(mp_locked_alloc(SIZE_MAX - 10) == NULL, "locked: an impossible size is refused");
+}
+
 int
 main(void)
 {
@@ -1529,5 +1562,6 @@ main(void)
 	test_keyfile();
 	test_keyfile_recovery();
 	test_bundle();
+	test_locked_blocks();
 	return t_done();
 }
