@@ -600,16 +600,23 @@ server_start(struct server *srv, int fd)
 	 */
 	if (srv->limits == NULL && (srv->limits = limits_new(srv->in->policy)) == NULL)
 		return -1;
+	/*
+	 * Eight pool threads, one per channel to the store: a thread waits for
+	 * the store's answer (a commit's fsync among them) while the others
+	 * parse, seal and answer, and up to eight reports share a commit.
+	 * 16 KiB per connection holds a request's headers (bodies are copied
+	 * out as they arrive) and keeps 1,024 connections near 16 MB.
+	 */
 	srv->daemon = MHD_start_daemon(flags, 0, limit_accept, srv->limits, on_request, srv,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
 	    MHD_OPTION_NOTIFY_CONNECTION, limit_connection, srv->limits,
 	    MHD_OPTION_EXTERNAL_LOGGER, quiet_log, NULL,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)8,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)15,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * KIB),
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * KIB),
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
 	    MHD_OPTION_ARRAY, srv->tls.cert != NULL ? tls : &tls[3],
 	    MHD_OPTION_END);

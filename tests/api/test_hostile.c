@@ -67,6 +67,29 @@ poke(const char *data, size_t len, int ms, int half_close)
 	return total;
 }
 
+/* Send a whole request and read the status code of the answer (or -1). */
+static int
+status_of(const char *data, size_t len)
+{
+	char buf[64];
+	ssize_t n;
+	int fd = connect_from(CLIENT_IP), code = -1;
+
+	if (fd < 0)
+		return -1;
+	while (len > 0 && (n = send(fd, data, len, MSG_NOSIGNAL)) > 0) {
+		data += n;
+		len -= (size_t)n;
+	}
+	if ((n = recv(fd, buf, sizeof buf - 1, MSG_WAITALL)) > 12) {
+		buf[n] = '\0';
+		if (sscanf(buf, "HTTP/1.1 %d", &code) != 1)
+			code = -1;
+	}
+	close(fd);
+	return code;
+}
+
 /*
  * A burst: NPROC processes send NEACH reports each at once.  Every answer is
  * 201, or 429 (rate limiting is allowed); every 201 is one more case.
@@ -149,6 +172,14 @@ test_hostile(void)
 	free(big);
 	ok(server_alive(), "the server survives garbage, partial bodies, conflicting lengths, "
 	    "huge headers and paths");
+	/* Large but ordinary headers (8 KiB, as a proxy or a browser may send) are answered. */
+	big = malloc(16384);
+	n = (size_t)snprintf(big, 16384, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Long: ");
+	memset(big + n, 'b', 8000);
+	n += 8000;
+	n += (size_t)snprintf(big + n, 16384 - n, "\r\nConnection: close\r\n\r\n");
+	ok(status_of(big, n) == 200, "a request with 8 KiB of headers is answered");
+	free(big);
 
 	/* JSON nested 100000 deep: invalid_json, not a stack overflow. */
 	deep = malloc(100002);
