@@ -66,24 +66,39 @@ pct() { calc %.1f "100 * ($1) / ($2)" "d = ($2) > 0"; }
 times_() { calc %.2f "($1) / ($2)" "d = ($2) > 0"; }
 # A server is its process and its children (meldpuntd's store and HTTP worker,
 # docs/PRIVSEP.md): CPU and memory are summed over them.
+# (Their loop variable is their own: sh functions share the caller's variables.)
 procs() { echo "$1"; cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep .; }
-ticks() { t=0; for p in $(procs "$1"); do
-	t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo $t; }
-hwm_reset() { for p in $(procs "$1"); do echo 5 >"/proc/$p/clear_refs" 2>/dev/null; done; }
-sum_mb() { for p in $(procs "$1"); do cat "/proc/$p/status" 2>/dev/null; done |
+ticks() { _t=0; for _q in $(procs "$1"); do
+	_t=$((_t + $(awk '{ print $14 + $15 }' "/proc/$_q/stat" 2>/dev/null || echo 0))); done; echo $_t; }
+hwm_reset() { for _q in $(procs "$1"); do echo 5 >"/proc/$_q/clear_refs" 2>/dev/null; done; }
+sum_mb() { for _q in $(procs "$1"); do cat "/proc/$_q/status" 2>/dev/null; done |
 	awk -v k="^$2:" '$0 ~ k { s += $2 } END { printf "%.1f", s / 1024 }'; }
 hwm_mb() { sum_mb "$1" VmHWM; }
 rss_mb() { sum_mb "$1" VmRSS; }
+# pss_watch PID FILE: until PID is gone or FILE.stop exists, samples the summed proportional
+# set size (shared library pages divided among the processes that map them) every 0.2 s and
+# keeps the largest in FILE, in MB.  The kernel keeps no peak of it, so this is sampled.
+pss_watch() {
+	echo 0 >"$2"
+	while [ ! -e "$2.stop" ] && kill -0 "$1" 2>/dev/null; do
+		for _q in $(procs "$1"); do cat "/proc/$_q/smaps_rollup" 2>/dev/null; done |
+			awk -v f="$2" '/^Pss:/ { s += $2 } END { getline m < f; if (s / 1024 > m) printf "%.1f\n", s / 1024 > f }'
+		sleep 0.2
+	done
+}
 # kv FILE KEY: a value from the BENCH line of a wrk run (count.lua) or a helper's line.
 kv() { sed -n "s/^[a-zA-Z]*\( .*\)\{0,1\} $2=\([^ ]*\).*/\2/p" "$1" 2>/dev/null | head -1; }
 js() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$@"; }
 
 # bench NAME CONNS SCRIPT URL PID: one wrk run into $W/NAME.out.  The server's
 # CPU time per answer, the cores it kept busy and its peak RSS during the run
-# (from /proc) are appended to the BENCH line as cpu_us=, cores= and rss_mb=.
+# (from /proc) are appended to the BENCH line as cpu_us=, cores=, rss_mb= (the sum of each
+# process's peak) and pss_mb= (the largest sampled sum of proportional set sizes).
 bench() {
 	n=$1; c=$2; s=$3; u=$4; p=$5
 	hwm_reset "$p"
+	rm -f "$W/$n.pss.stop"
+	pss_watch "$p" "$W/$n.pss" &
 	t0=$(ticks "$p")
 	if [ -n "$s" ]; then
 		wrk -t"$THREADS" -c"$c" -d"$SECS"s --timeout 30s -s "$BD/$s" "$u" >"$W/$n.out" 2>&1
@@ -94,6 +109,8 @@ bench() {
 		    "$W/$n.out" >"$W/$n.sum" && cat "$W/$n.sum" >>"$W/$n.out"
 	fi
 	t1=$(ticks "$p")
+	touch "$W/$n.pss.stop"
+	wait $!
 	req=$(kv "$W/$n.out" requests)
 	if [ -z "$req" ]; then
 		echo "  ($n: wrk gave no figures:)"; sed 's/^/    /' "$W/$n.out" | head -20
@@ -101,7 +118,7 @@ bench() {
 	fi
 	cpu=$(calc %.0f "($t1 - $t0) * 1e6 / $TICK / $req" "d = $req > 0")
 	cores=$(calc %.2f "($t1 - $t0) / $TICK / $SECS")
-	sed -i "s/^BENCH .*/& cpu_us=$cpu cores=$cores rss_mb=$(hwm_mb "$p")/" "$W/$n.out"
+	sed -i "s/^BENCH .*/& cpu_us=$cpu cores=$cores rss_mb=$(hwm_mb "$p") pss_mb=$(cat "$W/$n.pss")/" "$W/$n.out"
 }
 # lat NAME: the latencies of a run.  answers NAME WHAT: its answers and errors.
 lat() {
@@ -247,7 +264,7 @@ for c in $CONNS; do
 	r=$(kv "$f" ok_rps)
 	printf '  submissions  %4s conns  %8s /s  %s\n' "$c" "$r" "$(lat "report-$c")"
 	echo "      = $(pct "$r" "$h")% of hello-world ($h/s), $(times_ "$r" "$commit_ps")x the single-commit limit, $(pct "$r" "$compute_ps")% of the compute limit"
-	echo "      server CPU $(kv "$f" cpu_us) µs a request, $(kv "$f" cores) of $CORES cores busy; peak RSS $(kv "$f" rss_mb) MB (hello-world $(kv "$W/hello-report-$c.out" rss_mb))"
+	echo "      server CPU $(kv "$f" cpu_us) µs a request, $(kv "$f" cores) of $CORES cores busy; peak RSS $(kv "$f" rss_mb) MB, PSS $(kv "$f" pss_mb) MB (hello-world $(kv "$W/hello-report-$c.out" rss_mb))"
 	echo "      $(answers "report-$c" "answers: 201")"
 done
 
@@ -287,7 +304,7 @@ for c in $CONNS; do
 	r=$(kv "$f" ok_rps)
 	printf '  follow-ups   %4s conns  %8s /s  %s\n' "$c" "$r" "$(lat "followup-$c")"
 	echo "      = $(pct "$r" "$h")% of hello-world ($h/s)"
-	echo "      server CPU $(kv "$f" cpu_us) µs a request, $(kv "$f" cores) of $CORES cores busy; peak RSS $(kv "$f" rss_mb) MB (hello-world $(kv "$W/hello-followup-$c.out" rss_mb))"
+	echo "      server CPU $(kv "$f" cpu_us) µs a request, $(kv "$f" cores) of $CORES cores busy; peak RSS $(kv "$f" rss_mb) MB, PSS $(kv "$f" pss_mb) MB (hello-world $(kv "$W/hello-followup-$c.out" rss_mb))"
 	echo "      $(answers "followup-$c" "answers: 200")"
 done
 stop
@@ -335,13 +352,13 @@ fi
 if [ "${BENCH_PROFILE:-0}" = 1 ]; then
 	if command -v perf >/dev/null; then
 		echo "== profile: meldpuntd under perf record, one $C1-connection submission run of $SECS s (self time)"
-		perf record -o "$W/perf.data" -p $spid -- sleep "$SECS" >/dev/null 2>&1 &
+		perf record -o "$W/perf.data" -p "$(procs $spid | paste -sd, -)" -- sleep "$SECS" >/dev/null 2>&1 &
 		ppid=$!
 		bench "profile" "$C1" report.lua "$U/api/v1/reports" $spid
 		wait $ppid
-		perf report -i "$W/perf.data" --sort dso --stdio 2>/dev/null | grep '%' | head -10 | sed 's/^ */  /'
+		perf report -i "$W/perf.data" --sort comm,dso --stdio 2>/dev/null | grep '%' | head -12 | sed 's/^ */  /'
 		echo "  --"
-		perf report -i "$W/perf.data" --sort dso,symbol --stdio 2>/dev/null | grep '%' | head -25 |
+		perf report -i "$W/perf.data" --sort comm,dso,symbol --stdio 2>/dev/null | grep '%' | head -30 |
 		    sed 's/^ */  /; s/  *$//'
 		echo "  (the whole profile: perf report -i $W/perf.data)"
 	else
@@ -355,46 +372,70 @@ stop
 # callgrind, on a copy of the instance as it was before the load, counting from the first
 # request on (not the start); prints instructions per answer, in all and in the heaviest
 # functions (inclusive).
-cg() {
-	rm -rf "$W/inst-cg"
+# cgrun NAME [SCRIPT PATH]: meldpuntd under callgrind on a copy of inst0; with a script,
+# wrk -t1 -c1 for BENCH_CALLGRIND_SECONDS.  Each of meldpuntd's processes (docs/PRIVSEP.md)
+# writes its own cg-NAME.PID.out; cg-NAME.roles holds "ROLE INSTRUCTIONS" for each.
+cgrun() {
+	rm -rf "$W/inst-cg" "$W/cg-$1".*
 	cp -a "$W/inst0" "$W/inst-cg" || return 1
-	valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$W/cg-$1.out" \
+	valgrind --tool=callgrind --callgrind-out-file="$W/cg-$1.%p.out" \
 	    "$B/meldpuntd" --dir "$W/inst-cg" --listen "127.0.0.1:$P" >"$W/cg-$1.log" 2>&1 &
 	spid=$!
 	up "$P" $spid || { echo "  callgrind: meldpuntd did not start"; spid=; return 1; }
-	callgrind_control -i on $spid >/dev/null 2>&1
-	wrk -t1 -c1 -d"${BENCH_CALLGRIND_SECONDS:-10}"s --timeout 60s -s "$BD/$2" "$U$3" >"$W/cg-$1.wrk" 2>&1
+	for _q in $(procs $spid); do echo "$_q $(cat /proc/$_q/comm 2>/dev/null)"; done >"$W/cg-$1.procs"
+	[ -z "${2:-}" ] ||
+		wrk -t1 -c1 -d"${BENCH_CALLGRIND_SECONDS:-10}"s --timeout 60s -s "$BD/$2" "$U$3" >"$W/cg-$1.wrk" 2>&1
 	stop
+	for f in "$W/cg-$1".*.out; do
+		_q=${f%.out}; _q=${_q##*.}
+		callgrind_annotate --inclusive=yes "$f" 2>/dev/null >"${f%.out}.txt"
+		# The first process is the parent; valgrind names it after itself.
+		role=$(awk -v p="$_q" '$1 == p { print $2 }' "$W/cg-$1.procs" | sed 's/^callgrind.*/meldpuntd/')
+		echo "${role:-meldpuntd} $_q $(awk '/PROGRAM TOTALS/ { t = $1; gsub(",", "", t); print t + 0; exit }' "${f%.out}.txt")"
+	done >"$W/cg-$1.roles"
+}
+# cg NAME SCRIPT PATH: instructions per answer, over all processes and in each, less what
+# the same start and stop cost without requests (cg-base); then the heaviest functions
+# (inclusive, so a caller includes its callees).
+cg() {
+	cgrun "$1" "$2" "$3" || return 1
 	n=$(kv "$W/cg-$1.wrk" ok)
 	[ "${n:-0}" -gt 0 ] || { echo "  callgrind: no answers"; return 1; }
-	callgrind_annotate --inclusive=yes "$W/cg-$1.out" 2>/dev/null >"$W/cg-$1.txt"
-	# Inclusive counts of the project's functions and of the libraries' main entry points;
-	# of a wrapper and the function it calls (the same count), only the wrapper.
-	awk -v n="$n" -v name="$1" '
-		/PROGRAM TOTALS/ { total = $1; gsub(",", "", total) }
+	all=$(awk 'NR == FNR { base[$1] = $3; next } { s += $3 - base[$1] } END { print s }' \
+	    "$W/cg-base.roles" "$W/cg-$1.roles")
+	printf '  %s: %.2f M instructions an answer, all processes (%d answers)\n' "$1" \
+	    "$(calc %.4f "$all / $n / 1e6")" "$n"
+	while read -r role _q total; do
+		base=$(awk -v r="$role" '$1 == r { print $3 }' "$W/cg-base.roles")
+		awk -v n="$n" -v all="$all" -v role="$role" -v net="$((total - ${base:-0}))" '
 		/^ *[0-9,]+ \(/ && /\[/ {
 			ir = $1; gsub(",", "", ir); ir += 0
 			fn = $0; sub(/^ *[0-9,]+ \([^)]*\) +/, "", fn)
 			lib = fn; sub(/^.*\[/, "", lib); sub(/\]$/, "", lib); sub(/.*\//, "", lib)
 			sub(/ \[.*$/, "", fn); sub(/^\?\?\?:/, "", fn)
 			if (lib == "meldpuntd") {
-				if (fn ~ /on_request/ || (mine && ir > 0.998 * mine)) next
+				if (fn ~ /main|on_request|channel_loop|mp_store_serve|mp_store_answer|privsep|child|run_/ || (mine && ir > 0.998 * mine)) next
 				mine = ir
 			} else if (fn !~ /^(sqlite3_step|sqlcipher_page_cipher|crypto_box_seal|crypto_box_seal_open|crypto_box_seed_keypair|crypto_box_keypair|crypto_sign_detached|QRcode_encodeString|json_dumps|json_loads|json_pack|RAND_bytes)$/)
 				next
-			if (++k <= 26)
-				rows[k] = sprintf("    %8.0f k %5.1f%%  %s%s", ir / n / 1000, 100 * ir / total, fn,
+			if (++k <= 14)
+				rows[k] = sprintf("      %8.0f k %5.1f%%  %s%s", ir / n / 1000, 100 * ir / all, fn,
 				    lib == "meldpuntd" ? "" : "  (" lib ")")
 		}
 		END {
-			printf "  %s: %.2f M instructions an answer (%d answers)\n", name, total / n / 1e6, n
-			for (i = 1; i <= k && i <= 26; i++) print rows[i]
-		}' "$W/cg-$1.txt"
+			if (net < 0.01 * all)
+				exit
+			printf "    %s: %.2f M an answer (%.0f%%)\n", role, net / n / 1e6, 100 * net / all
+			for (i = 1; i <= k; i++) print rows[i]
+		}' "$W/cg-$1.$_q.txt"
+	done <"$W/cg-$1.roles"
 }
 if [ "${BENCH_CALLGRIND:-1}" != 0 ]; then
 	if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; then
 		echo "== instructions: callgrind, wrk -t1 -c1 for ${BENCH_CALLGRIND_SECONDS:-10} s on the instance as it was before the load"
-		echo "   (the server's count from its first request on, over the answers; per function inclusive, in thousands)"
+		echo "   (all three processes, less a start and stop without requests, over the answers;"
+		echo "   per function inclusive, in thousands)"
+		cgrun base
 		cg submission report.lua /api/v1/reports
 		BENCH_TOKEN=$TOKEN cg follow-up followup.lua /api/v1/followup
 	else
