@@ -93,6 +93,7 @@ struct server {
 	struct MHD_Daemon *daemon;
 	struct limits *limits;   /* rate limits and proofs of work (limit.c), or NULL */
 	struct tls_files tls;    /* HTTPS when tls.cert is set (tls.c) */
+	struct jobs *jobs;       /* the threads that answer requests (http.c) */
 };
 
 #define MAX_PATH_PARAM 64
@@ -108,6 +109,11 @@ struct request {
 	int started, too_large;
 	long long begun;         /* monotonic seconds when the request line came */
 	struct mp_key who;       /* the signer, on signed routes */
+	/* Answered by a job thread while the connection waits (http.c). */
+	int deferred, answered;
+	unsigned status;
+	struct MHD_Response *resp; /* NULL when answering failed: the connection is closed */
+	struct request *next;
 };
 
 /* http.c */

@@ -1,6 +1,7 @@
 /* HTTP: libmicrohttpd set-up, routing, request bodies and every response's headers. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -242,8 +243,8 @@ common_headers(struct MHD_Response *r)
 
 /* e, when the body tells of an error: its Retry-After and proof-of-work challenge. */
 static enum MHD_Result
-send_body(struct MHD_Connection *conn, unsigned status, char *body, const char *ctype,
-    const char *allow, const struct api_err *e)
+send_body(struct MHD_Connection *conn, struct request *rq, unsigned status, char *body,
+    const char *ctype, const char *allow, const struct api_err *e)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -269,24 +270,32 @@ send_body(struct MHD_Connection *conn, unsigned status, char *body, const char *
 	}
 	if (allow != NULL && allow[0] != '\0')
 		MHD_add_response_header(r, "Allow", allow);
+	if (rq != NULL && rq->deferred) {
+		/* A job thread: the handler queues it once the connection is resumed. */
+		rq->resp = r;
+		rq->status = status;
+		return MHD_YES;
+	}
 	ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
 }
 
 static enum MHD_Result
-send_json(struct MHD_Connection *conn, unsigned status, json_t *j)
+send_json(struct request *rq, unsigned status, json_t *j)
 {
 	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 
 	json_decref(j);
 	if (s == NULL)
 		return MHD_NO;
-	return send_body(conn, status, s, "application/json; charset=utf-8", NULL, NULL);
+	return send_body(rq->conn, rq, status, s, "application/json; charset=utf-8", NULL, NULL);
 }
 
+/* rq is NULL only when there is no request to keep the answer in (out of memory). */
 static enum MHD_Result
-send_error(struct MHD_Connection *conn, const struct api_err *e, const char *allow)
+send_error(struct MHD_Connection *conn, struct request *rq, const struct api_err *e,
+    const char *allow)
 {
 	json_t *inner = json_pack("{s:s, s:s}", "code", e->code, "message", e->message), *outer;
 	char *s;
@@ -298,7 +307,7 @@ send_error(struct MHD_Connection *conn, const struct api_err *e, const char *all
 	json_decref(outer);
 	if (s == NULL)
 		return MHD_NO;
-	return send_body(conn, e->status, s, "application/json; charset=utf-8", allow, e);
+	return send_body(conn, rq, e->status, s, "application/json; charset=utf-8", allow, e);
 }
 
 /* An error as its reader expects it: a small page on the pages' routes, JSON on the API. */
@@ -308,8 +317,8 @@ send_failure(struct server *srv, struct request *rq, const struct api_err *e, co
 	char *page;
 
 	if (page_route(rq->uri) && (page = page_error(srv, rq, e)) != NULL)
-		return send_body(rq->conn, e->status, page, "text/html; charset=utf-8", allow, e);
-	return send_error(rq->conn, e, allow);
+		return send_body(rq->conn, rq, e->status, page, "text/html; charset=utf-8", allow, e);
+	return send_error(rq->conn, rq, e, allow);
 }
 
 /* Checks that need no body: route, method, media type, declared length. */
@@ -404,15 +413,122 @@ dispatch(struct server *srv, struct request *rq)
 		return send_failure(srv, rq, &e, NULL);
 	}
 	if (out.body != NULL)
-		return send_body(rq->conn, out.status, out.body, out.ctype, NULL, NULL);
+		return send_body(rq->conn, rq, out.status, out.body, out.ctype, NULL, NULL);
 	if (out.text != NULL) {
 		char *copy = strdup(out.text);
 		if (copy == NULL)
 			return MHD_NO;
-		return send_body(rq->conn, out.status, copy, out.ctype, NULL, NULL);
+		return send_body(rq->conn, rq, out.status, copy, out.ctype, NULL, NULL);
 	}
-	ret = send_json(rq->conn, out.status, out.json);
+	ret = send_json(rq, out.status, out.json);
 	return ret;
+}
+
+/*
+ * The job threads.  A request whose body is complete is answered by one of
+ * a few threads while its connection is suspended, in the order requests
+ * came, so that libmicrohttpd's threads only read and write: a request
+ * never waits behind a slow one that happens to share its thread (the
+ * store's commit, a proof of work's check), and as many requests can wait
+ * on the store as it has channels.
+ */
+#define JOB_THREADS 8            /* one per channel to the store (privsep.c) */
+
+struct jobs {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct request *head, *tail;
+	int stop;
+	size_t n;
+	pthread_t th[JOB_THREADS];
+	struct server *srv;
+};
+
+static void *
+job_loop(void *arg)
+{
+	struct jobs *j = arg;
+	struct request *rq;
+
+	pthread_mutex_lock(&j->lock);
+	for (;;) {
+		while (j->head == NULL && !j->stop)
+			pthread_cond_wait(&j->cond, &j->lock);
+		if ((rq = j->head) == NULL)
+			break;
+		if ((j->head = rq->next) == NULL)
+			j->tail = NULL;
+		pthread_mutex_unlock(&j->lock);
+		if (dispatch(j->srv, rq) != MHD_YES && rq->resp != NULL) {
+			MHD_destroy_response(rq->resp);
+			rq->resp = NULL;
+		}
+		rq->answered = 1;
+		MHD_resume_connection(rq->conn);
+		pthread_mutex_lock(&j->lock);
+	}
+	pthread_mutex_unlock(&j->lock);
+	return NULL;
+}
+
+/* Hand rq to a job thread: 0, or -1 when stopping (the caller answers it itself). */
+static int
+job_add(struct jobs *j, struct request *rq)
+{
+	if (j == NULL)
+		return -1;
+	pthread_mutex_lock(&j->lock);
+	if (j->stop) {
+		pthread_mutex_unlock(&j->lock);
+		return -1;
+	}
+	/* Suspended before a job thread can see it, so its resume never comes first. */
+	rq->deferred = 1;
+	MHD_suspend_connection(rq->conn);
+	rq->next = NULL;
+	if (j->tail != NULL)
+		j->tail->next = rq;
+	else
+		j->head = rq;
+	j->tail = rq;
+	pthread_cond_signal(&j->cond);
+	pthread_mutex_unlock(&j->lock);
+	return 0;
+}
+
+static struct jobs *
+jobs_start(struct server *srv)
+{
+	struct jobs *j;
+
+	if ((j = calloc(1, sizeof *j)) == NULL)
+		return NULL;
+	pthread_mutex_init(&j->lock, NULL);
+	pthread_cond_init(&j->cond, NULL);
+	j->srv = srv;
+	for (j->n = 0; j->n < JOB_THREADS; j->n++)
+		if (pthread_create(&j->th[j->n], NULL, job_loop, j) != 0)
+			break;
+	return j;
+}
+
+/* Every request handed over is answered and resumed before the threads end. */
+static void
+jobs_stop(struct jobs *j)
+{
+	size_t i;
+
+	if (j == NULL)
+		return;
+	pthread_mutex_lock(&j->lock);
+	j->stop = 1;
+	pthread_cond_broadcast(&j->cond);
+	pthread_mutex_unlock(&j->lock);
+	for (i = 0; i < j->n; i++)
+		pthread_join(j->th[i], NULL);
+	pthread_mutex_destroy(&j->lock);
+	pthread_cond_destroy(&j->cond);
+	free(j);
 }
 
 static enum MHD_Result
@@ -422,13 +538,14 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	struct server *srv = cls;
 	struct request *rq = *req_cls;
 	struct api_err e;
+	enum MHD_Result ret;
 	char allow[32];
 
 	(void)url;
 	(void)version;
 	if (rq == NULL) {
 		api_error(&e, 503, "unavailable", NULL, "out of memory");
-		return send_error(conn, &e, NULL);
+		return send_error(conn, NULL, &e, NULL);
 	}
 	if (!rq->started) {
 		rq->started = 1;
@@ -453,6 +570,19 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (rq->answered) {
+		/* Back from a job thread. */
+		if (rq->resp == NULL)
+			return MHD_NO;
+		ret = MHD_queue_response(conn, rq->status, rq->resp);
+		MHD_destroy_response(rq->resp);
+		rq->resp = NULL;
+		return ret;
+	}
+	if (rq->deferred)
+		return MHD_YES;  /* called again before the answer is ready */
+	if (job_add(srv->jobs, rq) == 0)
+		return MHD_YES;
 	return dispatch(srv, rq);
 }
 
@@ -484,6 +614,8 @@ on_done(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_Request
 	(void)tc;
 	if (rq == NULL)
 		return;
+	if (rq->resp != NULL)
+		MHD_destroy_response(rq->resp);
 	if (rq->body != NULL) {
 		sodium_memzero(rq->body, rq->cap);
 		free(rq->body);
@@ -572,7 +704,8 @@ server_start(struct server *srv, int fd)
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof ss;
 	char err[600];
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+	    MHD_ALLOW_SUSPEND_RESUME;
 	struct MHD_OptionItem tls[] = {
 		{ MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls.cert },
 		{ MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls.key },
@@ -601,19 +734,26 @@ server_start(struct server *srv, int fd)
 	if (srv->limits == NULL && (srv->limits = limits_new(srv->in->policy)) == NULL)
 		return -1;
 	/*
-	 * Eight pool threads, one per channel to the store: a thread waits for
-	 * the store's answer (a commit's fsync among them) while the others
-	 * parse, seal and answer, and up to eight reports share a commit.
-	 * 16 KiB per connection holds a request's headers (bodies are copied
-	 * out as they arrive) and keeps 1,024 connections near 16 MB.
+	 * Requests are answered by the job threads, one per channel to the store:
+	 * while one waits for the store (a commit's fsync among them) the others
+	 * parse, seal and answer, and up to eight reports share a commit.  The
+	 * pool's threads only read and write, and the answers go out in the
+	 * order requests came.  16 KiB per connection holds a request's headers
+	 * (bodies are copied out as they arrive) and keeps 1,024 connections
+	 * near 16 MB.
 	 */
+	if ((srv->jobs = jobs_start(srv)) == NULL || srv->jobs->n == 0) {
+		jobs_stop(srv->jobs);
+		srv->jobs = NULL;
+		return -1;
+	}
 	srv->daemon = MHD_start_daemon(flags, 0, limit_accept, srv->limits, on_request, srv,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
 	    MHD_OPTION_NOTIFY_CONNECTION, limit_connection, srv->limits,
 	    MHD_OPTION_EXTERNAL_LOGGER, quiet_log, NULL,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)8,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)15,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * KIB),
@@ -622,6 +762,8 @@ server_start(struct server *srv, int fd)
 	    MHD_OPTION_END);
 	if (srv->daemon == NULL) {
 		fprintf(stderr, "meldpuntd: cannot start serving HTTP\n");
+		jobs_stop(srv->jobs);
+		srv->jobs = NULL;
 		ui_free(srv->ui);
 		srv->ui = NULL;
 		limits_free(srv->limits);
@@ -636,8 +778,14 @@ server_stop(struct server *srv)
 {
 	if (srv->daemon == NULL)
 		return;
-	/* Stop accepting; requests in flight run to their end in the pool's threads. */
+	/*
+	 * Stop accepting; requests in flight run to their end: those handed to
+	 * the job threads are answered and resumed (later ones are answered in
+	 * the pool's threads), then the pool's threads send what is left.
+	 */
 	MHD_quiesce_daemon(srv->daemon);
+	jobs_stop(srv->jobs);
+	srv->jobs = NULL;
 	MHD_stop_daemon(srv->daemon);
 	srv->daemon = NULL;
 	ui_free(srv->ui);
