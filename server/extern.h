@@ -272,6 +272,8 @@ int lookup_keys_serve(struct server *srv, uint32_t code, struct mp_rbuf *in, str
 
 /* privsep.c: run meldpuntd's processes until stopped; the exit status. */
 int privsep_run(struct server *srv, const char *listen);
+/* The key holder's operations (KEYS_*), as the store process serves them (arg: the server). */
+int keys_serve(void *arg, uint32_t code, struct mp_rbuf *in, struct mp_wbuf *out);
 /* The keyed hash of a token's lookup value, by the process that holds the pepper. */
 int token_tag(struct server *srv, const uint8_t lookup[32], uint8_t tag[32]);
 /* sandbox.c: confine the calling process for its role; 0, or -1. */

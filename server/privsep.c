@@ -75,7 +75,7 @@ token_tag(struct server *srv, const uint8_t lookup[32], uint8_t tag[32])
 	return rc;
 }
 
-static int
+int
 keys_serve(void *arg, uint32_t code, struct mp_rbuf *in, struct mp_wbuf *out)
 {
 	struct server *srv = arg;

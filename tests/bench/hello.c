@@ -87,7 +87,7 @@ main(int argc, char **argv)
 	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 	    MHD_OPTION_EXTERNAL_LOGGER, quiet_log, NULL,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)8,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)15,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * KIB),

@@ -1,0 +1,37 @@
+/*
+ * The key holder's operations as the store process serves them
+ * (server/privsep.c, server/lookup.c, server/log.c): a token's tag, a
+ * checkpoint, a year's statistics, a follow-up's case with its messages and
+ * proof, a new report's case.  Whatever bytes a compromised HTTP worker
+ * sends as one of these calls, the answer is well formed, nothing crashes
+ * or leaks, a tag the worker brings for a new case is refused, and the
+ * store stays usable.  Each input is one call on a real instance with a few
+ * cases (fixture.h); the cases a call creates stay, as they would.
+ */
+#include "fixture.h"
+#include "mp_remote.h"
+#include "mp_wire.h"
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct mp_wbuf w;
+	uint64_t n;
+	int depth = 0;
+
+	fx_setup();
+	mp_store_answer(fx.srv.st, data, size, &w, &depth, keys_serve, &fx.srv);
+	/* An answer is at least its code; a failed call has nothing after it. */
+	if (w.len < 4 || w.err)
+		__builtin_trap();
+	if ((w.p[0] | w.p[1] | w.p[2] | w.p[3]) != 0 && w.len != 4)
+		__builtin_trap();
+	if (depth < 0 || depth > 8)
+		__builtin_trap();
+	mp_wire_free(&w);
+	while (depth-- > 0)
+		mp_store_end(fx.srv.st, 0);
+	if (mp_store_log_size(fx.srv.st, &n) != 0)
+		__builtin_trap();
+	return 0;
+}
