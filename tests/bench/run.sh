@@ -426,7 +426,7 @@ cg() {
 			if (net < 0.01 * all)
 				exit
 			printf "    %s: %.2f M an answer (%.0f%%)\n", role, net / n / 1e6, 100 * net / all
-			for (i = 1; i <= k; i++) print rows[i]
+			for (i = 1; i <= k && i <= 14; i++) print rows[i]
 		}' "$W/cg-$1.$_q.txt"
 	done <"$W/cg-$1.roles"
 }
