@@ -17,6 +17,8 @@
 #include "mp_store.h"
 #include "mp_wire.h"
 
+#include "answer.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct mp_store *st;
@@ -55,14 +57,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (st == NULL)
 		setup();
 	mp_store_answer(st, data, size, &w, &depth, user, NULL);
-	/* An answer is at least its code; a failed call has nothing after it. */
-	if (w.len < 4 || w.err)
-		__builtin_trap();
-	if ((w.p[0] | w.p[1] | w.p[2] | w.p[3]) != 0 && w.len != 4)
-		__builtin_trap();
-	if (depth < 0 || depth > 8)
-		__builtin_trap();
-	mp_wire_free(&w);
+	answer_check(&w, depth);
 	while (depth-- > 0)
 		mp_store_end(st, 0);
 	if (mp_store_log_size(st, &n) != 0)
