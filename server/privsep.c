@@ -341,6 +341,8 @@ privsep_run(struct server *srv, const char *listen)
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* Everything is read at start: a hang-up (a closed terminal) changes nothing. */
+	signal(SIGHUP, SIG_IGN);
 	if ((lfd = server_listen(listen)) < 0)
 		return 1;
 	for (i = 0; i < CHANNELS; i++)

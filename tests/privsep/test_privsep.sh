@@ -96,6 +96,12 @@ say $([ "$code" = 503 ] && grep -q '"unavailable"' "$T/r.json"; echo $?) "a repo
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/api/v1/log/checkpoint")
 say $([ "$code" = 200 ]; echo $?) "the checkpoint is signed by the store on request"
 
+# SIGHUP (a closed terminal) is ignored by all three.
+kill -HUP $pid
+sleep 0.3
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz")
+say $([ "$code" = 200 ] && kill -0 $pid $store $http 2>/dev/null; echo $?) "SIGHUP leaves all three running and answering"
+
 # SIGTERM: all three stop, exit 0.
 kill -TERM $pid
 wait $pid
