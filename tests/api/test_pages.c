@@ -447,6 +447,7 @@ test_report_form(void)
 	json_t *pt = NULL;
 	struct resp r, c;
 
+	memset(&r, 0, sizeof r);
 	canary_add(CANARY_TEXT, "CANARY-FORM-DESCRIPTION-5e21");
 	canary_add(CANARY_TEXT, FORM_LOC);
 	newest_case(before);
@@ -526,6 +527,7 @@ test_report_form(void)
 		resp_free(&r);
 	}
 out:
+	resp_free(&r); /* a check that failed early leaves the last answer here */
 	json_decref(pt);
 	free(label);
 	free(want);
