@@ -56,52 +56,141 @@ b64u_string(const uint8_t *buf, size_t len)
 	return s;
 }
 
-json_t *
-mp_envelope_seal_with_key(const uint8_t K[32], const char *kind, const char *case_id,
+/* What sealing makes, before it is written out as an envelope. */
+struct sealed {
+	uint8_t nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
+	uint8_t *ct;
+	size_t ctlen, n;
+	uint8_t (*keys)[SEALED_BYTES];   /* K sealed to each recipient */
+	char (*kids)[MP_KID_TEXT_LEN + 1];
+};
+
+static void
+sealed_free(struct sealed *sd)
+{
+	free(sd->ct);
+	free(sd->keys);
+	free(sd->kids);
+}
+
+/* Encrypt the padded plaintext under K and seal K to each recipient: 0, or -1. */
+static int
+seal_parts(struct sealed *sd, const uint8_t K[32], const char *kind, const char *case_id,
     const uint8_t *pt, size_t ptlen, const struct mp_box_pk *rcpt, size_t n)
 {
-	uint8_t nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
-	uint8_t sealed[SEALED_BYTES];
-	char ad[AD_MAX], kid[MP_KID_TEXT_LEN + 1];
-	uint8_t *padded = NULL, *ct = NULL;
+	char ad[AD_MAX];
+	uint8_t *padded = NULL;
 	size_t padmax, padlen = 0, i;
 	unsigned long long ctlen = 0;
-	json_t *env = NULL, *list = NULL, *r;
-	int adlen;
+	int adlen, rc = -1;
 
+	memset(sd, 0, sizeof *sd);
 	if (!mp_envelope_kind_ok(kind) || n == 0 || n > MP_ENVELOPE_MAX_RECIPIENTS ||
 	    ptlen > CT_MAX || (adlen = make_ad(ad, kind, case_id)) < 0)
-		return NULL;
+		return -1;
 	padmax = ptlen + MP_PAD_BLOCK;
 	if ((padded = mp_locked_alloc(padmax)) == NULL)
 		goto out;
 	if (ptlen > 0)
 		memcpy(padded, pt, ptlen);
-	if (sodium_pad(&padlen, padded, ptlen, MP_PAD_BLOCK, padmax) != 0)
+	if (sodium_pad(&padlen, padded, ptlen, MP_PAD_BLOCK, padmax) != 0 ||
+	    (sd->ct = malloc(padlen + crypto_aead_xchacha20poly1305_ietf_ABYTES)) == NULL ||
+	    (sd->keys = calloc(n, sizeof *sd->keys)) == NULL ||
+	    (sd->kids = calloc(n, sizeof *sd->kids)) == NULL)
 		goto out;
-	if ((ct = malloc(padlen + crypto_aead_xchacha20poly1305_ietf_ABYTES)) == NULL)
-		goto out;
-	randombytes_buf(nonce, sizeof nonce);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &ctlen, padded, padlen, (const uint8_t *)ad,
-	    (unsigned long long)adlen, NULL, nonce, K);
+	randombytes_buf(sd->nonce, sizeof sd->nonce);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(sd->ct, &ctlen, padded, padlen,
+	    (const uint8_t *)ad, (unsigned long long)adlen, NULL, sd->nonce, K);
+	sd->ctlen = (size_t)ctlen;
+	for (i = 0; i < n; i++) {
+		if (crypto_box_seal(sd->keys[i], K, 32, rcpt[i].pk) != 0)
+			goto out;
+		mp_kid(sd->kids[i], rcpt[i].pk);
+	}
+	sd->n = n;
+	rc = 0;
+out:
+	mp_locked_free(padded); /* wipes */
+	if (rc != 0)
+		sealed_free(sd);
+	return rc;
+}
 
+json_t *
+mp_envelope_seal_with_key(const uint8_t K[32], const char *kind, const char *case_id,
+    const uint8_t *pt, size_t ptlen, const struct mp_box_pk *rcpt, size_t n)
+{
+	struct sealed sd;
+	json_t *env = NULL, *list, *r;
+	size_t i;
+
+	if (seal_parts(&sd, K, kind, case_id, pt, ptlen, rcpt, n) != 0)
+		return NULL;
 	if ((list = json_array()) == NULL)
 		goto out;
 	for (i = 0; i < n; i++) {
-		if (crypto_box_seal(sealed, K, 32, rcpt[i].pk) != 0)
-			goto out;
-		mp_kid(kid, rcpt[i].pk);
-		r = json_pack("{s:s, s:o}", "kid", kid, "sealed", b64u_string(sealed, sizeof sealed));
+		r = json_pack("{s:s, s:o}", "kid", sd.kids[i], "sealed",
+		    b64u_string(sd.keys[i], SEALED_BYTES));
 		if (r == NULL || json_array_append_new(list, r) != 0)
 			goto out;
 	}
 	env = json_pack("{s:i, s:s, s:o, s:o, s:O}", "v", 1, "kind", kind, "nonce",
-	    b64u_string(nonce, sizeof nonce), "ct", b64u_string(ct, (size_t)ctlen), "recipients", list);
+	    b64u_string(sd.nonce, sizeof sd.nonce), "ct", b64u_string(sd.ct, sd.ctlen),
+	    "recipients", list);
 out:
 	json_decref(list);
-	mp_locked_free(padded); /* wipes */
-	free(ct);
+	sealed_free(&sd);
 	return env;
+}
+
+/* Append b64u of buf at *p (room counted by the caller): 0, or -1. */
+static int
+put_b64u(char **p, const uint8_t *buf, size_t len)
+{
+	if (mp_b64u_encode(*p, MP_B64U_LEN(len), buf, len) != 0)
+		return -1;
+	*p += strlen(*p);
+	return 0;
+}
+
+char *
+mp_envelope_seal_text(const char *kind, const char *case_id, const uint8_t *pt, size_t ptlen,
+    const struct mp_box_pk *rcpt, size_t n)
+{
+	struct sealed sd;
+	uint8_t K[32];
+	char *text, *p;
+	size_t len, i;
+	int rc;
+
+	crypto_aead_xchacha20poly1305_ietf_keygen(K);
+	rc = seal_parts(&sd, K, kind, case_id, pt, ptlen, rcpt, n);
+	sodium_memzero(K, sizeof K);
+	if (rc != 0)
+		return NULL;
+	/* kind is one of three words and every value is b64u: nothing to escape. */
+	len = 64 + strlen(kind) + MP_B64U_LEN(sizeof sd.nonce) + MP_B64U_LEN(sd.ctlen) +
+	    n * (32 + MP_KID_TEXT_LEN + MP_B64U_LEN(SEALED_BYTES));
+	if ((text = malloc(len)) == NULL)
+		goto out;
+	p = text + sprintf(text, "{\"v\":1,\"kind\":\"%s\",\"nonce\":\"", kind);
+	rc = put_b64u(&p, sd.nonce, sizeof sd.nonce);
+	p += sprintf(p, "\",\"ct\":\"");
+	rc |= put_b64u(&p, sd.ct, sd.ctlen);
+	p += sprintf(p, "\",\"recipients\":[");
+	for (i = 0; i < n; i++) {
+		p += sprintf(p, "%s{\"kid\":\"%s\",\"sealed\":\"", i > 0 ? "," : "", sd.kids[i]);
+		rc |= put_b64u(&p, sd.keys[i], SEALED_BYTES);
+		p += sprintf(p, "\"}");
+	}
+	memcpy(p, "]}", 3);
+	if (rc != 0) {
+		free(text);
+		text = NULL;
+	}
+out:
+	sealed_free(&sd);
+	return text;
 }
 
 int

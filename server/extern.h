@@ -134,6 +134,9 @@ int only_fields(const json_t *o, const char *const *allowed, const char *prefix,
     struct api_err *e);
 /* Code points in a valid UTF-8 string. */
 size_t utf8_len(const char *s);
+/* The length of s as a JSON string literal, and s written as one at dst (returns its end). */
+size_t json_quoted_len(const char *s);
+char *json_quote(char *dst, const char *s);
 int text_field(const json_t *o, const char *name, size_t min, size_t max, int required,
     const char **out, struct api_err *e);
 

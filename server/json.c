@@ -222,3 +222,43 @@ text_field(const json_t *o, const char *name, size_t min, size_t max, int requir
 	*out = json_string_value(v);
 	return 0;
 }
+
+/*
+ * A JSON string literal written straight from UTF-8 text without NUL: the
+ * quotes, and escapes for '"', '\' and control characters.  For answers
+ * whose strings are long and known (the receipt's QR code): jansson checks
+ * and copies every character twice on the way.
+ */
+static const char hexd[] = "0123456789abcdef";
+
+size_t
+json_quoted_len(const char *s)
+{
+	size_t n = 2;
+
+	for (; *s; s++)
+		n += *s == '"' || *s == '\\' ? 2 : (unsigned char)*s < 0x20 ? 6 : 1;
+	return n;
+}
+
+char *
+json_quote(char *dst, const char *s)
+{
+	unsigned char c;
+
+	*dst++ = '"';
+	for (; (c = (unsigned char)*s) != '\0'; s++) {
+		if (c == '"' || c == '\\') {
+			*dst++ = '\\';
+			*dst++ = (char)c;
+		} else if (c < 0x20) {
+			memcpy(dst, "\\u00", 4);
+			dst[4] = hexd[c >> 4];
+			dst[5] = hexd[c & 15];
+			dst += 6;
+		} else
+			*dst++ = (char)c;
+	}
+	*dst++ = '"';
+	return dst;
+}

@@ -84,17 +84,15 @@ seal_text(struct server *srv, const char *case_id, const char *kind, json_t *pla
 {
 	struct mp_box_pk *rcpt = NULL;
 	char *pt = NULL, *text = NULL;
-	json_t *env = NULL;
 	size_t n = 0;
 
 	if (recipients(srv, extra_pk, &rcpt, &n, e) != 0)
 		return NULL;
 	if ((pt = json_dumps(plain, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL ||
-	    (env = mp_envelope_seal(kind, case_id, (const uint8_t *)pt, strlen(pt), rcpt, n)) == NULL ||
-	    (text = json_dumps(env, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
+	    (text = mp_envelope_seal_text(kind, case_id, (const uint8_t *)pt, strlen(pt), rcpt,
+	    n)) == NULL)
 		store_error(-1, e);
 	mp_wipe_free(pt);
-	json_decref(env);
 	free(rcpt);
 	return text;
 }
@@ -212,6 +210,41 @@ out:
 	return rc;
 }
 
+/*
+ * The report's answer as text, {"token", "followup_url", "qr_svg",
+ * "received", "log"}, written straight into one block (the answer is wiped
+ * when sent: it holds the token).  Most of it is the QR code's SVG, which
+ * a general JSON writer would check and copy character by character.
+ */
+static char *
+receipt_text(const struct receipt *r)
+{
+	static const char *const keys[] = { "{\"token\":", ",\"followup_url\":", ",\"qr_svg\":",
+	    ",\"received\":" };
+	const char *vals[] = { r->token, r->url, r->svg, r->received };
+	char *log = NULL, *text, *p;
+	size_t n = 2, i;
+
+	if (r->log != NULL && (log = json_dumps(r->log, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
+		return NULL;
+	for (i = 0; i < 4; i++)
+		n += strlen(keys[i]) + json_quoted_len(vals[i]);
+	if (log != NULL)
+		n += strlen(",\"log\":") + strlen(log);
+	if ((text = malloc(n)) != NULL) {
+		p = text;
+		for (i = 0; i < 4; i++) {
+			memcpy(p, keys[i], strlen(keys[i]));
+			p = json_quote(p + strlen(keys[i]), vals[i]);
+		}
+		if (log != NULL)
+			p += sprintf(p, ",\"log\":%s", log);
+		memcpy(p, "}", 2);
+	}
+	free(log);
+	return text;
+}
+
 int
 h_report(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
 {
@@ -222,8 +255,14 @@ h_report(struct server *srv, struct request *rq, struct reply *out, struct api_e
 	memset(&r, 0, sizeof r);
 	if (body_json(rq, &o, e) != 0 || report_submit(srv, o, &r, e) != 0)
 		goto out;
-	rc = reply_json(out, 201, json_pack("{s:s, s:s, s:s, s:s, s:O*}", "token", r.token,
-	    "followup_url", r.url, "qr_svg", r.svg, "received", r.received, "log", r.log));
+	if ((out->body = receipt_text(&r)) == NULL) {
+		/* Out of memory after the report was stored: answered as any failure. */
+		store_error(-1, e);
+		goto out;
+	}
+	out->status = 201;
+	out->ctype = "application/json; charset=utf-8";
+	rc = 0;
 out:
 	receipt_clear(&r);
 	json_decref(o);

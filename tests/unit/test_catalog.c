@@ -104,11 +104,34 @@ parse(const char *text)
 	return c;
 }
 
+/* json_quote: what it writes reads back, as JSON, as the same text. */
+static void
+test_json_quote(void)
+{
+	static const char *const texts[] = { "", "plain", "<svg viewBox=\"0 0 33 33\">",
+	    "back\\slash", "line\nbreak\ttab\x01\x1f", "\xc3\xa9\xe2\x82\xac \xf0\x9f\x98\x80",
+	    "http://x.example/f#ABCD-EFGH" };
+	char buf[256], *end;
+	json_t *j;
+	size_t i;
+
+	for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+		end = json_quote(buf, texts[i]);
+		*end = '\0';
+		j = json_loads(buf, JSON_DECODE_ANY, NULL);
+		T_OK(j != NULL && json_is_string(j) && strcmp(json_string_value(j), texts[i]) == 0 &&
+		    (size_t)(end - buf) == json_quoted_len(texts[i]),
+		    "json_quote: text %zu reads back the same, in the length it said", i);
+		json_decref(j);
+	}
+}
+
 int
 main(void)
 {
 	const char *def = mp_default_policy();
 	const struct mp_embedded_file *f;
+
 	struct ui_catalog *nl = NULL, *c, *o;
 	struct mp_policy *pol = NULL;
 	char err[256] = "", key[96];
@@ -212,5 +235,6 @@ main(void)
 	ui_catalog_free(c);
 
 	ui_catalog_free(nl);
+	test_json_quote();
 	return t_done();
 }

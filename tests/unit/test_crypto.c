@@ -1501,6 +1501,56 @@ test_bundle(void)
 	mp_identity_free(rec);
 }
 
+/* The envelope written straight as text: jansson's compact form of the same envelope, opening alike. */
+static void
+test_envelope_seal_text(void)
+{
+	static const char pt[] = "{\"text\":\"Bij de balie werd ik als laatste geholpen.\"}";
+	static const char *const kinds[] = { "report", "message", "note" };
+	uint8_t *out = NULL;
+	size_t outlen = 0, i, k;
+	char *text, *again;
+	json_t *env, *ref;
+	const char *key;
+	void *it, *rit;
+	int same;
+
+	for (k = 0; k < 3; k++) {
+		text = mp_envelope_seal_text(kinds[k], CASE_ID, (const uint8_t *)pt, strlen(pt), rcpt, 3);
+		env = text != NULL ? json_loads(text, JSON_REJECT_DUPLICATES, NULL) : NULL;
+		again = env != NULL ? json_dumps(env, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+		T_OK(again != NULL && strcmp(again, text) == 0,
+		    "seal_text (%s): JSON that jansson writes back byte for byte", kinds[k]);
+		T_OK(env != NULL && check_ok(env), "seal_text (%s): envelope_check accepts it", kinds[k]);
+		/* The fields in the order mp_envelope_seal's object has them. */
+		ref = mp_envelope_seal(kinds[k], CASE_ID, (const uint8_t *)pt, strlen(pt), rcpt, 3);
+		same = env != NULL && ref != NULL;
+		for (it = same ? json_object_iter(env) : NULL, rit = same ? json_object_iter(ref) : NULL;
+		    same && (it != NULL || rit != NULL);
+		    it = json_object_iter_next(env, it), rit = json_object_iter_next(ref, rit)) {
+			key = it != NULL ? json_object_iter_key(it) : NULL;
+			same = key != NULL && rit != NULL && strcmp(key, json_object_iter_key(rit)) == 0;
+		}
+		T_OK(same, "seal_text (%s): the same fields in the same order as seal", kinds[k]);
+		for (i = 0; env != NULL && i < 3; i++) {
+			int rc = mp_envelope_open(&out, &outlen, env, CASE_ID, boxes[i].pk, boxes[i].sk);
+
+			T_OK(rc == 0 && outlen == strlen(pt) && memcmp(out, pt, outlen) == 0,
+			    "seal_text (%s): recipient %zu opens it to the plaintext", kinds[k], i);
+			if (rc == 0)
+				mp_envelope_free(out, outlen);
+		}
+		json_decref(ref);
+		json_decref(env);
+		free(again);
+		free(text);
+	}
+	T_OK(mp_envelope_seal_text("x", CASE_ID, (const uint8_t *)pt, strlen(pt), rcpt, 1) == NULL,
+	    "seal_text refuses an unknown kind");
+	T_OK(mp_envelope_seal_text("note", CASE_ID, (const uint8_t *)pt, strlen(pt), rcpt, 0) == NULL,
+	    "seal_text refuses no recipients");
+}
+
 /* Locked blocks for plaintexts: reused by the thread, wiped in between, any size. */
 static void
 test_locked_blocks(void)
@@ -1562,6 +1612,7 @@ main(void)
 	test_keyfile();
 	test_keyfile_recovery();
 	test_bundle();
+	test_envelope_seal_text();
 	test_locked_blocks();
 	return t_done();
 }
