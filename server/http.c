@@ -432,7 +432,13 @@ dispatch(struct server *srv, struct request *rq)
  * store's commit, a proof of work's check), and as many requests can wait
  * on the store as it has channels.
  */
-#define JOB_THREADS 8            /* one per channel to the store (privsep.c) */
+/*
+ * One per channel to the store (privsep.c).  Most of a report's time is
+ * sealing and its QR code; the store commits one batch at a time, and the
+ * more reports wait in it together, the fewer commits they need: 32 gave
+ * 20% more reports a second than 8 on two cores (docs/BENCH.md), 64 no more.
+ */
+#define JOB_THREADS 32
 
 struct jobs {
 	pthread_mutex_t lock;
@@ -735,12 +741,12 @@ server_start(struct server *srv, int fd)
 		return -1;
 	/*
 	 * Requests are answered by the job threads, one per channel to the store:
-	 * while one waits for the store (a commit's fsync among them) the others
-	 * parse, seal and answer, and up to eight reports share a commit.  The
+	 * while some wait for the store (a commit's fsync among them) the others
+	 * parse, seal and answer, and up to 32 reports share a commit.  The
 	 * pool's threads only read and write, and the answers go out in the
-	 * order requests came.  16 KiB per connection holds a request's headers
-	 * (bodies are copied out as they arrive) and keeps 1,024 connections
-	 * near 16 MB.
+	 * order requests came.  12 KiB per connection holds a request's headers
+	 * (8 KiB of them are answered; bodies are copied out as they arrive) and
+	 * keeps 1,024 connections near 12 MB.
 	 */
 	if ((srv->jobs = jobs_start(srv)) == NULL || srv->jobs->n == 0) {
 		jobs_stop(srv->jobs);
@@ -756,7 +762,7 @@ server_start(struct server *srv, int fd)
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)15,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * KIB),
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(12 * KIB),
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
 	    MHD_OPTION_ARRAY, srv->tls.cert != NULL ? tls : &tls[3],
 	    MHD_OPTION_END);

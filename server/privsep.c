@@ -33,7 +33,7 @@
 #include "mp_token.h"
 #include "mp_wire.h"
 
-#define CHANNELS 8               /* one for each of the worker's pool threads (http.c) */
+#define CHANNELS 32              /* one for each of the worker's job threads (http.c) */
 
 /*
  * A child ends with _exit: nothing of the parent's exit handlers runs in

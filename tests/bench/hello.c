@@ -90,7 +90,7 @@ main(int argc, char **argv)
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)15,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * KIB),
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(12 * KIB),
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
 	    MHD_OPTION_END);
 	if (d == NULL) {
