@@ -180,11 +180,14 @@ qr_us=$(kv "$W/token.txt" qr_us)
 commit_ps=$(kv "$W/commit.txt" per_s)
 floor_us=$(calc %.0f "$seal_us + $tok_us + $qr_us")
 compute_ps=$(calc %.0f "$CORES * 1e6 / $floor_us" "d = $floor_us > 0")
+fol_us=$(kv "$W/token.txt" followup_us)
+fcompute_ps=$(calc %.0f "$CORES * 1e6 / $fol_us" "d = $fol_us > 0")
 echo "== limits"
 echo "  seal         2 KB report for 3 recipients, one core: $(kv "$W/seal.txt" per_s) seals/s ($seal_us µs each; envelope $(kv "$W/seal.txt" envelope_bytes) bytes)"
 echo "  token        a report's follow-up token (new, text, lookup, tag, reporter key pair), one core: $tok_us µs"
 echo "  QR code      the SVG of the follow-up URL, one core: $qr_us µs ($(kv "$W/token.txt" qr_svg_bytes) bytes)"
 echo "  compute      seal + token + QR = $floor_us µs a report: $compute_ps reports/s on $CORES cores (no HTTP, JSON, store or log)"
+echo "  follow-up    token parsed, reporter key pair, two messages opened, one core: $fol_us µs: $fcompute_ps follow-ups/s on $CORES cores (no HTTP, JSON, store or log)"
 echo "  commit       durable single-row SQLCipher commits (WAL, synchronous=FULL): $commit_ps commits/s ($(kv "$W/commit.txt" ms) ms each)"
 HP=$(freeport)
 "$W/hello" "$HP" &
@@ -303,7 +306,7 @@ for c in $CONNS; do
 	h=$(kv "$W/hello-followup-$c.out" ok_rps)
 	r=$(kv "$f" ok_rps)
 	printf '  follow-ups   %4s conns  %8s /s  %s\n' "$c" "$r" "$(lat "followup-$c")"
-	echo "      = $(pct "$r" "$h")% of hello-world ($h/s)"
+	echo "      = $(pct "$r" "$h")% of hello-world ($h/s), $(pct "$r" "$fcompute_ps")% of the follow-up compute limit"
 	echo "      server CPU $(kv "$f" cpu_us) µs a request, $(kv "$f" cores) of $CORES cores busy; peak RSS $(kv "$f" rss_mb) MB, PSS $(kv "$f" pss_mb) MB (hello-world $(kv "$W/hello-followup-$c.out" rss_mb))"
 	echo "      $(answers "followup-$c" "answers: 200")"
 done
