@@ -426,17 +426,17 @@ dispatch(struct server *srv, struct request *rq)
 
 /*
  * The job threads.  A request whose body is complete is answered by one of
- * a few threads while its connection is suspended, in the order requests
- * came, so that libmicrohttpd's threads only read and write: a request
- * never waits behind a slow one that happens to share its thread (the
- * store's commit, a proof of work's check), and as many requests can wait
- * on the store as it has channels.
- */
-/*
- * One per channel to the store (privsep.c).  Most of a report's time is
- * sealing and its QR code; the store commits one batch at a time, and the
- * more reports wait in it together, the fewer commits they need: 32 gave
- * 20% more reports a second than 8 on two cores (docs/BENCH.md), 64 no more.
+ * them while its connection is suspended, in the order requests came, so
+ * that libmicrohttpd's threads only read and write: a request never waits
+ * behind a slow one that happens to share its thread (the store's commit,
+ * a proof of work's check), and as many requests can wait on the store as
+ * it has channels.
+ *
+ * One thread per channel to the store (privsep.c).  Most of a report's time
+ * is sealing and its QR code; the store commits one batch at a time, and
+ * the more reports wait in it together, the fewer commits they need: 32
+ * gave 20% more reports a second than 8 on two cores (docs/BENCH.md), 64
+ * no more.
  */
 #define JOB_THREADS 32
 
