@@ -111,6 +111,28 @@ say $(gone $store $http; echo $?) "the store and the worker are gone after SIGTE
 grep -q 'changes stored in' "$T/server.log"
 say $? "the store said what it stored before it ended"
 
+# SIGTERM while requests wait for the job threads and the store: every request in flight is
+# answered or refused cleanly, and all three still stop with exit 0, promptly.
+start 4
+store=$(child $pid meldpuntd:store)
+http=$(child $pid meldpuntd:http)
+loops=
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do
+	(while curl -s -o /dev/null "http://127.0.0.1:$port/api/v1/log/checkpoint"; do :; done) &
+	loops="$loops $!"
+done
+sleep 1
+t0=$(date +%s)
+kill -TERM $pid
+wait $pid
+st=$?
+t1=$(date +%s)
+kill $loops 2>/dev/null
+wait $loops 2>/dev/null
+say $st "SIGTERM under load (16 clients asking the store) stops meldpuntd with exit 0"
+say $([ $((t1 - t0)) -le 5 ]; echo $?) "... within 5 s ($((t1 - t0)) s)"
+say $(gone $store $http; echo $?) "... and the store and the worker are gone"
+
 # The worker dies: the parent stops the store and exits non-zero.
 start 1
 store=$(child $pid meldpuntd:store)
