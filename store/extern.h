@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #define STORE_STMTS 64           /* prepared statements kept, by their SQL text */
-#define STORE_READERS 4          /* reading connections: one per thread of meldpuntd's pool */
+#define STORE_READERS 4          /* reading connections (8 measured no faster: each starts cold after a commit) */
 
 struct store_job;
 
