@@ -143,14 +143,34 @@ out:
 	return env;
 }
 
-/* Append b64u of buf at *p (room counted by the caller): 0, or -1. */
-static int
-put_b64u(char **p, const uint8_t *buf, size_t len)
+/* A text written into a block of known size; err is set by anything that would not fit. */
+struct out {
+	char *p, *end;
+	int err;
+};
+
+static void
+out_str(struct out *o, const char *s)
 {
-	if (mp_b64u_encode(*p, MP_B64U_LEN(len), buf, len) != 0)
-		return -1;
-	*p += strlen(*p);
-	return 0;
+	size_t n = strlen(s);
+
+	if (o->err || n >= (size_t)(o->end - o->p)) {
+		o->err = 1;
+		return;
+	}
+	memcpy(o->p, s, n + 1);
+	o->p += n;
+}
+
+static void
+out_b64u(struct out *o, const uint8_t *buf, size_t len)
+{
+	if (o->err || (size_t)(o->end - o->p) < MP_B64U_LEN(len) ||
+	    mp_b64u_encode(o->p, MP_B64U_LEN(len), buf, len) != 0) {
+		o->err = 1;
+		return;
+	}
+	o->p += strlen(o->p);
 }
 
 char *
@@ -158,8 +178,9 @@ mp_envelope_seal_text(const char *kind, const char *case_id, const uint8_t *pt, 
     const struct mp_box_pk *rcpt, size_t n)
 {
 	struct sealed sd;
+	struct out o;
 	uint8_t K[32];
-	char *text, *p;
+	char *text;
 	size_t len, i;
 	int rc;
 
@@ -173,18 +194,25 @@ mp_envelope_seal_text(const char *kind, const char *case_id, const uint8_t *pt, 
 	    n * (32 + MP_KID_TEXT_LEN + MP_B64U_LEN(SEALED_BYTES));
 	if ((text = malloc(len)) == NULL)
 		goto out;
-	p = text + sprintf(text, "{\"v\":1,\"kind\":\"%s\",\"nonce\":\"", kind);
-	rc = put_b64u(&p, sd.nonce, sizeof sd.nonce);
-	p += sprintf(p, "\",\"ct\":\"");
-	rc |= put_b64u(&p, sd.ct, sd.ctlen);
-	p += sprintf(p, "\",\"recipients\":[");
+	o.p = text;
+	o.end = text + len;
+	o.err = 0;
+	out_str(&o, "{\"v\":1,\"kind\":\"");
+	out_str(&o, kind);
+	out_str(&o, "\",\"nonce\":\"");
+	out_b64u(&o, sd.nonce, sizeof sd.nonce);
+	out_str(&o, "\",\"ct\":\"");
+	out_b64u(&o, sd.ct, sd.ctlen);
+	out_str(&o, "\",\"recipients\":[");
 	for (i = 0; i < n; i++) {
-		p += sprintf(p, "%s{\"kid\":\"%s\",\"sealed\":\"", i > 0 ? "," : "", sd.kids[i]);
-		rc |= put_b64u(&p, sd.keys[i], SEALED_BYTES);
-		p += sprintf(p, "\"}");
+		out_str(&o, i > 0 ? ",{\"kid\":\"" : "{\"kid\":\"");
+		out_str(&o, sd.kids[i]);
+		out_str(&o, "\",\"sealed\":\"");
+		out_b64u(&o, sd.keys[i], SEALED_BYTES);
+		out_str(&o, "\"}");
 	}
-	memcpy(p, "]}", 3);
-	if (rc != 0) {
+	out_str(&o, "]}");
+	if (o.err) {
 		free(text);
 		text = NULL;
 	}

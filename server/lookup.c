@@ -13,6 +13,7 @@
  * value, from which no key is derived.
  */
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,11 +45,10 @@ found_add(struct found *f, const char *sender, const char *day, const char *enve
 	f->items = it;
 	it = &f->items[f->n];
 	memset(it, 0, sizeof *it);
-	if (strlen(sender) >= sizeof it->sender || strlen(day) >= sizeof it->day ||
+	if (snprintf(it->sender, sizeof it->sender, "%s", sender) >= (int)sizeof it->sender ||
+	    snprintf(it->day, sizeof it->day, "%s", day) >= (int)sizeof it->day ||
 	    (it->envelope = strdup(envelope)) == NULL)
 		return -1;
-	strcpy(it->sender, sender);
-	strcpy(it->day, day);
 	f->n++;
 	return 0;
 }

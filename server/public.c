@@ -221,25 +221,30 @@ receipt_text(const struct receipt *r)
 {
 	static const char *const keys[] = { "{\"token\":", ",\"followup_url\":", ",\"qr_svg\":",
 	    ",\"received\":" };
+	static const char logkey[] = ",\"log\":";
 	const char *vals[] = { r->token, r->url, r->svg, r->received };
 	char *log = NULL, *text, *p;
-	size_t n = 2, i;
+	size_t n = sizeof "}", i, k, loglen = 0;
 
 	if (r->log != NULL && (log = json_dumps(r->log, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
 		return NULL;
 	for (i = 0; i < 4; i++)
 		n += strlen(keys[i]) + json_quoted_len(vals[i]);
 	if (log != NULL)
-		n += strlen(",\"log\":") + strlen(log);
+		n += (loglen = strlen(log)) + sizeof logkey - 1;
+	/* Every part below is counted in n. */
 	if ((text = malloc(n)) != NULL) {
 		p = text;
 		for (i = 0; i < 4; i++) {
-			memcpy(p, keys[i], strlen(keys[i]));
-			p = json_quote(p + strlen(keys[i]), vals[i]);
+			memcpy(p, keys[i], k = strlen(keys[i]));
+			p = json_quote(p + k, vals[i]);
 		}
-		if (log != NULL)
-			p += sprintf(p, ",\"log\":%s", log);
-		memcpy(p, "}", 2);
+		if (log != NULL) {
+			memcpy(p, logkey, sizeof logkey - 1);
+			memcpy(p + sizeof logkey - 1, log, loglen);
+			p += sizeof logkey - 1 + loglen;
+		}
+		memcpy(p, "}", sizeof "}");
 	}
 	free(log);
 	return text;
