@@ -58,6 +58,8 @@ int mp_instance_path(char *out, size_t outlen, const struct mp_instance *in, con
 
 /* Today in the instance's time zone, YYYY-MM-DD. */
 void mp_today(char out[11]);
+/* Seconds until tomorrow begins in the instance's time zone (1 or more). */
+unsigned mp_seconds_to_tomorrow(void);
 /* 1 if day is a real calendar date YYYY-MM-DD. */
 int mp_day_ok(const char *day);
 /* day plus n days (n may be negative) into out; 0, or -1 on a bad day. */

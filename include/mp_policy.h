@@ -53,6 +53,7 @@ struct mp_limits {
 	int pow_bits;            /* leading zero bits of a proof */
 	int connections;         /* open connections per client address */
 	int local_shared;        /* loopback without X-Forwarded-For: 0 exempt, 1 one client */
+	int case_messages;       /* messages a case takes from its reporter in one day */
 };
 
 struct mp_policy {

@@ -3,7 +3,7 @@
  * migrated from schema/, every query behind this small typed API.  One
  * writing connection and a few reading ones, each serialised by a mutex
  * inside; every call is safe from any thread.  Functions return 0,
- * MP_STORE_NOTFOUND, MP_STORE_CONFLICT, or -1 (MP_STORE_FULL when the disk
+ * MP_STORE_NOTFOUND, MP_STORE_CONFLICT, MP_STORE_LIMIT, or -1 (MP_STORE_FULL when the disk
  * is full).
  *
  * Every function that changes something returns once the change is durable
@@ -21,6 +21,7 @@
 
 #define MP_STORE_NOTFOUND 1
 #define MP_STORE_CONFLICT 2
+#define MP_STORE_LIMIT 3     /* a cap on what a case takes in a day is reached */
 #define MP_STORE_FULL (-2)
 
 #define MP_ID_BYTES 16
@@ -204,9 +205,14 @@ int mp_store_purge(struct mp_store *st, const char *today, const char *closed_cu
 /* Items of a case, oldest first. */
 int mp_store_items(struct mp_store *st, const char *case_id,
     int (*cb)(void *arg, const struct mp_item *it), void *arg);
-/* Add a sealed item and mark the case as updated on day. */
+/*
+ * Add a sealed item and mark the case as updated on day.  With day_cap > 0,
+ * MP_STORE_LIMIT (and nothing changed) when the case already holds day_cap
+ * items of this kind from this sender on that day.
+ */
 int mp_store_item_add(struct mp_store *st, const char *case_id, const char *item_id,
-    const char *kind, const char *sender, const char *day, const char *envelope);
+    const char *kind, const char *sender, const char *day, const char *envelope,
+    unsigned day_cap);
 /* Move a case: checks that it is still in `from` (else MP_STORE_CONFLICT). */
 int mp_store_case_move(struct mp_store *st, const char *id, const char *from, const char *to,
     const char *closure, const char *day);

@@ -736,7 +736,7 @@ h_coll_messages(struct server *srv, struct request *rq, struct reply *out, struc
 	for (i = 0; i < n && r == 0; i++) {
 		mp_new_id(item_id);
 		r = mp_store_item_add(srv->st, json_string_value(json_object_get(json_array_get(msgs, i),
-		    "case")), item_id, "message", "caseworker", day, texts[i]);
+		    "case")), item_id, "message", "caseworker", day, texts[i], 0);
 	}
 	if (mp_store_end(srv->st, r == 0) != 0) {
 		store_error(r != 0 ? r : -1, e);

@@ -348,7 +348,7 @@ h_case_message(struct server *srv, struct request *rq, struct reply *out, struct
 	}
 	mp_new_id(item_id);
 	mp_today(day);
-	if ((r = mp_store_item_add(srv->st, c.id, item_id, kind, "caseworker", day, text)) != 0) {
+	if ((r = mp_store_item_add(srv->st, c.id, item_id, kind, "caseworker", day, text, 0)) != 0) {
 		store_error(r, e);
 		goto out;
 	}

@@ -49,6 +49,7 @@ struct reply {
 	const char *text;        /* static, instead of json */
 	char *body;              /* malloc'ed NUL-terminated text, instead of json; wiped when sent */
 	const char *ctype;       /* with text or body */
+	unsigned retry;          /* a 429 or 503 page: its Retry-After in seconds (0: 30) */
 };
 
 typedef int (*handler_fn)(struct server *srv, struct request *rq, struct reply *out,
@@ -167,7 +168,7 @@ int h_followup(struct server *, struct request *, struct reply *, struct api_err
 int h_followup_message(struct server *, struct request *, struct reply *, struct api_err *);
 /* Seal plaintext JSON for the case's recipients (plus extra, may be NULL) and store it. */
 int seal_and_store(struct server *srv, const char *case_id, const char *kind, const char *sender,
-    json_t *plain, const uint8_t *extra_pk, struct api_err *e);
+    json_t *plain, const uint8_t *extra_pk, unsigned day_cap, struct api_err *e);
 
 /* caseworker.c */
 int h_cases(struct server *, struct request *, struct reply *, struct api_err *);

@@ -389,7 +389,7 @@ append_body(struct request *rq, const char *data, size_t n)
 static enum MHD_Result
 dispatch(struct server *srv, struct request *rq)
 {
-	struct reply out = { 0, NULL, NULL, NULL, NULL };
+	struct reply out = { 0, NULL, NULL, NULL, NULL, 0 };
 	struct api_err e = { 500, "unavailable", "", "", 0, "" };
 	enum MHD_Result ret;
 
@@ -412,8 +412,10 @@ dispatch(struct server *srv, struct request *rq)
 			api_error(&e, 503, "unavailable", NULL, "please try again later");
 		return send_failure(srv, rq, &e, NULL);
 	}
-	if (out.body != NULL)
-		return send_body(rq->conn, rq, out.status, out.body, out.ctype, NULL, NULL);
+	if (out.body != NULL) {
+		struct api_err wait = { out.status, "", "", "", out.retry, "" };
+		return send_body(rq->conn, rq, out.status, out.body, out.ctype, NULL, &wait);
+	}
 	if (out.text != NULL) {
 		char *copy = strdup(out.text);
 		if (copy == NULL)

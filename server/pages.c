@@ -853,6 +853,8 @@ followup_error(struct form_errors *errs, const struct api_err *e)
 		one_error(errs, 404, "token", "followup.error.unknown");
 	else if (strcmp(e->code, "conflict") == 0)
 		one_error(errs, 409, "text", "followup.error.closed");
+	else if (strcmp(e->code, "rate_limited") == 0)
+		one_error(errs, 429, "text", "followup.error.day_limit");
 	else
 		one_error(errs, e->status == 500 ? 503 : e->status, "", "error.unavailable");
 }
@@ -1018,6 +1020,8 @@ h_page_message(struct server *srv, struct request *rq, struct reply *out, struct
 	}
 reply:
 	rc = page_reply(&p, out, errs.status, e);
+	if (errs.status == 429)
+		out->retry = fe.retry;
 out:
 	json_decref(answer);
 	form_free(&f);

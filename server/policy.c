@@ -267,6 +267,7 @@ static const struct limit_line {
 	{ "pow_bits", LIMIT_NUMBER, LIMIT_AT(pow_bits), 4, 28, 16, 0 },
 	{ "connections", LIMIT_NUMBER, LIMIT_AT(connections), 1, 1024, 32, 0 },
 	{ "local", LIMIT_LOCAL, LIMIT_AT(local_shared), 0, 1, 0, 0 },
+	{ "case_messages", LIMIT_NUMBER, LIMIT_AT(case_messages), 1, 10000, 20, 0 },
 };
 #define NLIMITS (sizeof limit_lines / sizeof limit_lines[0])
 #define LIMIT_SECONDS_MAX 86400

@@ -99,7 +99,7 @@ seal_text(struct server *srv, const char *case_id, const char *kind, json_t *pla
 
 int
 seal_and_store(struct server *srv, const char *case_id, const char *kind, const char *sender,
-    json_t *plain, const uint8_t *extra_pk, struct api_err *e)
+    json_t *plain, const uint8_t *extra_pk, unsigned day_cap, struct api_err *e)
 {
 	char item_id[MP_ID_LEN + 1], day[11], *env;
 	int rc;
@@ -108,8 +108,14 @@ seal_and_store(struct server *srv, const char *case_id, const char *kind, const 
 		return -1;
 	mp_new_id(item_id);
 	mp_today(day);
-	rc = mp_store_item_add(srv->st, case_id, item_id, kind, sender, day, env);
+	rc = mp_store_item_add(srv->st, case_id, item_id, kind, sender, day, env, day_cap);
 	free(env);
+	if (rc == MP_STORE_LIMIT) {
+		api_error(e, 429, "rate_limited", NULL, "this case has taken %u messages today; "
+		    "send more tomorrow", day_cap);
+		e->retry = mp_seconds_to_tomorrow();
+		return -1;
+	}
 	return rc == 0 ? 0 : store_error(rc, e);
 }
 
@@ -440,7 +446,9 @@ followup_post(struct server *srv, const char *token, const char *text, struct ap
 		store_error(-1, e);
 		goto out;
 	}
-	rc = seal_and_store(srv, f.fd.c.id, "message", "reporter", plain, f.pk, e);
+	/* docs/ABUSE.md: a token, leaked or scripted, cannot bury its case in messages. */
+	rc = seal_and_store(srv, f.fd.c.id, "message", "reporter", plain, f.pk,
+	    (unsigned)srv->in->policy->limits.case_messages, e);
 out:
 	close_followup(&f);
 	json_decref(plain);

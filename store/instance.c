@@ -377,6 +377,20 @@ mp_today(char out[11])
 		out[0] = '\0';
 }
 
+unsigned
+mp_seconds_to_tomorrow(void)
+{
+	time_t now = time(NULL), next;
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	tm.tm_mday++;
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1; /* midnight after a change of summer time */
+	next = mktime(&tm);
+	return next > now ? (unsigned)(next - now) : 1;
+}
+
 int
 mp_day_ok(const char *day)
 {

@@ -788,7 +788,7 @@ remote_items(struct store_remote *rm, const char *case_id,
 
 int
 remote_item_add(struct store_remote *rm, const char *case_id, const char *item_id,
-    const char *kind, const char *sender, const char *day, const char *envelope)
+    const char *kind, const char *sender, const char *day, const char *envelope, unsigned day_cap)
 {
 	struct mp_wbuf w;
 
@@ -799,6 +799,7 @@ remote_item_add(struct store_remote *rm, const char *case_id, const char *item_i
 	mp_put_str(&w, sender);
 	mp_put_str(&w, day);
 	mp_put_str(&w, envelope);
+	mp_put_u32(&w, day_cap);
 	return call_plain(rm, &w);
 }
 

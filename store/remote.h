@@ -55,7 +55,7 @@ int remote_collective_link(struct store_remote *rm, const char *id, const char *
 int remote_items(struct store_remote *rm, const char *case_id,
     int (*cb)(void *, const struct mp_item *), void *arg);
 int remote_item_add(struct store_remote *rm, const char *case_id, const char *item_id,
-    const char *kind, const char *sender, const char *day, const char *envelope);
+    const char *kind, const char *sender, const char *day, const char *envelope, unsigned day_cap);
 int remote_case_move(struct store_remote *rm, const char *id, const char *from, const char *to,
     const char *closure, const char *day);
 int remote_log_size(struct store_remote *rm, uint64_t *n);

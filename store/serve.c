@@ -381,9 +381,12 @@ op_texts(struct mp_store *st, uint32_t op, struct mp_rbuf *r)
 {
 	const char *v[6];
 	size_t i, n = op == OP_COLL_LINK ? 3 : op == OP_CASE_MOVE ? 5 : 6;
+	uint32_t cap = 0;
 
 	for (i = 0; i < n; i++)
 		v[i] = mp_get_str(r);
+	if (op == OP_ITEM_ADD)
+		cap = mp_get_u32(r);
 	if (mp_wire_done(r) != 0)
 		return -1;
 	/* Only a move's closure may be absent. */
@@ -394,7 +397,7 @@ op_texts(struct mp_store *st, uint32_t op, struct mp_rbuf *r)
 		return mp_store_collective_link(st, v[0], v[1], v[2]);
 	if (op == OP_CASE_MOVE)
 		return mp_store_case_move(st, v[0], v[1], v[2], v[3], v[4]);
-	return mp_store_item_add(st, v[0], v[1], v[2], v[3], v[4], v[5]);
+	return mp_store_item_add(st, v[0], v[1], v[2], v[3], v[4], v[5], cap);
 }
 
 static int

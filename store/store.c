@@ -1082,27 +1082,56 @@ touch_case(struct mp_store *st, const char *case_id, const char *day)
 
 struct item_add {
 	const char *case_id, *item_id, *kind, *sender, *day, *envelope;
+	unsigned day_cap;
 };
+
+/* Items of this kind and sender the case took on the day: 0 or more, or -1. */
+static int
+items_on_day(struct mp_store *st, const struct item_add *a)
+{
+	sqlite3_stmt *s;
+	int n = -1;
+
+	if ((s = store_prep(st, "SELECT count(*) FROM items WHERE case_id = ? AND kind = ? "
+	    "AND sender = ? AND day = ?")) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, a->case_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, a->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, a->sender, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, a->day, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	store_done(st, s);
+	return n;
+}
 
 static int
 item_add(struct mp_store *st, void *arg)
 {
 	const struct item_add *a = arg;
-	int rc;
+	int rc, n;
 
 	if ((rc = touch_case(st, a->case_id, a->day)) != 0)
 		return rc;
+	/* Counted inside the change: items added at the same moment cannot pass the cap together. */
+	if (a->day_cap > 0) {
+		if ((n = items_on_day(st, a)) < 0)
+			return -1;
+		if ((unsigned)n >= a->day_cap)
+			return MP_STORE_LIMIT;
+	}
 	return insert_item(st, a->case_id, a->item_id, a->kind, a->sender, a->day, a->envelope);
 }
 
 int
 mp_store_item_add(struct mp_store *st, const char *case_id, const char *item_id, const char *kind,
-    const char *sender, const char *day, const char *envelope)
+    const char *sender, const char *day, const char *envelope, unsigned day_cap)
 {
-	struct item_add a = { case_id, item_id, kind, sender, day, envelope };
+	struct item_add a = { case_id, item_id, kind, sender, day, envelope, day_cap };
 
 	if (st->remote != NULL)
-		return remote_item_add(st->remote, case_id, item_id, kind, sender, day, envelope);
+		return remote_item_add(st->remote, case_id, item_id, kind, sender, day, envelope,
+		    day_cap);
 	return store_change(st, item_add, &a);
 }
 

@@ -41,6 +41,7 @@ static const char limits_conf[] =
     "unproven 2 3600\n"
     "pow_bits 10\n"
     "connections 32\n"
+    "case_messages 3\n"
     "local exempt\n";
 
 /* Every address a client here is given: none may be written anywhere. */
@@ -493,6 +494,95 @@ flood(void)
 	resp_free(&r);
 }
 
+/* --- messages one case takes in a day ------------------------------------------------------ */
+
+static int
+message_from(struct resp *r, const char *token, const char *text)
+{
+	json_t *o = json_pack("{s:s, s:s}", "token", token, "text", text);
+	char *b = json_dumps(o, JSON_COMPACT);
+	int rc;
+
+	rc = req_from(r, NULL, "POST", "/api/v1/followup/messages", "application/json", b, NULL);
+	free(b);
+	json_decref(o);
+	return rc;
+}
+
+/* A report from the test itself (no client limit): its token into out, or "". */
+static void
+local_token(char *out, size_t outlen)
+{
+	struct resp r;
+
+	out[0] = '\0';
+	report_from(&r, NULL, NULL);
+	if (r.status == 201 && jstr(r.json, "token") != NULL)
+		snprintf(out, outlen, "%s", jstr(r.json, "token"));
+	else
+		diag_resp(&r);
+	resp_free(&r);
+}
+
+/*
+ * case_messages 3: a case takes three messages from its reporter a day,
+ * whoever sends them (the test's own requests are exempt from every
+ * client limit), then 429 until the next day; other cases are not held.
+ */
+static void
+case_messages(void)
+{
+	char token[64], other[64], body[256], text[32];
+	const json_t *msgs;
+	struct resp r;
+	int good = 1, i;
+	long wait;
+
+	local_token(token, sizeof token);
+	local_token(other, sizeof other);
+	if (!ok(token[0] != '\0' && other[0] != '\0', "two reports for the message cap"))
+		return;
+	for (i = 0; i < 3; i++) {
+		snprintf(text, sizeof text, "message %d", i + 1);
+		message_from(&r, token, text);
+		good &= r.status == 201;
+		if (r.status != 201)
+			diag_resp(&r);
+		resp_free(&r);
+	}
+	ok(good, "a case takes its reporter's messages up to case_messages (3 x 201)");
+	message_from(&r, token, "CANARY-DAY-CAP message 4");
+	wait = retry_after(&r);
+	if (!ok(is_limited(&r), "the 4th message of the day to one case -> 429 rate_limited"))
+		diag_resp(&r);
+	/* Until midnight in the instance's zone: at most a day, 25 hours when summer time ends. */
+	ok(wait >= 1 && wait <= 25 * 3600, "its Retry-After is the wait until tomorrow (%ld s)",
+	    wait);
+	resp_free(&r);
+	snprintf(body, sizeof body, "{\"token\":\"%s\"}", token);
+	req_from(&r, NULL, "POST", "/api/v1/followup", "application/json", body, NULL);
+	msgs = json_object_get(r.json, "messages");
+	if (!ok(r.status == 200 && json_array_size(msgs) == 3 &&
+	    strcmp(jstr(json_array_get(msgs, 2), "text"), "message 3") == 0,
+	    "the refused message was not stored: the case holds 3"))
+		diag_resp(&r);
+	resp_free(&r);
+	/* The form: 429, the reason in the reader's language, the message kept to send tomorrow. */
+	snprintf(body, sizeof body, "token=%s&lang=en&text=CANARY-DAY-CAP+kept", token);
+	req_from(&r, NULL, "POST", "/f/message", FORM, body, NULL);
+	if (!ok(r.status == 429 && r.body != NULL &&
+	    strstr(r.body, "You have sent many messages about this report today") != NULL &&
+	    strstr(r.body, "CANARY-DAY-CAP kept") != NULL && retry_after(&r) >= 1 &&
+	    retry_after(&r) <= 25 * 3600,
+	    "the follow-up page's message form past the cap -> 429, said in English, "
+	    "the message still in its box, Retry-After until tomorrow"))
+		diag_resp(&r);
+	resp_free(&r);
+	message_from(&r, other, "to another case");
+	ok(r.status == 201, "another case still takes its reporter's message");
+	resp_free(&r);
+}
+
 /* --- nothing written --------------------------------------------------------------------- */
 
 static int hits;
@@ -556,6 +646,7 @@ test_limits(void)
 	per_client();
 	signed_limit();
 	global_limit();
+	case_messages();
 	flood();
 	rc = server_stop(5);
 	ok(rc == 0, "the server with [limits] exits 0 on SIGTERM");

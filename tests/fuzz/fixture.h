@@ -466,7 +466,7 @@ fx_cases(void)
 	/* A caseworker's message, its item key re-sealed to Dirk, who came after it: a share. */
 	env = fx_seal("message", a, pk, "{\"text\":\"Wij nemen contact op.\",\"author\":\"Anna\"}");
 	fx_id(id, "meldpunt/item-M.");
-	if (mp_store_item_add(fx.srv.st, a, id, "message", "caseworker", day, env) != 0 ||
+	if (mp_store_item_add(fx.srv.st, a, id, "message", "caseworker", day, env, 0) != 0 ||
 	    (j = json_loads(env, 0, NULL)) == NULL ||
 	    mp_envelope_item_key(K, j, fx.anna->box_pk, fx.anna->box_sk) != 0 ||
 	    crypto_box_seal(sealed, K, sizeof K, fx.dirk->box_pk) != 0 ||
@@ -728,7 +728,7 @@ fx_answer(int rc, const struct reply *out, const struct api_err *e, unsigned *st
 static int
 fx_call(const uint8_t *data, size_t size, int family, char **answer, unsigned *status)
 {
-	struct reply out = { 0, NULL, NULL, NULL, NULL };
+	struct reply out = { 0, NULL, NULL, NULL, NULL, 0 };
 	struct api_err e;
 	const struct route *rt;
 	struct request rq;

@@ -88,24 +88,25 @@ limits(const char *def)
 		    "and 2000 in 10 minutes from all; a flood past 300 in 10 minutes, 30 without proof");
 		T_OK(l->pow_bits == 16 && l->connections == 32 && l->local_shared == 0,
 		    "16 bits of proof, 32 connections a client, loopback exempt");
+		T_OK(l->case_messages == 20, "a case takes 20 messages a day from its reporter");
 	}
 	mp_policy_free(p);
 	p = NULL;
 	T_OK(mp_policy_parse(&p, base, strlen(base), err, sizeof err) == 0 &&
 	    p->limits.client[MP_LIMIT_FOLLOWUP].requests == 120 && p->limits.pow_bits == 16 &&
-	    p->limits.all[MP_LIMIT_SIGNED].requests == 60000,
+	    p->limits.all[MP_LIMIT_SIGNED].requests == 60000 && p->limits.case_messages == 20,
 	    "a policy without [limits] gets the default limits (%s)", err);
 	mp_policy_free(p);
 	p = NULL;
 	snprintf(text, sizeof text, "%s[limits]\nreport  5 60\n  all_public 7 86400\n"
-	    "pow_bits 12\nlocal shared\nconnections 4\n", base);
+	    "pow_bits 12\nlocal shared\nconnections 4\ncase_messages 5\n", base);
 	T_OK(mp_policy_parse(&p, text, strlen(text), err, sizeof err) == 0 &&
 	    p->limits.client[MP_LIMIT_REPORT].requests == 5 &&
 	    p->limits.client[MP_LIMIT_REPORT].seconds == 60 &&
 	    p->limits.all[MP_LIMIT_PUBLIC].requests == 7 &&
 	    p->limits.all[MP_LIMIT_PUBLIC].seconds == 86400 && p->limits.pow_bits == 12 &&
 	    p->limits.local_shared == 1 && p->limits.connections == 4 &&
-	    p->limits.client[MP_LIMIT_SIGNED].requests == 10000,
+	    p->limits.case_messages == 5 && p->limits.client[MP_LIMIT_SIGNED].requests == 10000,
 	    "[limits] lines set their values; the lines left out keep the defaults (%s)", err);
 	mp_policy_free(p);
 
@@ -117,6 +118,8 @@ limits(const char *def)
 	limits_error("pow_bits 3\n", "pow_bits must be a whole number from 4 to 28");
 	limits_error("pow_bits 29\n", "pow_bits must be a whole number from 4 to 28");
 	limits_error("connections 0\n", "connections must be a whole number from 1 to 1024");
+	limits_error("case_messages 0\n", "case_messages must be a whole number from 1 to 10000");
+	limits_error("case_messages 10001\n", "case_messages must be a whole number from 1 to 10000");
 	limits_error("pow_bits 12 13\n", "pow_bits must be a whole number");
 	limits_error("local maybe\n", "local is `exempt` or `shared`");
 	limits_error("reprot 5 60\n", "line 38: unknown limit \"reprot\"");
