@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "extern.h"
+#include "mp_err.h"
 
 #define KEY_MAX 64
 #define PLACEHOLDER_MAX 32
@@ -36,19 +36,6 @@ struct ui_catalog {
 struct ui {
 	struct ui_catalog *cat[MP_POLICY_MAX_LANGS];
 };
-
-static int errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /*
  * Bytes of the well-formed UTF-8 sequence at s (n bytes left), or 0: the
@@ -166,9 +153,9 @@ ui_catalog_parse(struct ui_catalog **out, const char *text, size_t len, char *er
 
 	*out = NULL;
 	if (memchr(text, '\0', len) != NULL)
-		return errf(err, errlen, "line 0: the file holds a NUL byte");
+		return mp_errf(err, errlen, "line 0: the file holds a NUL byte");
 	if ((c = calloc(1, sizeof *c)) == NULL || (copy = malloc(len + 1)) == NULL) {
-		errf(err, errlen, "line 0: out of memory");
+		mp_errf(err, errlen, "line 0: out of memory");
 		goto out;
 	}
 	memcpy(copy, text, len);
@@ -181,31 +168,31 @@ ui_catalog_parse(struct ui_catalog **out, const char *text, size_t len, char *er
 		if (*s == '\0' || *s == '#')
 			continue;
 		if ((eq = strchr(s, '=')) == NULL) {
-			errf(err, errlen, "line %d: a text is `key = text`", lineno);
+			mp_errf(err, errlen, "line %d: a text is `key = text`", lineno);
 			goto out;
 		}
 		*eq = '\0';
 		key = trim(s);
 		val = trim(eq + 1);
 		if (!key_ok(key)) {
-			errf(err, errlen, "line %d: \"%.*s\" is not a key (a-z, 0-9, _ and ., at most %d)",
+			mp_errf(err, errlen, "line %d: \"%.*s\" is not a key (a-z, 0-9, _ and ., at most %d)",
 			    lineno, KEY_MAX, key, KEY_MAX);
 			goto out;
 		}
 		if (*val == '\0') {
-			errf(err, errlen, "line %d: \"%s\" has an empty text", lineno, key);
+			mp_errf(err, errlen, "line %d: \"%s\" has an empty text", lineno, key);
 			goto out;
 		}
 		if (text_ok(val, &why) != 0) {
-			errf(err, errlen, "line %d: \"%s\": %s", lineno, key, why);
+			mp_errf(err, errlen, "line %d: \"%s\": %s", lineno, key, why);
 			goto out;
 		}
 		if (c->n == TEXTS_MAX) {
-			errf(err, errlen, "line %d: more than %d texts", lineno, TEXTS_MAX);
+			mp_errf(err, errlen, "line %d: more than %d texts", lineno, TEXTS_MAX);
 			goto out;
 		}
 		if ((v = realloc(c->v, (c->n + 1) * sizeof *v)) == NULL) {
-			errf(err, errlen, "line %d: out of memory", lineno);
+			mp_errf(err, errlen, "line %d: out of memory", lineno);
 			goto out;
 		}
 		c->v = v;
@@ -214,7 +201,7 @@ ui_catalog_parse(struct ui_catalog **out, const char *text, size_t len, char *er
 		v[c->n].text = strdup(val);
 		c->n++;
 		if (v[c->n - 1].key == NULL || v[c->n - 1].text == NULL) {
-			errf(err, errlen, "line %d: out of memory", lineno);
+			mp_errf(err, errlen, "line %d: out of memory", lineno);
 			goto out;
 		}
 	}
@@ -223,7 +210,7 @@ ui_catalog_parse(struct ui_catalog **out, const char *text, size_t len, char *er
 	for (i = 1; i < c->n; i++)
 		if (strcmp(c->v[i - 1].key, c->v[i].key) == 0) {
 			int a = c->v[i - 1].line, b = c->v[i].line;
-			errf(err, errlen, "line %d: \"%s\" appears twice (also line %d)", a > b ? a : b,
+			mp_errf(err, errlen, "line %d: \"%s\" appears twice (also line %d)", a > b ? a : b,
 			    c->v[i].key, a > b ? b : a);
 			goto out;
 		}
@@ -322,12 +309,12 @@ ui_catalog_match(const struct ui_catalog *ref, const struct ui_catalog *c, char 
 	while (i < ref->n || j < c->n) {
 		d = i == ref->n ? 1 : j == c->n ? -1 : strcmp(ref->v[i].key, c->v[j].key);
 		if (d < 0)
-			return errf(err, errlen, "line 0: \"%s\" is missing", ref->v[i].key);
+			return mp_errf(err, errlen, "line 0: \"%s\" is missing", ref->v[i].key);
 		if (d > 0)
-			return errf(err, errlen, "line %d: \"%s\" is not a key of the pages",
+			return mp_errf(err, errlen, "line %d: \"%s\" is not a key of the pages",
 			    c->v[j].line, c->v[j].key);
 		if (!same_placeholders(ref->v[i].text, c->v[j].text))
-			return errf(err, errlen, "line %d: \"%s\" must have the placeholders of \"%s\"",
+			return mp_errf(err, errlen, "line %d: \"%s\" must have the placeholders of \"%s\"",
 			    c->v[j].line, c->v[j].key, ref->v[i].text);
 		i++;
 		j++;
@@ -344,13 +331,13 @@ ui_catalog_overlay(struct ui_catalog *c, const struct ui_catalog *over, char *er
 
 	for (i = 0; i < over->n; i++) {
 		if ((t = find(c, over->v[i].key)) == NULL)
-			return errf(err, errlen, "line %d: \"%s\" is not a key of the pages",
+			return mp_errf(err, errlen, "line %d: \"%s\" is not a key of the pages",
 			    over->v[i].line, over->v[i].key);
 		if (!same_placeholders(t->text, over->v[i].text))
-			return errf(err, errlen, "line %d: \"%s\" must have the placeholders of \"%s\"",
+			return mp_errf(err, errlen, "line %d: \"%s\" must have the placeholders of \"%s\"",
 			    over->v[i].line, over->v[i].key, t->text);
 		if ((s = strdup(over->v[i].text)) == NULL)
-			return errf(err, errlen, "line 0: out of memory");
+			return mp_errf(err, errlen, "line 0: out of memory");
 		free(t->text);
 		t->text = s;
 		t->line = over->v[i].line;
@@ -390,28 +377,28 @@ load_file(struct ui_catalog **out, const char *dir, const char *name, char *err,
 	*out = NULL;
 	n = snprintf(path, sizeof path, "%s/ui/%s", dir, name);
 	if (n < 0 || (size_t)n >= sizeof path)
-		return errf(err, errlen, "%s: path too long", dir);
+		return mp_errf(err, errlen, "%s: path too long", dir);
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		return errf(err, errlen, "%s: %s", path, strerror(errno));
+		return mp_errf(err, errlen, "%s: %s", path, strerror(errno));
 	}
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > FILE_MAX) {
-		errf(err, errlen, "%s: not a regular file of at most %d bytes", path, FILE_MAX);
+		mp_errf(err, errlen, "%s: not a regular file of at most %d bytes", path, FILE_MAX);
 		goto out;
 	}
 	if ((buf = malloc((size_t)sb.st_size + 1)) == NULL) {
-		errf(err, errlen, "out of memory");
+		mp_errf(err, errlen, "out of memory");
 		goto out;
 	}
 	while (got < (size_t)sb.st_size && (r = read(fd, buf + got, (size_t)sb.st_size - got)) > 0)
 		got += (size_t)r;
 	if (got != (size_t)sb.st_size) {
-		errf(err, errlen, "%s: short read", path);
+		mp_errf(err, errlen, "%s: short read", path);
 		goto out;
 	}
 	if (ui_catalog_parse(out, buf, got, why, sizeof why) != 0) {
-		errf(err, errlen, "%s %s", path, why);
+		mp_errf(err, errlen, "%s %s", path, why);
 		goto out;
 	}
 	rc = 0;
@@ -431,7 +418,7 @@ load_embedded(struct ui_catalog **out, const char *lang, char *err, size_t errle
 	if (text == NULL)
 		return 0;
 	if (ui_catalog_parse(out, text, strlen(text), why, sizeof why) != 0)
-		return errf(err, errlen, "the built-in texts ui/%s.conf %s", lang, why);
+		return mp_errf(err, errlen, "the built-in texts ui/%s.conf %s", lang, why);
 	return 0;
 }
 
@@ -439,7 +426,7 @@ load_embedded(struct ui_catalog **out, const char *lang, char *err, size_t errle
 static int
 in_file(char *err, size_t errlen, const char *dir, const char *name, const char *why)
 {
-	return errf(err, errlen, "%s/ui/%s %s", dir, name, why);
+	return mp_errf(err, errlen, "%s/ui/%s %s", dir, name, why);
 }
 
 /* One language: built-in texts, then DIR/ui/common.conf, then DIR/ui/<lang>.conf. */
@@ -456,7 +443,7 @@ load_lang(struct ui_catalog **out, const struct ui_catalog *ref, const struct ui
 	if (load_embedded(&c, lang, err, errlen) != 0 || load_file(&own, dir, name, err, errlen) != 0)
 		goto out;
 	if (c == NULL && own == NULL) {
-		errf(err, errlen, "language \"%s\" has no texts for the pages: add %s/ui/%s with every "
+		mp_errf(err, errlen, "language \"%s\" has no texts for the pages: add %s/ui/%s with every "
 		    "key of the Dutch texts (policy/ui/nl.conf)", lang, dir, name);
 		goto out;
 	}
@@ -478,7 +465,7 @@ load_lang(struct ui_catalog **out, const struct ui_catalog *ref, const struct ui
 		goto out;
 	}
 	if (ui_catalog_match(ref, c, why, sizeof why) != 0) {
-		errf(err, errlen, "the texts for \"%s\" %s", lang, why);
+		mp_errf(err, errlen, "the texts for \"%s\" %s", lang, why);
 		goto out;
 	}
 	*out = c;
@@ -504,7 +491,7 @@ ui_load(struct ui **out, const struct mp_instance *in, char *err, size_t errlen)
 	if (load_embedded(&ref, "nl", err, errlen) != 0)
 		goto out;
 	if (ref == NULL) {
-		errf(err, errlen, "the built-in Dutch texts are missing");
+		mp_errf(err, errlen, "the built-in Dutch texts are missing");
 		goto out;
 	}
 	if (load_file(&common, in->dir, "common.conf", err, errlen) != 0 ||

@@ -18,7 +18,6 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +26,7 @@
 #include <unistd.h>
 
 #include "extern.h"
+#include "mp_err.h"
 
 #define CERT_MAX (256 * KIB)    /* a chain of a few certificates */
 #define KEY_MAX (64 * KIB)      /* an RSA key of 16384 bits fits */
@@ -46,20 +46,6 @@ const char tls_priorities[] =
     ":-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1"
     ":%SERVER_PRECEDENCE";
 
-static int errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /*
  * Read path whole into a NUL-terminated buffer (sodium_malloc'ed when
  * secret).  Symbolic links are followed: certificate tools keep the
@@ -75,41 +61,41 @@ read_pem(const char *path, size_t max, int secret, char *err, size_t errlen)
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-		errf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		mp_errf(err, errlen, "cannot read %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size <= 0 ||
 	    (size_t)sb.st_size > max) {
-		errf(err, errlen, "%s is not a file of 1 to %zu bytes", path, max);
+		mp_errf(err, errlen, "%s is not a file of 1 to %zu bytes", path, max);
 		goto fail;
 	}
 	if (secret && (sb.st_mode & S_IRWXO) != 0) {
-		errf(err, errlen, "other users may read the key file %s (chmod o-rwx)", path);
+		mp_errf(err, errlen, "other users may read the key file %s (chmod o-rwx)", path);
 		goto fail;
 	}
 	size = (size_t)sb.st_size;
 	/* One byte more than the file has: a file that grows meanwhile is noticed. */
 	buf = secret ? sodium_malloc(size + 1) : malloc(size + 1);
 	if (buf == NULL) {
-		errf(err, errlen, "out of memory");
+		mp_errf(err, errlen, "out of memory");
 		goto fail;
 	}
 	while (got <= size && (r = read(fd, buf + got, size + 1 - got)) != 0) {
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			errf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+			mp_errf(err, errlen, "cannot read %s: %s", path, strerror(errno));
 			goto fail;
 		}
 		got += (size_t)r;
 	}
 	if (got != size) {
-		errf(err, errlen, "%s changed while it was read", path);
+		mp_errf(err, errlen, "%s changed while it was read", path);
 		goto fail;
 	}
 	buf[got] = '\0';
 	if (strlen(buf) != got) {
-		errf(err, errlen, "%s is not a PEM file", path);
+		mp_errf(err, errlen, "%s is not a PEM file", path);
 		goto fail;
 	}
 	close(fd);
@@ -156,19 +142,19 @@ check_files(const struct tls_files *t, const char *certfile, const char *keyfile
 	d.size = (unsigned)strlen(t->cert);
 	if ((r = gnutls_x509_crt_list_import2(&crts, &n, &d, GNUTLS_X509_FMT_PEM,
 	    GNUTLS_X509_CRT_LIST_FAIL_IF_UNSORTED)) < 0 || n == 0) {
-		errf(err, errlen, "%s holds no PEM certificate chain (server certificate "
+		mp_errf(err, errlen, "%s holds no PEM certificate chain (server certificate "
 		    "first): %s", certfile, r < 0 ? gnutls_strerror(r) : "empty");
 		goto out;
 	}
 	warn_dates(certfile, crts[0]);
 	if ((r = gnutls_x509_privkey_init(&key)) < 0) {
-		errf(err, errlen, "GnuTLS: %s", gnutls_strerror(r));
+		mp_errf(err, errlen, "GnuTLS: %s", gnutls_strerror(r));
 		goto out;
 	}
 	d.data = (unsigned char *)t->key;
 	d.size = (unsigned)strlen(t->key);
 	if ((r = gnutls_x509_privkey_import2(key, &d, GNUTLS_X509_FMT_PEM, NULL, 0)) < 0) {
-		errf(err, errlen, "%s holds no unencrypted PEM private key: %s", keyfile,
+		mp_errf(err, errlen, "%s holds no unencrypted PEM private key: %s", keyfile,
 		    gnutls_strerror(r));
 		goto out;
 	}
@@ -332,27 +318,27 @@ check_pair(const struct tls_files *t, const char *certfile, const char *keyfile,
 	k.data = (unsigned char *)t->key;
 	k.size = (unsigned)strlen(t->key);
 	if ((r = gnutls_certificate_allocate_credentials(&cred)) < 0) {
-		errf(err, errlen, "GnuTLS: %s", gnutls_strerror(r));
+		mp_errf(err, errlen, "GnuTLS: %s", gnutls_strerror(r));
 		cred = NULL;
 		goto out;
 	}
 	r = gnutls_certificate_set_x509_key_mem2(cred, &c, &k, GNUTLS_X509_FMT_PEM, NULL, 0);
 	if (r == GNUTLS_E_CERTIFICATE_KEY_MISMATCH) {
-		errf(err, errlen, "the key in %s does not belong to the certificate in %s",
+		mp_errf(err, errlen, "the key in %s does not belong to the certificate in %s",
 		    keyfile, certfile);
 		goto out;
 	}
 	if (r < 0) {
-		errf(err, errlen, "%s and %s: %s", certfile, keyfile, gnutls_strerror(r));
+		mp_errf(err, errlen, "%s and %s: %s", certfile, keyfile, gnutls_strerror(r));
 		goto out;
 	}
 	if (handshake(cred, "VERS-TLS1.3", GNUTLS_TLS1_3, why, sizeof why) != 0) {
-		errf(err, errlen, "%s and %s: a TLS 1.3 handshake fails: %s", certfile, keyfile,
+		mp_errf(err, errlen, "%s and %s: a TLS 1.3 handshake fails: %s", certfile, keyfile,
 		    why);
 		goto out;
 	}
 	if (handshake(cred, "VERS-TLS1.2", GNUTLS_TLS1_2, why, sizeof why) != 0) {
-		errf(err, errlen, "%s and %s: a TLS 1.2 handshake with ECDHE and AES-GCM or "
+		mp_errf(err, errlen, "%s and %s: a TLS 1.2 handshake with ECDHE and AES-GCM or "
 		    "ChaCha20-Poly1305 fails (an RSA or ECDSA key works): %s", certfile, keyfile,
 		    why);
 		goto out;
@@ -373,7 +359,7 @@ tls_load(struct tls_files *t, const char *certfile, const char *keyfile, char *e
 	if (certfile == NULL && keyfile == NULL)
 		return 0;
 	if (certfile == NULL || keyfile == NULL)
-		return errf(err, errlen, "--tls-cert and --tls-key go together");
+		return mp_errf(err, errlen, "--tls-cert and --tls-key go together");
 	if ((t->cert = read_pem(certfile, CERT_MAX, 0, err, errlen)) == NULL ||
 	    (t->key = read_pem(keyfile, KEY_MAX, 1, err, errlen)) == NULL ||
 	    check_files(t, certfile, keyfile, err, errlen) != 0 ||

@@ -7,31 +7,17 @@
 #include <fcntl.h>
 #include <sodium.h>
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "mp_backup.h"
+#include "mp_err.h"
 
 extern const char *const mp_migrations[];
 
 /* Consecutive busy steps tolerated (each followed by a pause) before giving up. */
 #define BUSY_MAX 2000
-
-static int errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* The raw key, given as store.c gives it, so that both ends read the same pages. */
 static int
@@ -58,17 +44,17 @@ open_keyed(sqlite3 **out, const char *path, int flags, const uint8_t key[32], ch
 
 	*out = NULL;
 	if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		errf(err, errlen, "%s: cannot open: %s", path,
+		mp_errf(err, errlen, "%s: cannot open: %s", path,
 		    db != NULL ? sqlite3_errmsg(db) : "out of memory");
 		goto fail;
 	}
 	if (key_db(db, key) != 0) {
-		errf(err, errlen, "%s: cannot set the key", path);
+		mp_errf(err, errlen, "%s: cannot set the key", path);
 		goto fail;
 	}
 	/* A wrong key, or a file that is no database, shows only on the first read. */
 	if (sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
-		errf(err, errlen, "%s does not open with the instance's database key (%s)", path,
+		mp_errf(err, errlen, "%s does not open with the instance's database key (%s)", path,
 		    sqlite3_errmsg(db));
 		goto fail;
 	}
@@ -84,7 +70,7 @@ static int
 exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 {
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return errf(err, errlen, "%s: %s", sql, sqlite3_errmsg(db));
+		return mp_errf(err, errlen, "%s: %s", sql, sqlite3_errmsg(db));
 	return 0;
 }
 
@@ -104,7 +90,7 @@ mp_backup_copy(const char *src, const char *dst, const uint8_t key[32], int *ste
 		goto out;
 	/* The copy is made here, exclusively and private, before SQLite opens it. */
 	if ((fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
-		errf(err, errlen, "%s: %s", dst, strerror(errno));
+		mp_errf(err, errlen, "%s: %s", dst, strerror(errno));
 		goto out;
 	}
 	close(fd);
@@ -121,7 +107,7 @@ mp_backup_copy(const char *src, const char *dst, const uint8_t key[32], int *ste
 	if (exec(from, "SELECT count(*) FROM sqlite_master", err, errlen) != 0)
 		goto out;
 	if ((b = sqlite3_backup_init(to, "main", from, "main")) == NULL) {
-		errf(err, errlen, "cannot start the backup: %s", sqlite3_errmsg(to));
+		mp_errf(err, errlen, "cannot start the backup: %s", sqlite3_errmsg(to));
 		goto out;
 	}
 	for (;;) {
@@ -131,11 +117,11 @@ mp_backup_copy(const char *src, const char *dst, const uint8_t key[32], int *ste
 			break;
 		if (r == SQLITE_BUSY || r == SQLITE_LOCKED) {
 			if (++busy > BUSY_MAX) {
-				errf(err, errlen, "the database stayed busy; try again");
+				mp_errf(err, errlen, "the database stayed busy; try again");
 				goto out;
 			}
 		} else if (r != SQLITE_OK) {
-			errf(err, errlen, "the backup failed: %s", sqlite3_errstr(r));
+			mp_errf(err, errlen, "the backup failed: %s", sqlite3_errstr(r));
 			goto out;
 		} else {
 			busy = 0;
@@ -145,7 +131,7 @@ mp_backup_copy(const char *src, const char *dst, const uint8_t key[32], int *ste
 	r = sqlite3_backup_finish(b);
 	b = NULL;
 	if (r != SQLITE_OK) {
-		errf(err, errlen, "the backup failed: %s", sqlite3_errmsg(to));
+		mp_errf(err, errlen, "the backup failed: %s", sqlite3_errmsg(to));
 		goto out;
 	}
 	reading = 0;
@@ -163,7 +149,7 @@ out:
 	if (reading)
 		sqlite3_exec(from, "ROLLBACK", NULL, NULL, NULL);
 	if (to != NULL && sqlite3_close(to) != SQLITE_OK && rc == 0)
-		rc = errf(err, errlen, "%s: cannot close the copy", dst);
+		rc = mp_errf(err, errlen, "%s: cannot close the copy", dst);
 	sqlite3_close(from);
 	return rc;
 }
@@ -193,16 +179,16 @@ integrity(sqlite3 *db, const char *path, char *err, size_t errlen)
 	int r, rc = -1;
 
 	if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &s, NULL) != SQLITE_OK) {
-		errf(err, errlen, "%s: integrity_check: %s", path, sqlite3_errmsg(db));
+		mp_errf(err, errlen, "%s: integrity_check: %s", path, sqlite3_errmsg(db));
 		goto out;
 	}
 	if ((r = sqlite3_step(s)) != SQLITE_ROW) {
-		errf(err, errlen, "%s: integrity_check: %s", path, sqlite3_errmsg(db));
+		mp_errf(err, errlen, "%s: integrity_check: %s", path, sqlite3_errmsg(db));
 		goto out;
 	}
 	t = sqlite3_column_text(s, 0);
 	if (t == NULL || strcmp((const char *)t, "ok") != 0) {
-		errf(err, errlen, "%s fails integrity_check: %s", path,
+		mp_errf(err, errlen, "%s fails integrity_check: %s", path,
 		    t != NULL ? (const char *)t : "no answer");
 		goto out;
 	}
@@ -232,7 +218,7 @@ mp_backup_verify(const char *path, const uint8_t key[32], struct mp_backup_info 
 	    query_int(db, "PRAGMA user_version", &v) != 0 ||
 	    query_int(db, "PRAGMA page_count", &info->pages) != 0 ||
 	    query_int(db, "PRAGMA page_size", &info->page_size) != 0) {
-		errf(err, errlen, "%s is not a meldpunt database (%s)", path, sqlite3_errmsg(db));
+		mp_errf(err, errlen, "%s is not a meldpunt database (%s)", path, sqlite3_errmsg(db));
 		goto out;
 	}
 	info->schema = (int)v;
@@ -240,7 +226,7 @@ mp_backup_verify(const char *path, const uint8_t key[32], struct mp_backup_info 
 		;
 	/* meldpuntd would refuse it at start; better said now. */
 	if (info->schema > known) {
-		errf(err, errlen, "%s is from a newer meldpunt (schema %d; this one knows %d)",
+		mp_errf(err, errlen, "%s is from a newer meldpunt (schema %d; this one knows %d)",
 		    path, info->schema, known);
 		goto out;
 	}

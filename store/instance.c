@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "mp_b64.h"
+#include "mp_err.h"
 #include "mp_instance.h"
 #include "mp_note.h"
 #include "mp_store.h"
@@ -21,20 +21,6 @@
 #define LOG_KEY_FILE "log.key"
 #define DEFAULT_TZ "Europe/Amsterdam"
 #define CONF_MAX 4096
-
-static int errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static int
 join(char *out, size_t outlen, const char *dir, const char *name)
@@ -60,21 +46,21 @@ write_new(const char *dir, const char *name, const void *buf, size_t len, char *
 	int fd;
 
 	if (join(path, sizeof path, dir, name) != 0)
-		return errf(err, errlen, "%s: path too long", dir);
+		return mp_errf(err, errlen, "%s: path too long", dir);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
-		return errf(err, errlen, "%s: %s", path, strerror(errno));
+		return mp_errf(err, errlen, "%s: %s", path, strerror(errno));
 	while (len > 0) {
 		if ((w = write(fd, p, len)) < 0) {
 			if (errno == EINTR)
 				continue;
 			close(fd);
-			return errf(err, errlen, "%s: %s", path, strerror(errno));
+			return mp_errf(err, errlen, "%s: %s", path, strerror(errno));
 		}
 		p += w;
 		len -= (size_t)w;
 	}
 	if (fsync(fd) != 0 || close(fd) != 0)
-		return errf(err, errlen, "%s: %s", path, strerror(errno));
+		return mp_errf(err, errlen, "%s: %s", path, strerror(errno));
 	return 0;
 }
 
@@ -91,30 +77,30 @@ read_file(const char *dir, const char *name, size_t max, size_t *len, int secret
 	int fd;
 
 	if (join(path, sizeof path, dir, name) != 0) {
-		errf(err, errlen, "%s: path too long", dir);
+		mp_errf(err, errlen, "%s: path too long", dir);
 		return NULL;
 	}
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		errf(err, errlen, "%s: %s", path, strerror(errno));
+		mp_errf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (size_t)sb.st_size > max) {
-		errf(err, errlen, "%s: not a regular file of at most %zu bytes", path, max);
+		mp_errf(err, errlen, "%s: not a regular file of at most %zu bytes", path, max);
 		goto fail;
 	}
 	if (secret && (sb.st_mode & 077) != 0) {
-		errf(err, errlen, "%s: must be readable by its owner only (chmod 600)", path);
+		mp_errf(err, errlen, "%s: must be readable by its owner only (chmod 600)", path);
 		goto fail;
 	}
 	buf = secret ? sodium_malloc((size_t)sb.st_size + 1) : malloc((size_t)sb.st_size + 1);
 	if (buf == NULL) {
-		errf(err, errlen, "out of memory");
+		mp_errf(err, errlen, "out of memory");
 		goto fail;
 	}
 	while (got < (size_t)sb.st_size && (r = read(fd, buf + got, (size_t)sb.st_size - got)) > 0)
 		got += (size_t)r;
 	if (got != (size_t)sb.st_size) {
-		errf(err, errlen, "%s: short read", path);
+		mp_errf(err, errlen, "%s: short read", path);
 		goto fail;
 	}
 	buf[got] = '\0';
@@ -180,19 +166,19 @@ mp_instance_create(const char *dir, const char *origin, const char *public_url, 
 	int n, rc = -1;
 
 	if (!origin_ok(origin))
-		return errf(err, errlen, "the origin must be printable text without spaces or '+' "
+		return mp_errf(err, errlen, "the origin must be printable text without spaces or '+' "
 		    "(for example meldpunt.leiden.nl/log)");
 	if (public_url != NULL && !url_ok(public_url))
-		return errf(err, errlen, "the public URL must start with http:// or https:// and "
+		return mp_errf(err, errlen, "the public URL must start with http:// or https:// and "
 		    "hold no spaces, quotes or '#'");
 	if (mp_policy_parse(&pol, policy, strlen(policy), err, errlen) != 0)
 		return -1;
 	mp_policy_free(pol);
 	if (mkdir(dir, 0700) != 0)
-		return errf(err, errlen, "%s: %s", dir, errno == EEXIST ?
+		return mp_errf(err, errlen, "%s: %s", dir, errno == EEXIST ?
 		    "already exists (an instance is created only once)" : strerror(errno));
 	if ((sec = sodium_malloc(sizeof *sec)) == NULL) {
-		errf(err, errlen, "out of memory");
+		mp_errf(err, errlen, "out of memory");
 		goto out;
 	}
 	randombytes_buf(sec->db_key, sizeof sec->db_key);
@@ -206,7 +192,7 @@ mp_instance_create(const char *dir, const char *origin, const char *public_url, 
 		    "origin = %s\n# public_url = https://meldpunt.example.nl  (unset: http:// and "
 		    "the --listen address)\ntimezone = %s\n", origin, DEFAULT_TZ);
 	if (n < 0 || (size_t)n >= sizeof conf) {
-		errf(err, errlen, "configuration too long");
+		mp_errf(err, errlen, "configuration too long");
 		goto out;
 	}
 	if (write_new(dir, DB_KEY_FILE, sec->db_key, 32, err, errlen) != 0 ||
@@ -216,11 +202,11 @@ mp_instance_create(const char *dir, const char *origin, const char *public_url, 
 	    write_new(dir, MP_INSTANCE_POLICY, policy, strlen(policy), err, errlen) != 0)
 		goto out;
 	if (join(path, sizeof path, dir, MP_INSTANCE_DB) != 0 || mp_store_create(path, sec->db_key) != 0) {
-		errf(err, errlen, "%s: cannot create the database", dir);
+		mp_errf(err, errlen, "%s: cannot create the database", dir);
 		goto out;
 	}
 	if (verifier != NULL && mp_note_verifier_text(verifier, vlen, origin, log_pk) != 0) {
-		errf(err, errlen, "verifier key too long");
+		mp_errf(err, errlen, "verifier key too long");
 		goto out;
 	}
 	rc = 0;
@@ -262,7 +248,7 @@ parse_conf(struct mp_instance *in, char *text, char *err, size_t errlen)
 		if (*line == '\0' || *line == '#')
 			continue;
 		if ((eq = strchr(line, '=')) == NULL)
-			return errf(err, errlen, "%s line %d: expected `name = value`",
+			return mp_errf(err, errlen, "%s line %d: expected `name = value`",
 			    MP_INSTANCE_CONF, lineno);
 		*eq = '\0';
 		k = line;
@@ -280,11 +266,11 @@ parse_conf(struct mp_instance *in, char *text, char *err, size_t errlen)
 		else if (strcmp(k, "timezone") == 0 && zone_ok(v) && strlen(v) < sizeof in->timezone)
 			snprintf(in->timezone, sizeof in->timezone, "%s", v);
 		else
-			return errf(err, errlen, "%s line %d: unknown setting or bad value for \"%s\"",
+			return mp_errf(err, errlen, "%s line %d: unknown setting or bad value for \"%s\"",
 			    MP_INSTANCE_CONF, lineno, k);
 	}
 	if (in->origin[0] == '\0')
-		return errf(err, errlen, "%s: origin is required", MP_INSTANCE_CONF);
+		return mp_errf(err, errlen, "%s: origin is required", MP_INSTANCE_CONF);
 	return 0;
 }
 
@@ -298,7 +284,7 @@ read_secret(const char *dir, const char *name, uint8_t *out, size_t want, char *
 		return -1;
 	if (len != want) {
 		sodium_free(buf);
-		return errf(err, errlen, "%s/%s: must hold %zu bytes", dir, name, want);
+		return mp_errf(err, errlen, "%s/%s: must hold %zu bytes", dir, name, want);
 	}
 	memcpy(out, buf, want);
 	sodium_free(buf);
@@ -315,9 +301,9 @@ mp_instance_load(struct mp_instance **out, const char *dir, char *err, size_t er
 
 	*out = NULL;
 	if ((in = calloc(1, sizeof *in)) == NULL)
-		return errf(err, errlen, "out of memory");
+		return mp_errf(err, errlen, "out of memory");
 	if (strlen(dir) >= sizeof in->dir) {
-		errf(err, errlen, "directory name too long");
+		mp_errf(err, errlen, "directory name too long");
 		goto out;
 	}
 	memcpy(in->dir, dir, strlen(dir) + 1);
@@ -325,7 +311,7 @@ mp_instance_load(struct mp_instance **out, const char *dir, char *err, size_t er
 	    parse_conf(in, conf, err, errlen) != 0)
 		goto out;
 	if ((in->sec = sodium_malloc(sizeof *in->sec)) == NULL) {
-		errf(err, errlen, "out of memory");
+		mp_errf(err, errlen, "out of memory");
 		goto out;
 	}
 	if (read_secret(dir, DB_KEY_FILE, in->sec->db_key, 32, err, errlen) != 0 ||
@@ -336,12 +322,12 @@ mp_instance_load(struct mp_instance **out, const char *dir, char *err, size_t er
 	if ((pol = read_file(dir, MP_INSTANCE_POLICY, 1 << 20, &len, 0, err, errlen)) == NULL)
 		goto out;
 	if (mp_policy_parse(&in->policy, pol, len, perr, sizeof perr) != 0) {
-		errf(err, errlen, "%s/%s %s", dir, MP_INSTANCE_POLICY, perr);
+		mp_errf(err, errlen, "%s/%s %s", dir, MP_INSTANCE_POLICY, perr);
 		goto out;
 	}
 	/* Days are the instance's calendar days. */
 	if (setenv("TZ", in->timezone, 1) != 0) {
-		errf(err, errlen, "cannot set the time zone");
+		mp_errf(err, errlen, "cannot set the time zone");
 		goto out;
 	}
 	tzset();
