@@ -118,6 +118,13 @@ struct request {
 };
 
 /* http.c */
+/*
+ * The route for method and target's path (up to '?'), its '*' segment into
+ * param; NULL when there is none.  allow, when given, receives every method
+ * the path takes (empty: no route has the path).
+ */
+const struct route *route_find(const char *method, const char *target, char *param,
+    char *allow, size_t alen);
 int api_error(struct api_err *e, unsigned status, const char *code, const char *field,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 int reply_json(struct reply *out, unsigned status, json_t *json);

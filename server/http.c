@@ -153,28 +153,35 @@ match(const char *pattern, const char *path, size_t plen, char *param)
 	return *p == '\0' && s == end;
 }
 
+const struct route *
+route_find(const char *method, const char *target, char *param, char *allow, size_t alen)
+{
+	size_t plen = strcspn(target, "?"), i;
+	int path_known = 0;
+
+	if (allow != NULL && alen > 0)
+		allow[0] = '\0';
+	for (i = 0; i < NROUTES; i++) {
+		if (!match(routes[i].pattern, target, plen, param))
+			continue;
+		if (strcmp(routes[i].method, method) == 0)
+			return &routes[i];
+		/* Allow lists every method the path takes. */
+		if (allow != NULL && alen > 0)
+			snprintf(allow + strlen(allow), alen - strlen(allow), "%s%s",
+			    path_known ? ", " : "", routes[i].method);
+		path_known = 1;
+	}
+	return NULL;
+}
+
 /* Find the route; 404 when no pattern matches the path, 405 when only the method is wrong. */
 static int
 find_route(struct request *rq, struct api_err *e, char *allow, size_t alen)
 {
-	const char *q = strchr(rq->uri, '?');
-	size_t plen = q ? (size_t)(q - rq->uri) : strlen(rq->uri), i;
-	int path_known = 0;
-
-	allow[0] = '\0';
-	for (i = 0; i < NROUTES; i++) {
-		if (!match(routes[i].pattern, rq->uri, plen, rq->param))
-			continue;
-		if (strcmp(routes[i].method, rq->method) == 0) {
-			rq->route = &routes[i];
-			return 0;
-		}
-		/* Allow lists every method the path takes. */
-		snprintf(allow + strlen(allow), alen - strlen(allow), "%s%s", path_known ? ", " : "",
-		    routes[i].method);
-		path_known = 1;
-	}
-	if (path_known)
+	if ((rq->route = route_find(rq->method, rq->uri, rq->param, allow, alen)) != NULL)
+		return 0;
+	if (allow[0] != '\0')
 		return api_error(e, 405, "method_not_allowed", NULL, "%s is not allowed here",
 		    rq->method);
 	return api_error(e, 404, "not_found", NULL, "no such resource");

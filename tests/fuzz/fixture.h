@@ -93,87 +93,12 @@ fx_var(const char *name, const char *value)
 	fx.vars[fx.nvars++].name = name;
 }
 
-/* --- the routes (server/http.c's table) ------------------------------------------------- */
-
-static const struct route fx_routes[] = {
-	{ "/healthz", "GET", AUTH_PUBLIC, 0, h_healthz },
-	{ "/", "GET", AUTH_PUBLIC, 0, h_page_form },
-	{ "/report", "POST", AUTH_PUBLIC, LIMIT_SMALL, h_page_report },
-	{ "/f", "GET", AUTH_PUBLIC, 0, h_page_followup },
-	{ "/f", "POST", AUTH_PUBLIC, LIMIT_SMALL, h_page_status },
-	{ "/f/message", "POST", AUTH_PUBLIC, LIMIT_SMALL, h_page_message },
-	{ "/accessibility", "GET", AUTH_PUBLIC, 0, h_page_accessibility },
-	{ "/static/app.css", "GET", AUTH_PUBLIC, 0, h_static },
-	{ "/static/app.js", "GET", AUTH_PUBLIC, 0, h_static },
-	{ "/api/v1/policy", "GET", AUTH_PUBLIC, 0, h_policy },
-	{ "/api/v1/reports", "POST", AUTH_PUBLIC, LIMIT_SMALL, h_report },
-	{ "/api/v1/followup", "POST", AUTH_PUBLIC, LIMIT_SMALL, h_followup },
-	{ "/api/v1/followup/messages", "POST", AUTH_PUBLIC, LIMIT_SMALL, h_followup_message },
-	{ "/api/v1/cases", "GET", AUTH_CASEWORKER, 0, h_cases },
-	{ "/api/v1/cases/*", "GET", AUTH_CASEWORKER, 0, h_case },
-	{ "/api/v1/cases/*/status", "POST", AUTH_CASEWORKER, LIMIT_SIGNED, h_case_status },
-	{ "/api/v1/cases/*/messages", "POST", AUTH_CASEWORKER, LIMIT_SMALL, h_case_message },
-	{ "/api/v1/cases", "POST", AUTH_CASEWORKER, LIMIT_SMALL, h_intake },
-	{ "/api/v1/cases/*/classification", "POST", AUTH_CASEWORKER, LIMIT_SIGNED, h_case_classify },
-	{ "/api/v1/cases/*/recipients", "POST", AUTH_CASEWORKER, LIMIT_SIGNED, h_case_recipients },
-	{ "/api/v1/recipients", "GET", AUTH_CASEWORKER, 0, h_recipients_missing },
-	{ "/api/v1/recipients", "POST", AUTH_CASEWORKER, LIMIT_BULK, h_recipients_add },
-	{ "/api/v1/collectives", "POST", AUTH_CASEWORKER, LIMIT_SIGNED, h_coll_create },
-	{ "/api/v1/collectives", "GET", AUTH_CASEWORKER, 0, h_coll_list },
-	{ "/api/v1/collectives/*", "GET", AUTH_CASEWORKER, 0, h_coll_show },
-	{ "/api/v1/collectives/*/cases", "POST", AUTH_CASEWORKER, LIMIT_BULK, h_coll_add },
-	{ "/api/v1/collectives/*/status", "POST", AUTH_CASEWORKER, LIMIT_SIGNED, h_coll_status },
-	{ "/api/v1/collectives/*/messages", "POST", AUTH_CASEWORKER, LIMIT_BULK, h_coll_messages },
-	{ "/api/v1/keys", "GET", AUTH_SIGNED, 0, h_keys },
-	{ "/api/v1/log/checkpoint", "GET", AUTH_PUBLIC, 0, h_log_checkpoint },
-	{ "/api/v1/log/leaves", "GET", AUTH_PUBLIC, 0, h_log_leaves },
-	{ "/api/v1/log/inclusion", "GET", AUTH_PUBLIC, 0, h_log_inclusion },
-	{ "/api/v1/log/consistency", "GET", AUTH_PUBLIC, 0, h_log_consistency },
-	{ "/api/v1/audit/events", "GET", AUTH_AUDITOR, 0, h_audit_events },
-	{ "/api/v1/stats/*", "GET", AUTH_PUBLIC, 0, h_stats },
-	{ "/api/v1/stats/*.sig", "GET", AUTH_PUBLIC, 0, h_stats_sig },
-};
-#define FX_NROUTES (sizeof fx_routes / sizeof fx_routes[0])
-
-/* http.c's match: '*' is one segment of [A-Za-z0-9_-], ended by '/' or the next literal. */
-static int
-fx_match(const char *pattern, const char *path, size_t plen, char *param)
-{
-	const char *p = pattern, *s = path, *end = path + plen;
-	size_t n;
-	char c;
-
-	while (*p && s < end) {
-		if (*p == '*') {
-			for (n = 0; s + n < end && s[n] != '/' && (p[1] == '\0' || s[n] != p[1]); n++) {
-				c = s[n];
-				if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-				    (c >= '0' && c <= '9') || c == '-' || c == '_'))
-					return 0;
-			}
-			if (n == 0 || n >= MAX_PATH_PARAM)
-				return 0;
-			memcpy(param, s, n);
-			param[n] = '\0';
-			s += n;
-			p++;
-		} else if (*p++ != *s++) {
-			return 0;
-		}
-	}
-	return *p == '\0' && s == end;
-}
+/* --- the routes: server/http.c's table ------------------------------------------------- */
 
 static const struct route *
 fx_route(const char *method, const char *target, char *param)
 {
-	size_t plen = strcspn(target, "?"), i;
-
-	for (i = 0; i < FX_NROUTES; i++)
-		if (strcmp(fx_routes[i].method, method) == 0 &&
-		    fx_match(fx_routes[i].pattern, target, plen, param))
-			return &fx_routes[i];
-	return NULL;
+	return route_find(method, target, param, NULL, 0);
 }
 
 static int
