@@ -3,7 +3,7 @@
  * migrated from schema/, every query behind this small typed API.  One
  * writing connection and a few reading ones, each serialised by a mutex
  * inside; every call is safe from any thread.  Functions return 0,
- * MP_STORE_NOTFOUND, MP_STORE_CONFLICT, MP_STORE_LIMIT, or -1 (MP_STORE_FULL when the disk
+ * MP_STORE_NOTFOUND, MP_STORE_CONFLICT, MP_STORE_LIMIT, MP_STORE_STALE, or -1 (MP_STORE_FULL when the disk
  * is full).
  *
  * Every function that changes something returns once the change is durable
@@ -22,6 +22,7 @@
 #define MP_STORE_NOTFOUND 1
 #define MP_STORE_CONFLICT 2
 #define MP_STORE_LIMIT 3     /* a cap on what a case takes in a day is reached */
+#define MP_STORE_STALE 4     /* sealed to other keys than the active recipients */
 #define MP_STORE_FULL (-2)
 
 #define MP_ID_BYTES 16
@@ -110,6 +111,13 @@ struct mp_case_new {
 	const uint8_t *reporter_pk;      /* 32 bytes, or NULL */
 	const char *item_id;
 	const char *envelope;            /* the report envelope, JSON text */
+	/*
+	 * The keys the envelope was sealed to (besides the reporter), or NULL:
+	 * when given, the case is created only if they are exactly the active
+	 * recipients (mp_store_recipients) when it commits, else MP_STORE_STALE.
+	 */
+	const uint8_t *sealed_to;        /* nsealed keys of 32 bytes */
+	size_t nsealed;
 };
 
 /*

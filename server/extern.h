@@ -174,6 +174,12 @@ int h_report(struct server *, struct request *, struct reply *, struct api_err *
 int h_followup(struct server *, struct request *, struct reply *, struct api_err *);
 int h_followup_message(struct server *, struct request *, struct reply *, struct api_err *);
 /* Seal plaintext JSON for the case's recipients (plus extra, may be NULL) and store it. */
+/* The keys a report was sealed to (public.c), for the store to check. */
+struct sealed_to {
+	uint8_t (*keys)[32];     /* malloc'ed */
+	size_t n;
+	int fresh;               /* ask the store, not this process's copy */
+};
 int seal_and_store(struct server *srv, const char *case_id, const char *kind, const char *sender,
     json_t *plain, const uint8_t *extra_pk, unsigned day_cap, struct api_err *e);
 

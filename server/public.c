@@ -1,4 +1,5 @@
 /* Residents' routes: report, follow-up, policy, health. */
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,10 +46,55 @@ is_anonymous(const json_t *contact)
 	return 1;
 }
 
-/* Every active caseworker and the recovery key, plus the reporter when given. */
+/*
+ * The active recipients as this process last heard them from the store.  A
+ * report sealed to them tells the store which keys it used, and the store
+ * creates the case only if they are still exactly the active ones
+ * (MP_STORE_STALE otherwise): a key added or revoked meanwhile costs one
+ * more sealing, never a report sealed to the wrong keys.
+ */
+static pthread_mutex_t known_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t (*known)[32];
+static size_t nknown;
+
+/* The active recipients into *pks (malloc'ed, *n of them): asked of the store when fresh. */
+static int
+active_keys(struct server *srv, int fresh, uint8_t (**pks)[32], size_t *n)
+{
+	int rc = 0;
+
+	*pks = NULL;
+	*n = 0;
+	pthread_mutex_lock(&known_lock);
+	if (fresh || known == NULL) {
+		free(known);
+		known = NULL;
+		nknown = 0;
+		if (mp_store_recipients(srv->st, &known, &nknown) != 0) {
+			known = NULL;
+			nknown = 0;
+			rc = -1;
+		}
+	}
+	if (rc == 0 && nknown > 0) {
+		if ((*pks = malloc(nknown * sizeof *known)) == NULL)
+			rc = -1;
+		else
+			memcpy(*pks, known, nknown * sizeof *known);
+		*n = rc == 0 ? nknown : 0;
+	}
+	pthread_mutex_unlock(&known_lock);
+	return rc;
+}
+
+/*
+ * Every active caseworker and the recovery key, plus the reporter when
+ * given; with keys, the known ones (unless fresh) and a copy of them in
+ * *keys (*nkeys), else always fresh from the store.
+ */
 static int
 recipients(struct server *srv, const uint8_t *extra, struct mp_box_pk **out, size_t *n,
-    struct api_err *e)
+    struct sealed_to *to, struct api_err *e)
 {
 	uint8_t (*pks)[32] = NULL;
 	struct mp_box_pk *r;
@@ -56,7 +102,7 @@ recipients(struct server *srv, const uint8_t *extra, struct mp_box_pk **out, siz
 
 	*out = NULL;
 	*n = 0;
-	if (mp_store_recipients(srv->st, &pks, &k) != 0)
+	if (active_keys(srv, to == NULL || to->fresh, &pks, &k) != 0)
 		return store_error(-1, e);
 	if (k == 0) {
 		free(pks);
@@ -71,7 +117,13 @@ recipients(struct server *srv, const uint8_t *extra, struct mp_box_pk **out, siz
 		memcpy(r[i].pk, pks[i], 32);
 	if (extra != NULL)
 		memcpy(r[k++].pk, extra, 32);
-	free(pks);
+	if (to != NULL) {
+		free(to->keys);
+		to->keys = pks;
+		to->n = extra != NULL ? k - 1 : k;
+	} else {
+		free(pks);
+	}
 	*out = r;
 	*n = k;
 	return 0;
@@ -80,13 +132,13 @@ recipients(struct server *srv, const uint8_t *extra, struct mp_box_pk **out, siz
 /* Seal a plaintext JSON object into a new envelope text (wiping the plaintext). */
 static char *
 seal_text(struct server *srv, const char *case_id, const char *kind, json_t *plain,
-    const uint8_t *extra_pk, struct api_err *e)
+    const uint8_t *extra_pk, struct sealed_to *to, struct api_err *e)
 {
 	struct mp_box_pk *rcpt = NULL;
 	char *pt = NULL, *text = NULL;
 	size_t n = 0;
 
-	if (recipients(srv, extra_pk, &rcpt, &n, e) != 0)
+	if (recipients(srv, extra_pk, &rcpt, &n, to, e) != 0)
 		return NULL;
 	if ((pt = json_dumps(plain, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL ||
 	    (text = mp_envelope_seal_text(kind, case_id, (const uint8_t *)pt, strlen(pt), rcpt,
@@ -104,7 +156,7 @@ seal_and_store(struct server *srv, const char *case_id, const char *kind, const 
 	char item_id[MP_ID_LEN + 1], day[11], *env;
 	int rc;
 
-	if ((env = seal_text(srv, case_id, kind, plain, extra_pk, e)) == NULL)
+	if ((env = seal_text(srv, case_id, kind, plain, extra_pk, NULL, e)) == NULL)
 		return -1;
 	mp_new_id(item_id);
 	mp_today(day);
@@ -175,6 +227,7 @@ report_submit(struct server *srv, json_t *o, struct receipt *r, struct api_err *
 	uint8_t lookup[32], pk[32];
 	char item_id[MP_ID_LEN + 1], ref[24], *env = NULL;
 	const char *lang;
+	struct sealed_to to = { NULL, 0, 0 };
 	struct mp_case_new c;
 	int n, rc = -1;
 
@@ -186,7 +239,7 @@ report_submit(struct server *srv, json_t *o, struct receipt *r, struct api_err *
 	mp_new_id(r->case_id);
 	mp_new_id(item_id);
 	if (json_object_set_new(o, "received", json_string(r->received)) != 0 ||
-	    (env = seal_text(srv, r->case_id, "report", o, NULL, e)) == NULL)
+	    (env = seal_text(srv, r->case_id, "report", o, NULL, &to, e)) == NULL)
 		goto out;
 	if (token_new(srv, r->token, r->url, sizeof r->url, lookup, pk) != 0 ||
 	    (r->svg = qr_svg(r->url)) == NULL) {
@@ -202,14 +255,28 @@ report_submit(struct server *srv, json_t *o, struct receipt *r, struct api_err *
 	c.reporter_pk = pk;
 	c.item_id = item_id;
 	c.envelope = env;
+	c.sealed_to = (const uint8_t *)to.keys;
+	c.nsealed = to.n;
 	/* Stored with its proof; a proof that cannot be made now leaves it out of the answer. */
-	if ((n = case_store(srv, lookup, &c, ref, &r->log)) != 0) {
+	if ((n = case_store(srv, lookup, &c, ref, &r->log)) == MP_STORE_STALE) {
+		/* The keys changed since this process last asked: sealed again to today's. */
+		free(env);
+		to.fresh = 1;
+		if ((env = seal_text(srv, r->case_id, "report", o, NULL, &to, e)) == NULL)
+			goto out;
+		c.envelope = env;
+		c.sealed_to = (const uint8_t *)to.keys;
+		c.nsealed = to.n;
+		n = case_store(srv, lookup, &c, ref, &r->log);
+	}
+	if (n != 0) {
 		store_error(n, e);
 		goto out;
 	}
 	rc = 0;
 out:
 	sodium_memzero(lookup, sizeof lookup);
+	free(to.keys);
 	free(env);
 	if (rc != 0)
 		receipt_clear(r);

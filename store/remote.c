@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "extern.h"
+#include "mp_envelope.h"
 #include "mp_remote.h"
 #include "remote.h"
 
@@ -294,11 +295,14 @@ mp_put_case_new(struct mp_wbuf *w, const struct mp_case_new *c)
 		mp_put_fixed(w, c->reporter_pk, 32);
 	mp_put_str(w, c->item_id);
 	mp_put_str(w, c->envelope);
+	mp_put_bytes(w, c->sealed_to, c->sealed_to != NULL ? c->nsealed * 32 : 0);
 }
 
 int
 mp_get_case_new(struct mp_rbuf *r, struct mp_case_new *c, uint8_t tag[32], uint8_t pk[32])
 {
+	size_t n;
+
 	memset(c, 0, sizeof *c);
 	c->id = mp_get_str(r);
 	c->day = mp_get_str(r);
@@ -315,6 +319,13 @@ mp_get_case_new(struct mp_rbuf *r, struct mp_case_new *c, uint8_t tag[32], uint8
 	}
 	c->item_id = mp_get_str(r);
 	c->envelope = mp_get_str(r);
+	if ((c->sealed_to = mp_get_bytes(r, &n)) != NULL && n > 0) {
+		if (n % 32 != 0 || n / 32 > MP_ENVELOPE_MAX_RECIPIENTS)
+			return -1;
+		c->nsealed = n / 32;
+	} else {
+		c->sealed_to = NULL;
+	}
 	return r->err || c->id == NULL || c->day == NULL || c->channel == NULL ||
 	    c->language == NULL || c->item_id == NULL || c->envelope == NULL ? -1 : 0;
 }

@@ -769,21 +769,19 @@ mp_store_key_revoke(struct mp_store *st, const char *kid, const char *day)
 	return store_change(st, key_revoke, &a);
 }
 
-int
-mp_store_recipients(struct mp_store *st, uint8_t (**pks)[32], size_t *n)
+/* The active recipients' box keys, oldest first, into *pks (malloc'ed); lock held. */
+static int
+recipients_now(struct mp_store *st, uint8_t (**pks)[32], size_t *n)
 {
 	uint8_t (*v)[32] = NULL, (*nv)[32];
 	sqlite3_stmt *s;
 	int rc = -1, r;
 
-	if (st->remote != NULL)
-		return remote_recipients(st->remote, pks, n);
 	*pks = NULL;
 	*n = 0;
-	store_lock(st);
 	if ((s = store_prep(st, "SELECT box_pk FROM keys WHERE revoked IS NULL AND "
 	    "role IN ('caseworker', 'recovery') ORDER BY rowid")) == NULL)
-		goto out;
+		return -1;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		if ((nv = realloc(v, (*n + 1) * sizeof *v)) == NULL)
 			goto out;
@@ -802,7 +800,34 @@ out:
 		*n = 0;
 	free(v);
 	store_done(st, s);
+	return rc;
+}
+
+int
+mp_store_recipients(struct mp_store *st, uint8_t (**pks)[32], size_t *n)
+{
+	int rc;
+
+	if (st->remote != NULL)
+		return remote_recipients(st->remote, pks, n);
+	store_lock(st);
+	rc = recipients_now(st, pks, n);
 	store_unlock(st);
+	return rc;
+}
+
+/* 0 when keys (n of 32 bytes) are the active recipients now, in order; else MP_STORE_STALE or -1. */
+static int
+recipients_same(struct mp_store *st, const uint8_t *keys, size_t n)
+{
+	uint8_t (*now)[32];
+	size_t k;
+	int rc;
+
+	if (recipients_now(st, &now, &k) != 0)
+		return -1;
+	rc = k == n && (n == 0 || memcmp(now, keys, n * 32) == 0) ? 0 : MP_STORE_STALE;
+	free(now);
 	return rc;
 }
 
@@ -842,6 +867,9 @@ case_create(struct mp_store *st, void *arg)
 	char data[128];
 	int year = atoi(c->day), seq = 0, rc = -1, r;
 
+	/* Checked in the change: a key revoked meanwhile never gets a report it was not meant to. */
+	if (c->sealed_to != NULL && (r = recipients_same(st, c->sealed_to, c->nsealed)) != 0)
+		return r;
 	if ((s = store_prep(st, "SELECT coalesce(max(seq), 0) + 1 FROM cases WHERE year = ?")) == NULL)
 		goto out;
 	sqlite3_bind_int(s, 1, year);
