@@ -57,31 +57,33 @@ static pthread_mutex_t known_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t (*known)[32];
 static size_t nknown;
 
-/* The active recipients into *pks (malloc'ed, *n of them): asked of the store when fresh. */
+/* The known recipients into *pks (malloc'ed, *n of them), asked of the store first when fresh. */
 static int
 active_keys(struct server *srv, int fresh, uint8_t (**pks)[32], size_t *n)
 {
+	uint8_t (*got)[32] = NULL;
+	size_t k = 0;
 	int rc = 0;
 
 	*pks = NULL;
 	*n = 0;
 	pthread_mutex_lock(&known_lock);
 	if (fresh || known == NULL) {
-		free(known);
-		known = NULL;
-		nknown = 0;
-		if (mp_store_recipients(srv->st, &known, &nknown) != 0) {
-			known = NULL;
-			nknown = 0;
+		if (mp_store_recipients(srv->st, &got, &k) != 0) {
 			rc = -1;
+		} else {
+			free(known);
+			known = got;
+			nknown = k;
 		}
 	}
 	if (rc == 0 && nknown > 0) {
-		if ((*pks = malloc(nknown * sizeof *known)) == NULL)
+		if ((*pks = malloc(nknown * sizeof *known)) == NULL) {
 			rc = -1;
-		else
+		} else {
 			memcpy(*pks, known, nknown * sizeof *known);
-		*n = rc == 0 ? nknown : 0;
+			*n = nknown;
+		}
 	}
 	pthread_mutex_unlock(&known_lock);
 	return rc;
@@ -89,8 +91,9 @@ active_keys(struct server *srv, int fresh, uint8_t (**pks)[32], size_t *n)
 
 /*
  * Every active caseworker and the recovery key, plus the reporter when
- * given; with keys, the known ones (unless fresh) and a copy of them in
- * *keys (*nkeys), else always fresh from the store.
+ * given.  With to: the keys this process knows (asked again when to->fresh),
+ * and a copy of them, the reporter's left out, in to->keys for the store to
+ * check; without: asked of the store.
  */
 static int
 recipients(struct server *srv, const uint8_t *extra, struct mp_box_pk **out, size_t *n,
@@ -102,7 +105,8 @@ recipients(struct server *srv, const uint8_t *extra, struct mp_box_pk **out, siz
 
 	*out = NULL;
 	*n = 0;
-	if (active_keys(srv, to == NULL || to->fresh, &pks, &k) != 0)
+	if ((to != NULL ? active_keys(srv, to->fresh, &pks, &k) :
+	    mp_store_recipients(srv->st, &pks, &k)) != 0)
 		return store_error(-1, e);
 	if (k == 0) {
 		free(pks);

@@ -1139,8 +1139,6 @@ item_add(struct mp_store *st, void *arg)
 	const struct item_add *a = arg;
 	int rc, n;
 
-	if ((rc = touch_case(st, a->case_id, a->day)) != 0)
-		return rc;
 	/* Counted inside the change: items added at the same moment cannot pass the cap together. */
 	if (a->day_cap > 0) {
 		if ((n = items_on_day(st, a)) < 0)
@@ -1148,6 +1146,8 @@ item_add(struct mp_store *st, void *arg)
 		if ((unsigned)n >= a->day_cap)
 			return MP_STORE_LIMIT;
 	}
+	if ((rc = touch_case(st, a->case_id, a->day)) != 0)
+		return rc;
 	return insert_item(st, a->case_id, a->item_id, a->kind, a->sender, a->day, a->envelope);
 }
 
