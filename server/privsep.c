@@ -34,6 +34,7 @@
 #include "mp_wire.h"
 
 #define CHANNELS 32              /* one for each of the worker's job threads (http.c) */
+#define WORKER_NICE 10           /* the HTTP worker's niceness above the store's */
 
 /*
  * A child ends with _exit: nothing of the parent's exit handlers runs in
@@ -227,6 +228,16 @@ worker_main(struct server *srv, int lfd, const int *fds, size_t n, const char *l
 	int sig, rc = 1;
 
 	prctl(PR_SET_NAME, "meldpuntd:http", 0, 0, 0);
+	/*
+	 * The store commits for every request, one batch at a time: a commit
+	 * that waits for a CPU behind the worker's sealing keeps every request
+	 * in the batch waiting.  So the worker, and every thread it starts,
+	 * yields to the store (docs/PRIVSEP.md, docs/BENCH.md).
+	 */
+	errno = 0;
+	if (nice(WORKER_NICE) == -1 && errno != 0)
+		fprintf(stderr, "meldpuntd: cannot lower the HTTP worker's priority: %s\n",
+		    strerror(errno));
 	/* No key stays here: the store process signs and hashes on request. */
 	sodium_free(srv->in->sec);
 	srv->in->sec = NULL;

@@ -46,6 +46,12 @@ grep -q 'built with AddressSanitizer' "$T/server.log" && san=1 &&
 store=$(child $pid meldpuntd:store)
 http=$(child $pid meldpuntd:http)
 say $([ -n "$store" ] && [ -n "$http" ]; echo $?) "the parent has a store child and an HTTP child"
+# Niceness is field 19 of stat (after the parenthesised name); every thread of the worker yields.
+nice_of() { sed 's/.*) //' "$1" | cut -d' ' -f17; }
+sn=$(nice_of /proc/$store/stat)
+lag=0
+for t in /proc/$http/task/*/stat; do [ "$(nice_of $t)" -eq $((sn + 10)) ] || lag=1; done
+say $lag "every thread of the HTTP worker runs at niceness $((sn + 10)), ten above the store's"
 
 for p in $pid $store $http; do
 	[ $san = 1 ] && break
