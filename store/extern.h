@@ -43,7 +43,9 @@ struct mp_store {
 	 * open batch's transaction; the last to end commits for all of them.
 	 */
 	int open;                /* a batch's transaction is open on the writer (under lock) */
-	int bare;                /* the change under way opened it and has no savepoint (under lock) */
+	int bare;                /* the change under way has no savepoint (under lock) */
+	int alone;               /* ... because it opened the batch's transaction (under lock) */
+	int mark;                /* ... else the writer's total changes when it began (under lock) */
 	pthread_mutex_t qlock;   /* the fields below; never held while waiting for lock */
 	pthread_cond_t qcond;    /* a change ended, or a batch was answered */
 	int joining;             /* changes begun and not yet ended */
@@ -80,6 +82,13 @@ void store_copy_text(char *dst, size_t dstlen, sqlite3_stmt *s, int col);
  * result, or the error of the COMMIT that was to hold the change.
  */
 int store_change(struct mp_store *st, int (*fn)(struct mp_store *, void *), void *arg);
+/*
+ * The same for a change that refuses only before its first write (fn
+ * returns an error with nothing written): it takes no savepoint, and
+ * should it fail after a write, every change of its batch fails with it,
+ * so nothing partial is ever stored.
+ */
+int store_change_lean(struct mp_store *st, int (*fn)(struct mp_store *, void *), void *arg);
 
 /* log.c: append an event of a case to the transparency log (lock held, inside a change). */
 int store_log_append(struct mp_store *st, const char *case_id, const char *day, const char *type,

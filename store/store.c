@@ -440,13 +440,12 @@ batch_commit(struct mp_store *st, uint64_t n)
 	return rc;
 }
 
-int
-mp_store_begin(struct mp_store *st)
+/* Begin a change; lean: an outermost one that joins an open batch takes no savepoint. */
+static int
+begin(struct mp_store *st, int lean)
 {
 	int rc;
 
-	if (st->remote != NULL)
-		return remote_begin(st->remote);
 	if (store_held(st) && st->depth > 0) {
 		/* Inside this thread's change: a savepoint of its own. */
 		store_wlock(st);
@@ -479,6 +478,18 @@ mp_store_begin(struct mp_store *st)
 			goto fail;
 		st->open = 1;
 		st->bare = 1;
+		st->alone = 1;
+	} else if (lean) {
+		/*
+		 * A savepoint costs a lean change as much as a third of its
+		 * work: SQLCipher encrypts every page it keeps for undoing.  A
+		 * lean change refuses only before it writes; should it fail
+		 * after a write (a disk error, a colliding random id), the
+		 * whole batch is undone with it (mp_store_end).
+		 */
+		st->bare = 1;
+		st->alone = 0;
+		st->mark = sqlite3_total_changes(st->db);
 	} else if ((rc = run(st, "SAVEPOINT change")) != 0) {
 		if (sqlite3_get_autocommit(st->db))
 			st->open = 0;
@@ -496,6 +507,14 @@ fail:
 	pthread_mutex_unlock(&st->qlock);
 	store_wunlock(st);
 	return rc;
+}
+
+int
+mp_store_begin(struct mp_store *st)
+{
+	if (st->remote != NULL)
+		return remote_begin(st->remote);
+	return begin(st, 0);
 }
 
 int
@@ -521,10 +540,14 @@ mp_store_end(struct mp_store *st, int ok)
 	}
 	st->depth = 0;
 	if (st->bare) {
-		/* The batch holds nothing else yet. */
-		if (!ok) {
+		if (!ok && st->alone) {
+			/* The batch holds nothing else yet. */
 			run(st, "ROLLBACK");
 			st->open = 0;
+		} else if (!ok && sqlite3_total_changes(st->db) != st->mark &&
+		    !sqlite3_get_autocommit(st->db)) {
+			/* A lean change failed after it wrote: the batch goes with it (lost, below). */
+			run(st, "ROLLBACK");
 		}
 	} else {
 		if (ok && (rc = run(st, "RELEASE change")) != 0)
@@ -579,16 +602,28 @@ mp_store_end(struct mp_store *st, int ok)
 	return job.rc;
 }
 
-int
-store_change(struct mp_store *st, int (*fn)(struct mp_store *, void *), void *arg)
+static int
+change(struct mp_store *st, int lean, int (*fn)(struct mp_store *, void *), void *arg)
 {
 	int rc, r;
 
-	if ((rc = mp_store_begin(st)) != 0)
+	if ((rc = begin(st, lean)) != 0)
 		return rc;
 	rc = fn(st, arg);
 	r = mp_store_end(st, rc == 0);
 	return rc != 0 ? rc : r;
+}
+
+int
+store_change(struct mp_store *st, int (*fn)(struct mp_store *, void *), void *arg)
+{
+	return change(st, 0, fn, arg);
+}
+
+int
+store_change_lean(struct mp_store *st, int (*fn)(struct mp_store *, void *), void *arg)
+{
+	return change(st, 1, fn, arg);
 }
 
 /* Hold the writer with no batch open (for work outside a transaction); store_wunlock after. */
@@ -916,7 +951,7 @@ mp_store_case_create(struct mp_store *st, const struct mp_case_new *c, char ref[
 
 	if (st->remote != NULL)
 		return remote_case_create(st->remote, c, ref);
-	return store_change(st, case_create, &a);
+	return store_change_lean(st, case_create, &a);
 }
 
 #define CASE_COLS "id, year, seq, received, updated, status, closure, channel, language, " \
@@ -1160,7 +1195,7 @@ mp_store_item_add(struct mp_store *st, const char *case_id, const char *item_id,
 	if (st->remote != NULL)
 		return remote_item_add(st->remote, case_id, item_id, kind, sender, day, envelope,
 		    day_cap);
-	return store_change(st, item_add, &a);
+	return store_change_lean(st, item_add, &a);
 }
 
 struct case_move {

@@ -499,6 +499,22 @@ writer_run(void *arg)
 	return NULL;
 }
 
+/* A new database of its own under a random key, open; NULL (and a failed check) if not. */
+static struct mp_store *
+scratch_store(const char *name)
+{
+	uint8_t key[32];
+	char path[PATHLEN + 16];
+	struct mp_store *st = NULL;
+
+	snprintf(path, sizeof path, "%s/%s", I.dir, name);
+	randombytes_buf(key, sizeof key);
+	if (!ok(mp_store_create(path, key) == 0 && mp_store_open(&st, path, key) == 0,
+	    "store: a scratch database opens (%s)", name))
+		return NULL;
+	return st;
+}
+
 static int
 count_case(void *arg, const struct mp_case *c)
 {
@@ -515,9 +531,7 @@ count_case(void *arg, const struct mp_case *c)
 static void
 store_batch(void)
 {
-	uint8_t key[32];
-	char path[PATHLEN + 16];
-	struct mp_store *st = NULL;
+	struct mp_store *st;
 	struct writer first, w[3];
 	struct mp_case_new c;
 	struct mp_case got;
@@ -526,10 +540,7 @@ store_batch(void)
 	struct mp_case_filter all = { NULL, NULL, NULL, NULL, 0, 0 };
 	int i, cases = 0, more = 0, logged = 0, r;
 
-	snprintf(path, sizeof path, "%s/batch.db", I.dir);
-	randombytes_buf(key, sizeof key);
-	if (!ok(mp_store_create(path, key) == 0 && mp_store_open(&st, path, key) == 0,
-	    "store: a scratch database opens"))
+	if ((st = scratch_store("batch.db")) == NULL)
 		return;
 	memset(&first, 0, sizeof first);
 	first.st = st;
@@ -579,6 +590,62 @@ store_batch(void)
 	mp_store_close(st);
 }
 
+/*
+ * Reports and messages take no savepoint of their own in a batch: a change
+ * that fails after it wrote (here a report whose item id is taken, so its
+ * case row is written first) undoes the whole batch.  The change already in
+ * it is answered with an error, not stored; nothing of either is left, not
+ * in the cases and not in the log; and the next change is stored as usual.
+ */
+static void
+store_batch_lost(void)
+{
+	struct mp_store *st;
+	struct writer first, bad, next;
+	struct mp_case_new c;
+	struct mp_case_filter all = { NULL, NULL, NULL, NULL, 0, 0 };
+	uint64_t commits0, changes0, commits1, changes1, n0 = 0, n1 = 0, idx;
+	pthread_t t;
+	int r, end, cases = 0, more = 0;
+
+	if ((st = scratch_store("lost.db")) == NULL)
+		return;
+	memset(&first, 0, sizeof first);
+	memset(&bad, 0, sizeof bad);
+	memset(&next, 0, sizeof next);
+	first.st = bad.st = next.st = st;
+	new_case_id(first.id);
+	new_case_id(first.item);
+	new_case_id(bad.id);
+	snprintf(bad.item, sizeof bad.item, "%s", first.item); /* written by then */
+	new_case_id(next.id);
+	new_case_id(next.item);
+	mp_store_figures(st, &commits0, &changes0);
+	mp_store_log_size(st, &n0);
+	r = mp_store_begin(st);
+	case_new(&c, &first);
+	r = r == 0 ? mp_store_case_create(st, &c, first.ref) : r;
+	pthread_create(&t, NULL, writer_run, &bad);
+	usleep(300 * 1000);
+	end = mp_store_end(st, r == 0);
+	pthread_join(t, NULL);
+	mp_store_figures(st, &commits1, &changes1);
+	mp_store_log_size(st, &n1);
+	mp_store_cases(st, &all, 500, NULL, count_case, &cases, &more);
+	ok(r == 0 && end != 0, "store: a report already in the batch is answered with an error when "
+	    "a later one fails after writing");
+	ok(bad.rc != 0, "store: the report that failed after writing is refused");
+	if (!ok(cases == 0 && n1 == n0 && commits1 == commits0 && changes1 == changes0,
+	    "store: nothing of either is stored: no case, no log entry, no commit"))
+		diag("%d cases, %llu new log entries, %llu commits", cases,
+		    (unsigned long long)(n1 - n0), (unsigned long long)(commits1 - commits0));
+	writer_run(&next);
+	ok(next.rc == 0 && mp_store_log_created(st, next.id, &idx) == 0 &&
+	    mp_store_log_created(st, first.id, &idx) != 0,
+	    "store: the next report is stored and logged as usual");
+	mp_store_close(st);
+}
+
 void
 test_concurrency(void)
 {
@@ -590,6 +657,7 @@ test_concurrency(void)
 	int i, rc, events = 0;
 
 	store_batch();
+	store_batch_lost();
 	if (!ok(mp_note_verifier_parse(&V, I.verifier) == 0, "concurrency: the verifier key parses"))
 		return;
 	/* The case whose id the refused intakes take; a fresh server counts the commits. */
