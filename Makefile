@@ -2,7 +2,9 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS     = libsodium sqlcipher libmicrohttpd libqrencode jansson gnutls libseccomp
+PKGS     = libsodium sqlcipher libmicrohttpd jansson gnutls libseccomp
+# The unit tests also check the QR encoder against libqrencode.
+TESTPKGS = libqrencode
 CLIPKGS  = libsodium sqlcipher jansson libcurl
 # Debian packages this tree needs to build, run and test.
 DEBS     = make gcc pkg-config libsodium-dev libsqlcipher-dev libmicrohttpd-dev libgnutls28-dev \
@@ -20,6 +22,7 @@ ALLCFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -Iinclude \
 LDHARDEN = -pie -Wl,-z,relro,-z,now
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 CLILIBS  = $(shell pkg-config --libs $(CLIPKGS) 2>/dev/null)
+TESTLIBS = $(shell pkg-config --libs $(TESTPKGS) 2>/dev/null)
 
 CRYPTO_SRC = $(wildcard crypto/*.c)
 STORE_SRC  = $(wildcard store/*.c)
@@ -86,7 +89,7 @@ $(BUILD)/meldpunt: $(CLI_OBJ) $(LIB)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDHARDEN) -o $@ $^ $(LIBS)
+	$(CC) $(LDHARDEN) -o $@ $^ $(LIBS) $(TESTLIBS)
 
 $(API_BIN): $(API_SRC:%.c=$(BUILD)/%.o) $(LIB)
 	@mkdir -p $(@D)

@@ -307,7 +307,8 @@ int h_audit_events(struct server *, struct request *, struct reply *, struct api
 int h_stats(struct server *, struct request *, struct reply *, struct api_err *);
 int h_stats_sig(struct server *, struct request *, struct reply *, struct api_err *);
 
-/* qr.c: an SVG of text as a QR code (level M); malloc'ed. */
+/* qr.c: text as a QR code (byte mode, level M): its modules, or an SVG; malloc'ed. */
+int qr_modules(const char *text, int mask, uint8_t **out, int *width);
 char *qr_svg(const char *text);
 
 /* validate.c */

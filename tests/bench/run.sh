@@ -140,7 +140,7 @@ mkdir -p "$W" || exit 1
 SAN=
 nm "$B/libmeldpunt.a" 2>/dev/null | grep -q '__asan_' && SAN="-fsanitize=address,undefined"
 CFL="-std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes $SAN"
-PK="libsodium sqlcipher libmicrohttpd libqrencode jansson"
+PK="libsodium sqlcipher libmicrohttpd jansson"
 for p in hello seal commit token startup; do
 	# shellcheck disable=SC2086,SC2046
 	cc $CFL -I"$ROOT/include" $(pkg-config --cflags $PK) -o "$W/$p" "$BD/$p.c" "$B/libmeldpunt.a" \
@@ -169,7 +169,7 @@ echo "  wrk          $(wrk -v 2>&1 | head -1 | awk '{ print $2, $3 }')"
 echo "  libmicrohttpd $("$W/hello" --version)"
 echo "  SQLCipher    $(kv "$W/commit.txt" cipher) (SQLite $(kv "$W/commit.txt" sqlite))"
 echo "  libsodium    $(kv "$W/seal.txt" sodium)"
-echo "  jansson      $(pkg-config --modversion jansson), libqrencode $(pkg-config --modversion libqrencode)"
+echo "  jansson      $(pkg-config --modversion jansson)"
 echo "  compiler     $(cc --version | head -1)${SAN:+, library built with $SAN}"
 echo "  settings     wrk -t$THREADS, $SECS s a run (BENCH_SECONDS), connections $CONNS (BENCH_CONNS), one-core loops $CPUSECS s"
 

@@ -19,7 +19,7 @@ unset MELDPUNT_URL MELDPUNT_KEY
 mkdir -p "$B/bench" || exit 1
 cc -std=c11 -D_GNU_SOURCE -O2 -I"$ROOT/include" $(pkg-config --cflags sqlcipher) \
     -o "$B/bench/genlog" "$ROOT/tests/bench/genlog.c" "$B/libmeldpunt.a" \
-    $(pkg-config --libs libsodium sqlcipher libmicrohttpd libqrencode jansson) -lpthread || exit 1
+    $(pkg-config --libs libsodium sqlcipher libmicrohttpd jansson) -lpthread || exit 1
 
 secs() { python3 -c 'import time; print("%.3f" % time.time())'; }
 if [ ! -f "$W/done" ]; then

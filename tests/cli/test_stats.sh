@@ -103,7 +103,7 @@ SAN=
 nm "$B/libmeldpunt.a" 2>/dev/null | grep -q '__asan_' && SAN="-fsanitize=address,undefined"
 # shellcheck disable=SC2046,SC2086 # pkg-config prints several words; SAN is empty or one flag
 ${CC:-cc} -std=c11 -D_GNU_SOURCE $SAN -I"$ROOT/include" -o "$T/mkdoc" "$T/mkdoc.c" "$B/libmeldpunt.a" \
-    $(pkg-config --libs libsodium sqlcipher libmicrohttpd libqrencode jansson) -lpthread 2>"$T/err"
+    $(pkg-config --libs libsodium sqlcipher libmicrohttpd jansson) -lpthread 2>"$T/err"
 say $? "the signing helper builds against the library"
 # The helper frees nothing before it exits: no leak report for it under ASan.
 mk() { ASAN_OPTIONS=detect_leaks=0 "$T/mkdoc" "$@"; }
