@@ -129,6 +129,8 @@ version_for(size_t len)
 {
 	int v;
 
+	if (len > 4096)
+		return 0;
 	for (v = 1; v <= VMAX; v++)
 		if (4 + (v < 10 ? 8 : 16) + 8 * len <= (size_t)data_codewords(v) * 8)
 			return v;
