@@ -20,9 +20,10 @@ mp_envelope_kind_ok(const char *kind)
 }
 
 static int
-make_ad(char ad[AD_MAX], const char *kind, const char *case_id)
+make_ad(char ad[AD_MAX], const char *kind, size_t kindlen, const char *case_id)
 {
-	int n = snprintf(ad, AD_MAX, "meldpunt/v1/%s/%s", kind, case_id);
+	int n = kindlen > 16 ? -1 : snprintf(ad, AD_MAX, "meldpunt/v1/%.*s/%s", (int)kindlen, kind,
+	    case_id);
 
 	return (n < 0 || n >= AD_MAX) ? -1 : n;
 }
@@ -86,7 +87,7 @@ seal_parts(struct sealed *sd, const uint8_t K[32], const char *kind, const char 
 
 	memset(sd, 0, sizeof *sd);
 	if (!mp_envelope_kind_ok(kind) || n == 0 || n > MP_ENVELOPE_MAX_RECIPIENTS ||
-	    ptlen > CT_MAX || (adlen = make_ad(ad, kind, case_id)) < 0)
+	    ptlen > CT_MAX || (adlen = make_ad(ad, kind, strlen(kind), case_id)) < 0)
 		return -1;
 	padmax = ptlen + MP_PAD_BLOCK;
 	if ((padded = mp_locked_alloc(padmax)) == NULL)
@@ -221,42 +222,107 @@ out:
 	return text;
 }
 
-int
-mp_envelope_check(const json_t *env, const char **why)
-{
-	const char *key, *s;
-	json_t *v, *r;
-	size_t i, j, n, ctlen;
-	uint8_t buf[SEALED_BYTES];
+/* A string of an envelope: where its text is, and how long; s NULL when absent or not a string. */
+struct span {
+	const char *s;
+	size_t n;
+};
 
-	*why = "envelope must be an object";
-	if (!json_is_object(env))
-		return -1;
+/*
+ * An envelope's fields as read, from its JSON object or straight from its
+ * text (mp_envelope_open_text): the same rules check both.
+ */
+struct view {
+	int unknown;             /* a field other than the five */
+	int v1;                  /* "v" is the integer 1 */
+	struct span kind, nonce, ct;
+	int list_ok;             /* recipients: an array of objects, each exactly {kid, sealed} strings */
+	size_t n;                /* recipients, at most MP_ENVELOPE_MAX_RECIPIENTS + 1 counted */
+	struct span kid[MP_ENVELOPE_MAX_RECIPIENTS], sealed[MP_ENVELOPE_MAX_RECIPIENTS];
+};
+
+static struct span
+json_span(const json_t *j)
+{
+	struct span sp = { NULL, 0 };
+
+	if (json_is_string(j)) {
+		sp.s = json_string_value(j);
+		sp.n = json_string_length(j);
+	}
+	return sp;
+}
+
+/* The view of an object (env must be one). */
+static void
+view_of_json(struct view *e, const json_t *env)
+{
+	const char *key;
+	json_t *v, *list, *r;
+	size_t i;
+
+	memset(e, 0, sizeof *e);
 	json_object_foreach((json_t *)env, key, v) {
 		if (strcmp(key, "v") && strcmp(key, "kind") && strcmp(key, "nonce") &&
-		    strcmp(key, "ct") && strcmp(key, "recipients")) {
-			*why = "envelope has an unknown field";
-			return -1;
-		}
+		    strcmp(key, "ct") && strcmp(key, "recipients"))
+			e->unknown = 1;
 	}
 	v = json_object_get(env, "v");
+	e->v1 = json_is_integer(v) && json_integer_value(v) == 1;
+	e->kind = json_span(json_object_get(env, "kind"));
+	e->nonce = json_span(json_object_get(env, "nonce"));
+	e->ct = json_span(json_object_get(env, "ct"));
+	list = json_object_get(env, "recipients");
+	e->list_ok = json_is_array(list);
+	e->n = e->list_ok ? json_array_size(list) : 0;
+	if (e->n > MP_ENVELOPE_MAX_RECIPIENTS)
+		return;
+	json_array_foreach(list, i, r) {
+		e->kid[i] = json_span(json_object_get(r, "kid"));
+		e->sealed[i] = json_span(json_object_get(r, "sealed"));
+		if (!json_is_object(r) || json_object_size(r) != 2 || e->kid[i].s == NULL ||
+		    e->sealed[i].s == NULL)
+			e->list_ok = 0;
+	}
+}
+
+static int
+span_is(struct span sp, const char *word)
+{
+	return sp.s != NULL && sp.n == strlen(word) && memcmp(sp.s, word, sp.n) == 0;
+}
+
+static int
+span_same(struct span a, struct span b)
+{
+	return a.n == b.n && memcmp(a.s, b.s, a.n) == 0;
+}
+
+/* The rules of mp_envelope_check, in its order. */
+static int
+view_check(const struct view *e, const char **why)
+{
+	uint8_t buf[SEALED_BYTES];
+	size_t i, j, n, ctlen;
+	const char *s;
+
+	*why = "envelope has an unknown field";
+	if (e->unknown)
+		return -1;
 	*why = "envelope version must be 1";
-	if (!json_is_integer(v) || json_integer_value(v) != 1)
+	if (!e->v1)
 		return -1;
 	*why = "envelope kind must be report, message or note";
-	if (!mp_envelope_kind_ok(json_string_value(json_object_get(env, "kind"))))
+	if (!span_is(e->kind, "report") && !span_is(e->kind, "message") &&
+	    !span_is(e->kind, "note"))
 		return -1;
 	*why = "envelope nonce must be 24 bytes, b64u";
-	v = json_object_get(env, "nonce");
-	if (!json_is_string(v) || mp_b64u_decode_exact(buf, 24, json_string_value(v),
-	    json_string_length(v)) != 0)
+	if (e->nonce.s == NULL || mp_b64u_decode_exact(buf, 24, e->nonce.s, e->nonce.n) != 0)
 		return -1;
 	*why = "envelope ct must be b64u of a padded plaintext and its tag";
-	v = json_object_get(env, "ct");
-	if (!json_is_string(v))
+	if ((s = e->ct.s) == NULL)
 		return -1;
-	s = json_string_value(v);
-	n = json_string_length(v);
+	n = e->ct.n;
 	/* Decoded length from the text length; then the alphabet is checked in place. */
 	if (n % 4 == 1 || n > CT_MAX)
 		return -1;
@@ -270,29 +336,150 @@ mp_envelope_check(const json_t *env, const char **why)
 			return -1;
 	}
 	*why = "envelope recipients must be 1 to 256 distinct {kid, sealed}";
-	v = json_object_get(env, "recipients");
-	if (!json_is_array(v) || json_array_size(v) == 0 ||
-	    json_array_size(v) > MP_ENVELOPE_MAX_RECIPIENTS)
+	if (!e->list_ok || e->n == 0 || e->n > MP_ENVELOPE_MAX_RECIPIENTS)
 		return -1;
-	json_array_foreach(v, i, r) {
-		json_t *kid = json_object_get(r, "kid"), *sealed = json_object_get(r, "sealed");
-		if (!json_is_object(r) || json_object_size(r) != 2 || !json_is_string(kid) ||
-		    !json_is_string(sealed))
+	for (i = 0; i < e->n; i++) {
+		if (mp_b64u_decode_exact(buf, MP_KID_BYTES, e->kid[i].s, e->kid[i].n) != 0 ||
+		    mp_b64u_decode_exact(buf, SEALED_BYTES, e->sealed[i].s, e->sealed[i].n) != 0)
 			return -1;
-		if (mp_b64u_decode_exact(buf, MP_KID_BYTES, json_string_value(kid),
-		    json_string_length(kid)) != 0)
-			return -1;
-		if (mp_b64u_decode_exact(buf, SEALED_BYTES, json_string_value(sealed),
-		    json_string_length(sealed)) != 0)
-			return -1;
-		for (j = 0; j < i; j++) {
-			if (strcmp(json_string_value(kid), json_string_value(json_object_get(
-			    json_array_get(v, j), "kid"))) == 0)
+		for (j = 0; j < i; j++)
+			if (span_same(e->kid[i], e->kid[j]))
 				return -1;
-		}
 	}
 	*why = NULL;
 	return 0;
+}
+
+int
+mp_envelope_check(const json_t *env, const char **why)
+{
+	struct view e;
+
+	*why = "envelope must be an object";
+	if (!json_is_object(env))
+		return -1;
+	view_of_json(&e, env);
+	return view_check(&e, why);
+}
+
+/*
+ * Reading an envelope's text without building its object, for the common
+ * form: one object of the five fields, each once, "v" the number 1, every
+ * string printable ASCII without escapes, the recipients 1 to 256 objects
+ * of kid and sealed.  Anything else is left to jansson (0): what is read
+ * here is exactly what json_loads would make of the same text.
+ */
+struct scan {
+	const char *p, *end;
+};
+
+static void
+scan_ws(struct scan *sc)
+{
+	while (sc->p < sc->end && (*sc->p == ' ' || *sc->p == '\t' || *sc->p == '\n' ||
+	    *sc->p == '\r'))
+		sc->p++;
+}
+
+static int
+scan_char(struct scan *sc, char c)
+{
+	scan_ws(sc);
+	if (sc->p >= sc->end || *sc->p != c)
+		return 0;
+	sc->p++;
+	return 1;
+}
+
+static int
+scan_string(struct scan *sc, struct span *sp)
+{
+	const char *q;
+
+	if (!scan_char(sc, '"'))
+		return 0;
+	for (q = sc->p; q < sc->end && *q != '"'; q++)
+		if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e || *q == '\\')
+			return 0;
+	if (q >= sc->end)
+		return 0;
+	sp->s = sc->p;
+	sp->n = (size_t)(q - sc->p);
+	sc->p = q + 1;
+	return 1;
+}
+
+/* One recipient: {"kid": ..., "sealed": ...} in either order. */
+static int
+scan_recipient(struct scan *sc, struct span *kid, struct span *sealed)
+{
+	struct span key, *to;
+	int i;
+
+	kid->s = sealed->s = NULL;
+	if (!scan_char(sc, '{'))
+		return 0;
+	for (i = 0; i < 2; i++) {
+		if ((i > 0 && !scan_char(sc, ',')) || !scan_string(sc, &key) || !scan_char(sc, ':'))
+			return 0;
+		to = span_is(key, "kid") ? kid : span_is(key, "sealed") ? sealed : NULL;
+		if (to == NULL || to->s != NULL || !scan_string(sc, to))
+			return 0;
+	}
+	return scan_char(sc, '}');
+}
+
+static int
+scan_recipients(struct scan *sc, struct view *e)
+{
+	if (!scan_char(sc, '['))
+		return 0;
+	do {
+		if (e->n == MP_ENVELOPE_MAX_RECIPIENTS ||
+		    !scan_recipient(sc, &e->kid[e->n], &e->sealed[e->n]))
+			return 0;
+		e->n++;
+	} while (scan_char(sc, ','));
+	e->list_ok = 1;
+	return scan_char(sc, ']');
+}
+
+static int
+view_of_text(struct view *e, const char *text, size_t len)
+{
+	struct scan sc = { text, text + len };
+	struct span key, *to;
+	int seen = 0, bit;
+
+	memset(e, 0, sizeof *e);
+	if (!scan_char(&sc, '{'))
+		return 0;
+	do {
+		if (!scan_string(&sc, &key) || !scan_char(&sc, ':'))
+			return 0;
+		bit = span_is(key, "v") ? 1 : span_is(key, "kind") ? 2 : span_is(key, "nonce") ? 4 :
+		    span_is(key, "ct") ? 8 : span_is(key, "recipients") ? 16 : 0;
+		if (bit == 0 || (seen & bit))
+			return 0;
+		seen |= bit;
+		to = bit == 2 ? &e->kind : bit == 4 ? &e->nonce : bit == 8 ? &e->ct : NULL;
+		if (bit == 1) {
+			/* The number 1 and nothing longer: "10", "1.0" and "1e0" are jansson's. */
+			if (!scan_char(&sc, '1') || (sc.p < sc.end && ((*sc.p >= '0' &&
+			    *sc.p <= '9') || *sc.p == '.' || *sc.p == 'e' || *sc.p == 'E')))
+				return 0;
+			e->v1 = 1;
+		} else if (bit == 16) {
+			if (!scan_recipients(&sc, e))
+				return 0;
+		} else if (!scan_string(&sc, to)) {
+			return 0;
+		}
+	} while (scan_char(&sc, ','));
+	if (!scan_char(&sc, '}') || seen != 31)
+		return 0;
+	scan_ws(&sc);
+	return sc.p == sc.end;
 }
 
 int
@@ -309,12 +496,22 @@ mp_envelope_has_kid(const json_t *env, const char *kid)
 	return 0;
 }
 
+/* Open a recipient's sealed item key: 0, or -1. */
+static int
+sealed_open(uint8_t K[32], struct span sealed, const uint8_t box_pk[32], const uint8_t box_sk[32])
+{
+	uint8_t buf[SEALED_BYTES];
+
+	if (mp_b64u_decode_exact(buf, sizeof buf, sealed.s, sealed.n) != 0)
+		return -1;
+	return crypto_box_seal_open(K, buf, sizeof buf, box_pk, box_sk) == 0 ? 0 : -1;
+}
+
 int
 mp_envelope_item_key(uint8_t K[32], const json_t *env, const uint8_t box_pk[32],
     const uint8_t box_sk[32])
 {
 	char kid[MP_KID_TEXT_LEN + 1];
-	uint8_t sealed[SEALED_BYTES];
 	size_t i;
 	json_t *r;
 
@@ -323,44 +520,41 @@ mp_envelope_item_key(uint8_t K[32], const json_t *env, const uint8_t box_pk[32],
 		json_t *k = json_object_get(r, "kid"), *s = json_object_get(r, "sealed");
 		if (!json_is_string(k) || strcmp(json_string_value(k), kid) != 0 || !json_is_string(s))
 			continue;
-		if (mp_b64u_decode_exact(sealed, sizeof sealed, json_string_value(s),
-		    json_string_length(s)) != 0)
-			return -1;
-		return crypto_box_seal_open(K, sealed, sizeof sealed, box_pk, box_sk) == 0 ? 0 : -1;
+		return sealed_open(K, json_span(s), box_pk, box_sk);
 	}
 	return -1;
 }
 
-int
-mp_envelope_open(uint8_t **pt, size_t *ptlen, const json_t *env, const char *case_id,
+/* Open a view that passed view_check. */
+static int
+view_open(uint8_t **pt, size_t *ptlen, const struct view *e, const char *case_id,
     const uint8_t box_pk[32], const uint8_t box_sk[32])
 {
 	uint8_t K[32], nonce[24];
 	uint8_t *ct = NULL, *out = NULL;
-	size_t ctmax, ctlen = 0, unpadded = 0;
+	size_t i, ctmax, ctlen = 0, unpadded = 0;
 	unsigned long long outlen = 0;
-	char ad[AD_MAX];
-	const char *kind, *ctext;
+	char ad[AD_MAX], kid[MP_KID_TEXT_LEN + 1];
+	struct span me;
 	int adlen, rc = -1;
-	const char *why;
 
 	*pt = NULL;
 	*ptlen = 0;
-	if (mp_envelope_check(env, &why) != 0)
+	if ((adlen = make_ad(ad, e->kind.s, e->kind.n, case_id)) < 0)
 		return -1;
-	kind = json_string_value(json_object_get(env, "kind"));
-	if ((adlen = make_ad(ad, kind, case_id)) < 0)
-		return -1;
-	if (mp_envelope_item_key(K, env, box_pk, box_sk) != 0)
+	mp_kid(kid, box_pk);
+	me.s = kid;
+	me.n = strlen(kid);
+	for (i = 0; i < e->n && !span_same(e->kid[i], me); i++)
+		;
+	if (i == e->n || sealed_open(K, e->sealed[i], box_pk, box_sk) != 0)
 		goto out;
-	if (mp_b64u_decode_exact(nonce, sizeof nonce, json_string_value(json_object_get(env, "nonce")),
-	    json_string_length(json_object_get(env, "nonce"))) != 0)
+	if (mp_b64u_decode_exact(nonce, sizeof nonce, e->nonce.s, e->nonce.n) != 0)
 		goto out;
-	ctext = json_string_value(json_object_get(env, "ct"));
-	ctmax = strlen(ctext) / 4 * 3 + 3;
+	ctmax = e->ct.n / 4 * 3 + 3;
 	if ((ct = malloc(ctmax)) == NULL || (out = mp_locked_alloc(ctmax + 1)) == NULL)
 		goto out;
-	if (mp_b64u_decode(ct, ctmax, &ctlen, ctext, strlen(ctext)) != 0)
+	if (mp_b64u_decode(ct, ctmax, &ctlen, e->ct.s, e->ct.n) != 0)
 		goto out;
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, &outlen, NULL, ct, ctlen,
 	    (const uint8_t *)ad, (unsigned long long)adlen, nonce, K) != 0)
@@ -376,6 +570,61 @@ out:
 	sodium_memzero(K, sizeof K);
 	free(ct);
 	mp_locked_free(out);
+	return rc;
+}
+
+int
+mp_envelope_open(uint8_t **pt, size_t *ptlen, const json_t *env, const char *case_id,
+    const uint8_t box_pk[32], const uint8_t box_sk[32])
+{
+	struct view e;
+	const char *why;
+
+	*pt = NULL;
+	*ptlen = 0;
+	if (!json_is_object(env))
+		return -1;
+	view_of_json(&e, env);
+	if (view_check(&e, &why) != 0)
+		return -1;
+	return view_open(pt, ptlen, &e, case_id, box_pk, box_sk);
+}
+
+int
+mp_envelope_check_text(const char *text, size_t len, const char **why)
+{
+	struct view e;
+	json_t *env;
+	int rc;
+
+	if (view_of_text(&e, text, len))
+		return view_check(&e, why);
+	*why = "envelope must be a JSON object";
+	if ((env = json_loadb(text, len, 0, NULL)) == NULL)
+		return -1;
+	rc = mp_envelope_check(env, why);
+	json_decref(env);
+	return rc;
+}
+
+int
+mp_envelope_open_text(uint8_t **pt, size_t *ptlen, const char *text, size_t len,
+    const char *case_id, const uint8_t box_pk[32], const uint8_t box_sk[32])
+{
+	struct view e;
+	const char *why;
+	json_t *env;
+	int rc;
+
+	*pt = NULL;
+	*ptlen = 0;
+	if (view_of_text(&e, text, len))
+		return view_check(&e, &why) == 0 ? view_open(pt, ptlen, &e, case_id, box_pk,
+		    box_sk) : -1;
+	if ((env = json_loadb(text, len, 0, NULL)) == NULL)
+		return -1;
+	rc = mp_envelope_open(pt, ptlen, env, case_id, box_pk, box_sk);
+	json_decref(env);
 	return rc;
 }
 

@@ -74,4 +74,17 @@ int mp_envelope_open(uint8_t **pt, size_t *ptlen, const json_t *env, const char 
     const uint8_t box_pk[32], const uint8_t box_sk[32]) __attribute__((warn_unused_result));
 void mp_envelope_free(uint8_t *pt, size_t ptlen);
 
+/*
+ * The same two for an envelope's JSON text as stored, text[0..len): its
+ * usual form is read in place, without building the object (a follow-up
+ * opens every message this way); any other text is parsed by jansson, and
+ * both give what mp_envelope_check and mp_envelope_open give for
+ * json_loadb's object of the text.
+ */
+int mp_envelope_check_text(const char *text, size_t len, const char **why)
+    __attribute__((warn_unused_result));
+int mp_envelope_open_text(uint8_t **pt, size_t *ptlen, const char *text, size_t len,
+    const char *case_id, const uint8_t box_pk[32], const uint8_t box_sk[32])
+    __attribute__((warn_unused_result));
+
 #endif

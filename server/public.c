@@ -406,7 +406,7 @@ static json_t *
 open_messages(struct followup *f)
 {
 	const struct found_item *it;
-	json_t *list, *env, *plain, *text;
+	json_t *list, *plain, *text;
 	uint8_t *pt;
 	size_t ptlen, i;
 
@@ -417,8 +417,8 @@ open_messages(struct followup *f)
 		pt = NULL;
 		ptlen = 0;
 		plain = NULL;
-		if ((env = json_loads(it->envelope, 0, NULL)) != NULL &&
-		    mp_envelope_open(&pt, &ptlen, env, f->fd.c.id, f->pk, f->sk) == 0 &&
+		if (mp_envelope_open_text(&pt, &ptlen, it->envelope, strlen(it->envelope), f->fd.c.id,
+		    f->pk, f->sk) == 0 &&
 		    (plain = json_loadb((const char *)pt, ptlen, JSON_REJECT_DUPLICATES, NULL)) != NULL &&
 		    json_is_string(text = json_object_get(plain, "text")))
 			json_array_append_new(list, json_pack("{s:s, s:s, s:O}", "from", it->sender,
@@ -426,7 +426,6 @@ open_messages(struct followup *f)
 		/* A message it cannot open is left out. */
 		mp_envelope_free(pt, ptlen);
 		json_decref(plain);
-		json_decref(env);
 	}
 	return list;
 }

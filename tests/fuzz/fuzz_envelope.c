@@ -1,33 +1,63 @@
-/* Envelope JSON: the form check, and opening with a fixed key pair. */
+/*
+ * Envelope JSON: the form check, and opening with a fixed key pair (the
+ * seed "opens" is sealed to it).  The text reader (mp_envelope_check_text,
+ * mp_envelope_open_text) must give exactly what jansson's object of the
+ * same text gives, to the byte of the plaintext.
+ */
 #include <sodium.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "mp_envelope.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CASE "AAAAAAAAAAAAAAAAAAAAAA"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t pk[32], sk[32];
 	static int ready;
-	const char *why;
-	uint8_t *pt = NULL;
-	size_t ptlen = 0;
-	json_t *env;
+	const char *why = NULL, *twhy = NULL;
+	uint8_t *pt = NULL, *tpt = NULL, seed[32];
+	size_t ptlen = 0, tptlen = 0;
+	json_t *env, *obj;
+	int crc = -1, orc = -1, tcrc, torc;
 
 	if (!ready) {
 		if (sodium_init() < 0)
 			return 0;
-		crypto_box_keypair(pk, sk);
+		memset(seed, 0x5e, sizeof seed);
+		crypto_box_seed_keypair(pk, sk, seed);
 		ready = 1;
 	}
-	if ((env = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL)) == NULL)
-		return 0;
-	if (mp_envelope_check(env, &why) == 0 &&
-	    mp_envelope_open(&pt, &ptlen, env, "AAAAAAAAAAAAAAAAAAAAAA", pk, sk) == 0)
+	if ((env = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL)) != NULL) {
+		if (mp_envelope_check(env, &why) == 0 &&
+		    mp_envelope_open(&pt, &ptlen, env, CASE, pk, sk) == 0)
+			mp_envelope_free(pt, ptlen);
+		(void)mp_envelope_has_kid(env, "AAAAAAAAAAAAAAAAAAAAAA");
+		json_decref(env);
+	}
+
+	/* The text reader against the object jansson makes of the text (the last of a key kept). */
+	pt = NULL;
+	ptlen = 0;
+	why = NULL;
+	if ((obj = json_loadb((const char *)data, size, 0, NULL)) != NULL) {
+		crc = mp_envelope_check(obj, &why);
+		orc = mp_envelope_open(&pt, &ptlen, obj, CASE, pk, sk);
+	}
+	tcrc = mp_envelope_check_text((const char *)data, size, &twhy);
+	torc = mp_envelope_open_text(&tpt, &tptlen, (const char *)data, size, CASE, pk, sk);
+	if (tcrc != crc || torc != orc || (obj != NULL && (why == NULL) != (twhy == NULL)) ||
+	    (why != NULL && twhy != NULL && strcmp(why, twhy) != 0) ||
+	    (orc == 0 && (tptlen != ptlen || memcmp(tpt, pt, ptlen) != 0)))
+		__builtin_trap();
+	if (orc == 0)
 		mp_envelope_free(pt, ptlen);
-	(void)mp_envelope_has_kid(env, "AAAAAAAAAAAAAAAAAAAAAA");
-	json_decref(env);
+	if (torc == 0)
+		mp_envelope_free(tpt, tptlen);
+	json_decref(obj);
 	return 0;
 }

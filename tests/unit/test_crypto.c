@@ -611,6 +611,57 @@ setup_boxes(void)
 }
 
 /* Decode a b64u string member of obj with libsodium directly. */
+/*
+ * b64u against libsodium's URL-safe codec without padding, the reference:
+ * every length of random bytes encodes to the same text, and every text
+ * (random symbols, one changed to any byte, cut anywhere) decodes, or is
+ * refused, as libsodium decodes or refuses it (any byte from 0x80 up
+ * refused, as libsodium 1.0.18 would read it as '/').
+ */
+static void
+test_b64u_as_libsodium(void)
+{
+	static const char alphabet[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	uint8_t in[400], out[400], ref[400];
+	char text[600], want[600];
+	size_t n, i, j, got, rgot, differ = 0, accepted = 0, refused = 0;
+	const char *end;
+	int rc, rrc;
+
+	for (n = 0; n <= 300; n++) {
+		randombytes_buf(in, n);
+		sodium_bin2base64(want, sizeof want, in, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+		if (mp_b64u_encode(text, sizeof text, in, n) != 0 || strcmp(text, want) != 0)
+			differ++;
+	}
+	T_EQ_INT(differ, 0, "b64u_encode writes libsodium's text for 0 to 300 random bytes");
+	for (i = 0; i < 20000; i++) {
+		n = randombytes_uniform(64);
+		for (j = 0; j < n; j++)
+			text[j] = alphabet[randombytes_uniform(64)];
+		if (n > 0 && i % 2 == 0)
+			text[randombytes_uniform((uint32_t)n)] = (char)randombytes_uniform(256);
+		got = rgot = 0;
+		rc = mp_b64u_decode(out, sizeof out, &got, text, n);
+		for (j = 0; j < n && (unsigned char)text[j] < 0x80; j++)
+			;
+		rrc = j < n ? -1 : sodium_base642bin(ref, sizeof ref, text, n, NULL, &rgot, &end,
+		    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 || end != text + n ? -1 : 0;
+		if (rc != rrc || (rc == 0 && (got != rgot || memcmp(out, ref, got) != 0)))
+			differ++;
+		if (rc == 0)
+			accepted++;
+		else
+			refused++;
+	}
+	T_OK(differ == 0 && accepted > 1000 && refused > 1000,
+	    "b64u_decode accepts and refuses as libsodium (%zu accepted, %zu refused)", accepted,
+	    refused);
+	T_EQ_INT(mp_b64u_encode(text, MP_B64U_LEN(4) - 1, in, 4), -1,
+	    "b64u_encode refuses a buffer one byte short");
+}
+
 static int
 get_bytes(uint8_t *out, size_t outmax, size_t *outlen, const json_t *obj, const char *key)
 {
@@ -649,12 +700,35 @@ check_ok(const json_t *env)
 	return mp_envelope_check(env, &why) == 0 && why == NULL;
 }
 
+/*
+ * env's text, compact and indented, read by mp_envelope_check_text: the
+ * same answer and reason as mp_envelope_check of the object.
+ */
+static int
+text_agrees(const json_t *env)
+{
+	const char *why = "unset", *twhy = "unset";
+	size_t flags[2] = { JSON_COMPACT | JSON_PRESERVE_ORDER, JSON_INDENT(2) }, i;
+	int rc = mp_envelope_check(env, &why), same = 1;
+	char *text;
+
+	for (i = 0; i < 2; i++) {
+		if ((text = json_dumps(env, flags[i])) == NULL)
+			return 0;
+		twhy = "unset";
+		same &= mp_envelope_check_text(text, strlen(text), &twhy) == rc &&
+		    (why == NULL ? twhy == NULL : twhy != NULL && strcmp(why, twhy) == 0);
+		free(text);
+	}
+	return same;
+}
+
 static int
 check_rejects(const json_t *env)
 {
 	const char *why = NULL;
 
-	return mp_envelope_check(env, &why) == -1 && why != NULL;
+	return mp_envelope_check(env, &why) == -1 && why != NULL && text_agrees(env);
 }
 
 static void
@@ -848,6 +922,7 @@ test_envelope_check_rejects(void)
 	    json_array_set_new(list, 0, json_string("recipient")));
 #undef MUTATE
 
+	T_OK(text_agrees(env), "envelope_check_text accepts the base envelope's text");
 	bad = json_array();
 	T_OK(check_rejects(bad), "envelope_check rejects a JSON array");
 	json_decref(bad);
@@ -1551,6 +1626,144 @@ test_envelope_seal_text(void)
 	    "seal_text refuses no recipients");
 }
 
+/*
+ * text, read by mp_envelope_check_text and opened by mp_envelope_open_text
+ * for recipient 0: the same answers as json_loadb's object (duplicate keys
+ * allowed, the last one kept) given to mp_envelope_check and
+ * mp_envelope_open.  want: 1 when it must open to pt, 0 when it must not.
+ */
+static void
+text_as_object(const char *name, const char *text, const char *pt, int want)
+{
+	const char *why = "unset", *twhy = "unset";
+	uint8_t *out = NULL, *tout = NULL;
+	size_t outlen = 0, toutlen = 0;
+	json_t *env = json_loadb(text, strlen(text), 0, NULL);
+	int rc = -1, trc, crc = -1, tcrc;
+
+	if (env != NULL) {
+		crc = mp_envelope_check(env, &why);
+		rc = mp_envelope_open(&out, &outlen, env, CASE_ID, boxes[0].pk, boxes[0].sk);
+	}
+	tcrc = mp_envelope_check_text(text, strlen(text), &twhy);
+	trc = mp_envelope_open_text(&tout, &toutlen, text, strlen(text), CASE_ID, boxes[0].pk,
+	    boxes[0].sk);
+	T_OK(tcrc == crc && (env == NULL || (why == NULL ? twhy == NULL :
+	    twhy != NULL && strcmp(why, twhy) == 0)), "envelope text %s: checked as its object", name);
+	T_OK(trc == rc && trc == (want ? 0 : -1) && (trc != 0 || (toutlen == outlen &&
+	    toutlen == strlen(pt) && memcmp(tout, out, outlen) == 0 && memcmp(tout, pt,
+	    toutlen) == 0)), "envelope text %s: %s as its object", name,
+	    want ? "opens to the plaintext" : "does not open");
+	if (rc == 0)
+		mp_envelope_free(out, outlen);
+	if (trc == 0)
+		mp_envelope_free(tout, toutlen);
+	json_decref(env);
+}
+
+/* text with the first from replaced by to (one of two static buffers, in turn). */
+static const char *
+swap_in(const char *text, const char *from, const char *to)
+{
+	static char bufs[2][8192];
+	static int turn;
+	const char *at = strstr(text, from);
+	char *buf = bufs[turn ^= 1];
+
+	if (at == NULL)
+		return "";
+	snprintf(buf, sizeof bufs[0], "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+	return buf;
+}
+
+static void
+test_envelope_text(void)
+{
+	static const char pt[] = "{\"text\":\"Wij hebben uw melding ontvangen.\"}";
+	/* The sealed text with its first `from` replaced by `to`. */
+	static const struct {
+		const char *name, *from, *to;
+		int want;
+	} swaps[] = {
+		{ "with another kind (AD)", "\"message\"", "\"note\"", 0 },
+		{ "with an escape in the kind", "\"message\"", "\"mess\\u0061ge\"", 1 },
+		{ "with an escape in a key", "\"nonce\"", "\"n\\u006fnce\"", 1 },
+		{ "with a NUL in the kind", "\"message\"", "\"message\\u0000\"", 0 },
+		{ "with a non-ASCII kind", "\"message\"", "\"m\xc3\xa9ssage\"", 0 },
+		{ "with v 2 then v 1 (the last kept)", "{\"v\":1,", "{\"v\":2,\"v\":1,", 1 },
+		{ "with v 1 then v 2", "{\"v\":1,", "{\"v\":1,\"v\":2,", 0 },
+		{ "with v 1.0", "{\"v\":1,", "{\"v\":1.0,", 0 },
+		{ "with v 10", "{\"v\":1,", "{\"v\":10,", 0 },
+		{ "with v 1e0", "{\"v\":1,", "{\"v\":1e0,", 0 },
+		{ "with v 01", "{\"v\":1,", "{\"v\":01,", 0 },
+		{ "with v \"1\"", "{\"v\":1,", "{\"v\":\"1\",", 0 },
+		{ "with an unknown field", "{\"v\":1,", "{\"x\":0,\"v\":1,", 0 },
+		{ "with the kind twice", "{\"v\":1,", "{\"kind\":\"note\",\"v\":1,", 1 },
+		{ "with the recipients twice (the last kept)", "\"recipients\":[",
+		    "\"recipients\":[{\"kid\":\"x\",\"sealed\":\"y\"}],\"recipients\":[", 1 },
+		{ "with a recipient's sealed twice (the last kept)", "{\"kid\":",
+		    "{\"sealed\":\"x\",\"kid\":", 1 },
+		{ "with a recipient's extra field", "{\"kid\":", "{\"x\":1,\"kid\":", 0 },
+		{ "with no recipients", "\"recipients\":[", "\"recipients\":[],\"r\":[", 0 },
+		{ "with a comma before the brace", "]}", "],}", 0 },
+		{ "with text after it", "]}", "]} x", 0 },
+		{ "that is two objects", "]}", "]}{}", 0 },
+	};
+	char *text, *spaced = NULL, t[8192];
+	const char *k, *sl, *end;
+	json_t *env;
+	uint8_t *out = NULL;
+	size_t outlen = 0, i;
+
+	text = mp_envelope_seal_text("message", CASE_ID, (const uint8_t *)pt, strlen(pt), rcpt, 3);
+	if (!T_OK(text != NULL && strlen(text) < 2000, "open_text: an envelope to read"))
+		return;
+	for (i = 0; i < 4; i++) {
+		int rc = mp_envelope_open_text(&out, &outlen, text, strlen(text), CASE_ID, boxes[i].pk,
+		    boxes[i].sk);
+
+		T_OK(i < 3 ? rc == 0 && outlen == strlen(pt) && memcmp(out, pt, outlen) == 0 &&
+		    out[outlen] == '\0' : rc == -1 && out == NULL, i < 3 ?
+		    "open_text: recipient %zu opens the stored text" :
+		    "open_text: a key that is no recipient (%zu) does not", i);
+		if (rc == 0)
+			mp_envelope_free(out, outlen);
+	}
+	T_EQ_INT(mp_envelope_open_text(&out, &outlen, text, strlen(text), OTHER_CASE_ID, boxes[0].pk,
+	    boxes[0].sk), -1, "open_text: not under another case id (AD)");
+	T_EQ_INT(mp_envelope_open_text(&out, &outlen, text, strlen(text) - 1, CASE_ID, boxes[0].pk,
+	    boxes[0].sk), -1, "open_text: not without its last brace");
+
+	text_as_object("as sealed", text, pt, 1);
+	env = json_loads(text, 0, NULL);
+	spaced = env != NULL ? json_dumps(env, JSON_INDENT(3)) : NULL;
+	text_as_object("with white space", spaced != NULL ? spaced : "", pt, 1);
+	snprintf(t, sizeof t, " \r\n\t%s \n", text);
+	text_as_object("with white space around it", t, pt, 1);
+	for (i = 0; i < sizeof swaps / sizeof swaps[0]; i++)
+		text_as_object(swaps[i].name, swap_in(text, swaps[i].from, swaps[i].to), pt,
+		    swaps[i].want);
+	text_as_object("with v last", swap_in(swap_in(text, "{\"v\":1,", "{"), "]}", "],\"v\":1}"),
+	    pt, 1);
+	text_as_object("with a recipient of three fields", swap_in(swap_in(text, "{\"kid\":",
+	    "{\"sealed\":\"x\",\"kid\":"), "\",\"sealed\":", "\",\"y\":"), pt, 0);
+	text_as_object("with recipients an object", swap_in(swap_in(text, "\"recipients\":[",
+	    "\"recipients\":{\"a\":"), "]}", "}}"), pt, 0);
+	/* The first recipient (the key that opens) as {"sealed", "kid"}. */
+	t[0] = '\0';
+	if ((k = strstr(text, "{\"kid\":\"")) != NULL &&
+	    (sl = strstr(k, "\",\"sealed\":\"")) != NULL && (end = strstr(sl, "\"}")) != NULL)
+		snprintf(t, sizeof t, "%.*s{\"sealed\":\"%.*s\",\"kid\":\"%.*s\"}%s", (int)(k - text),
+		    text, (int)(end - sl - 12), sl + 12, (int)(sl - k - 8), k + 8, end + 2);
+	text_as_object("with a recipient's fields the other way round", t, pt, 1);
+	text_as_object("that is empty", "", pt, 0);
+	text_as_object("that is an empty object", "{}", pt, 0);
+	text_as_object("that is an array", "[1]", pt, 0);
+	json_decref(env);
+	free(spaced);
+	free(text);
+}
+
 /* Locked blocks for plaintexts: reused by the thread, wiped in between, any size. */
 static void
 test_locked_blocks(void)
@@ -1598,6 +1811,7 @@ main(void)
 	test_token_derivations();
 	test_b64_vectors();
 	test_b64_rejects();
+	test_b64u_as_libsodium();
 	setup_boxes();
 	test_envelope_three_recipients();
 	test_envelope_padding();
@@ -1613,6 +1827,7 @@ main(void)
 	test_keyfile_recovery();
 	test_bundle();
 	test_envelope_seal_text();
+	test_envelope_text();
 	test_locked_blocks();
 	return t_done();
 }
