@@ -5,8 +5,10 @@
  * the text.  Never a byte read or written outside the buffers (each is
  * exactly as long as it says); the decoders are strict, so what decodes
  * encodes back to the very same text; the exact decoders agree with the
- * general one.
+ * general one; and the b64u codec (meldpunt's own) accepts, refuses and
+ * decodes exactly as libsodium's.
  */
+#include <sodium.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +51,38 @@ exact(const char *text, size_t len, size_t want, int url)
 	free(out);
 }
 
+/* The b64u decoder and encoder against libsodium's (bytes from 0x80 up refused first). */
+static void
+as_libsodium(const char *text, size_t len)
+{
+	size_t max = len * 3 / 4 + 1, got = 0, rgot = 0, i;
+	uint8_t *out = malloc(max), *ref = malloc(max);
+	char *enc = malloc(MP_B64U_LEN(len)), *renc = malloc(MP_B64U_LEN(len));
+	const char *end = NULL;
+	int rc, rrc;
+
+	if (out == NULL || ref == NULL || enc == NULL || renc == NULL)
+		goto out;
+	rc = mp_b64u_decode(out, max, &got, text, len);
+	for (i = 0; i < len && (unsigned char)text[i] < 0x80; i++)
+		;
+	rrc = i < len || sodium_base642bin(ref, max, text, len, NULL, &rgot, &end,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 || end != text + len ? -1 : 0;
+	if (rc != rrc || (rc == 0 && (got != rgot || memcmp(out, ref, got) != 0)))
+		__builtin_trap();
+	/* The text's bytes as data: encoded alike. */
+	sodium_bin2base64(renc, MP_B64U_LEN(len), (const uint8_t *)text, len,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	if (mp_b64u_encode(enc, MP_B64U_LEN(len), (const uint8_t *)text, len) != 0 ||
+	    strcmp(enc, renc) != 0)
+		__builtin_trap();
+out:
+	free(out);
+	free(ref);
+	free(enc);
+	free(renc);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -83,6 +117,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		free(out);
 	}
+	as_libsodium(text, len);
 	free(text);
 	return 0;
 }
