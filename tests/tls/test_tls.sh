@@ -189,12 +189,21 @@ grep -q "serving http://127.0.0.1:$port on" "$T/server.log"; say $? "... and the
 stop
 
 # ---- the probes above can succeed: a server that allows everything answers them ----
-cport=$((base + 7))
-openssl s_server -accept "$cport" -cert "$T/ec.pem" -key "$T/ec.key" -cipher 'ALL:@SECLEVEL=0' \
-    -www >/dev/null 2>&1 &
-cpid=$!
-i=0
-while [ $i -lt 50 ] && ! curl -sk -o /dev/null "https://127.0.0.1:$cport/"; do sleep 0.1; i=$((i + 1)); done
+# On the first of a few ports that openssl can listen on (another program may hold one).
+for cport in $((base + 7)) $((base + 8)) $((base + 9)) $((base + 10)) $((base + 11)); do
+	openssl s_server -accept "$cport" -cert "$T/ec.pem" -key "$T/ec.key" \
+	    -cipher 'ALL:@SECLEVEL=0' -www >/dev/null 2>&1 &
+	cpid=$!
+	i=0
+	while [ $i -lt 100 ] && kill -0 $cpid 2>/dev/null &&
+	    ! curl -sk -o /dev/null "https://127.0.0.1:$cport/"; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	curl -sk -o /dev/null "https://127.0.0.1:$cport/" && break
+	kill $cpid 2>/dev/null
+	wait $cpid 2>/dev/null
+done
 port=$cport
 tls 0 "control: the TLS 1.0 probe connects to a server that allows TLS 1.0" -tls1 -cipher 'ALL:@SECLEVEL=0'
 tls 0 "control: the CBC probe connects to a server that allows CBC" -tls1_2 -cipher ECDHE-ECDSA-AES128-SHA
