@@ -7,7 +7,6 @@
  */
 #include <limits.h>
 #include <sodium.h>
-#include <string.h>
 
 #include "mp_b64.h"
 

@@ -1,5 +1,6 @@
 /* Envelopes (PROTOCOL.md section 3). */
 #include <sodium.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,11 +13,18 @@
 #define SEALED_BYTES (32 + crypto_box_SEALBYTES)
 #define CT_MAX (16 * 1024 * 1024)
 
+/* kind[0..n) is "report", "message" or "note". */
+static int
+kind_known(const char *kind, size_t n)
+{
+	return (n == 6 && memcmp(kind, "report", 6) == 0) ||
+	    (n == 7 && memcmp(kind, "message", 7) == 0) || (n == 4 && memcmp(kind, "note", 4) == 0);
+}
+
 int
 mp_envelope_kind_ok(const char *kind)
 {
-	return kind != NULL &&
-	    (strcmp(kind, "report") == 0 || strcmp(kind, "message") == 0 || strcmp(kind, "note") == 0);
+	return kind != NULL && kind_known(kind, strlen(kind));
 }
 
 static int
@@ -238,8 +246,11 @@ struct view {
 	struct span kind, nonce, ct;
 	int list_ok;             /* recipients: an array of objects, each exactly {kid, sealed} strings */
 	size_t n;                /* recipients, at most MP_ENVELOPE_MAX_RECIPIENTS + 1 counted */
+	/* Filled up to n; not cleared beforehand (8 KiB an envelope). */
 	struct span kid[MP_ENVELOPE_MAX_RECIPIENTS], sealed[MP_ENVELOPE_MAX_RECIPIENTS];
 };
+
+#define VIEW_CLEAR(e) memset((e), 0, offsetof(struct view, kid))
 
 static struct span
 json_span(const json_t *j)
@@ -261,7 +272,7 @@ view_of_json(struct view *e, const json_t *env)
 	json_t *v, *list, *r;
 	size_t i;
 
-	memset(e, 0, sizeof *e);
+	VIEW_CLEAR(e);
 	json_object_foreach((json_t *)env, key, v) {
 		if (strcmp(key, "v") && strcmp(key, "kind") && strcmp(key, "nonce") &&
 		    strcmp(key, "ct") && strcmp(key, "recipients"))
@@ -313,8 +324,7 @@ view_check(const struct view *e, const char **why)
 	if (!e->v1)
 		return -1;
 	*why = "envelope kind must be report, message or note";
-	if (!span_is(e->kind, "report") && !span_is(e->kind, "message") &&
-	    !span_is(e->kind, "note"))
+	if (e->kind.s == NULL || !kind_known(e->kind.s, e->kind.n))
 		return -1;
 	*why = "envelope nonce must be 24 bytes, b64u";
 	if (e->nonce.s == NULL || mp_b64u_decode_exact(buf, 24, e->nonce.s, e->nonce.n) != 0)
@@ -451,7 +461,7 @@ view_of_text(struct view *e, const char *text, size_t len)
 	struct span key, *to;
 	int seen = 0, bit;
 
-	memset(e, 0, sizeof *e);
+	VIEW_CLEAR(e);
 	if (!scan_char(&sc, '{'))
 		return 0;
 	do {
@@ -464,9 +474,8 @@ view_of_text(struct view *e, const char *text, size_t len)
 		seen |= bit;
 		to = bit == 2 ? &e->kind : bit == 4 ? &e->nonce : bit == 8 ? &e->ct : NULL;
 		if (bit == 1) {
-			/* The number 1 and nothing longer: "10", "1.0" and "1e0" are jansson's. */
-			if (!scan_char(&sc, '1') || (sc.p < sc.end && ((*sc.p >= '0' &&
-			    *sc.p <= '9') || *sc.p == '.' || *sc.p == 'e' || *sc.p == 'E')))
+			/* The number 1: "10", "1.0" or "1e0" then finds no ',' or '}' and is jansson's. */
+			if (!scan_char(&sc, '1'))
 				return 0;
 			e->v1 = 1;
 		} else if (bit == 16) {
