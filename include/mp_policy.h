@@ -91,6 +91,12 @@ int mp_policy_move_ok(const struct mp_policy *p, const char *from, const char *t
 /* The policy as the JSON of GET /api/v1/policy. */
 json_t *mp_policy_json(const struct mp_policy *p);
 
+/*
+ * s with the blanks at both ends cut off, in place (and a CR before the
+ * line end): how the policy file and the pages' texts read their lines.
+ */
+char *mp_policy_trim(char *s);
+
 /* The default policy carried in the binaries. */
 const char *mp_default_policy(void);
 

@@ -122,19 +122,6 @@ text_ok(const char *t, const char **why)
 	return 0;
 }
 
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = '\0';
-	return s;
-}
-
 static int
 by_key(const void *a, const void *b)
 {
@@ -164,7 +151,7 @@ ui_catalog_parse(struct ui_catalog **out, const char *text, size_t len, char *er
 		lineno++;
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
-		s = trim(line);
+		s = mp_policy_trim(line);
 		if (*s == '\0' || *s == '#')
 			continue;
 		if ((eq = strchr(s, '=')) == NULL) {
@@ -172,8 +159,8 @@ ui_catalog_parse(struct ui_catalog **out, const char *text, size_t len, char *er
 			goto out;
 		}
 		*eq = '\0';
-		key = trim(s);
-		val = trim(eq + 1);
+		key = mp_policy_trim(s);
+		val = mp_policy_trim(eq + 1);
 		if (!key_ok(key)) {
 			mp_errf(err, errlen, "line %d: \"%.*s\" is not a key (a-z, 0-9, _ and ., at most %d)",
 			    lineno, KEY_MAX, key, KEY_MAX);

@@ -40,8 +40,8 @@ fail(struct parser *ps, const char *fmt, ...)
 	return -1;
 }
 
-static char *
-trim(char *s)
+char *
+mp_policy_trim(char *s)
 {
 	char *e;
 
@@ -113,7 +113,7 @@ static int
 parse_language(struct parser *ps, char *rest)
 {
 	struct mp_list *l = &ps->p->lists[MP_LANGUAGES];
-	char *code = word(&rest), *dir = word(&rest), *name = trim(rest);
+	char *code = word(&rest), *dir = word(&rest), *name = mp_policy_trim(rest);
 	struct mp_code *c;
 
 	size_t i;
@@ -152,8 +152,8 @@ parse_labelled(struct parser *ps, enum mp_list_id id, char *rest)
 		if ((colon = strchr(part, ':')) == NULL)
 			return fail(ps, "a label is `lang: text`, separated by |");
 		*colon = '\0';
-		lang = trim(part);
-		label = trim(colon + 1);
+		lang = mp_policy_trim(part);
+		label = mp_policy_trim(colon + 1);
 		if ((li = mp_policy_lang(ps->p, lang)) < 0)
 			return fail(ps, "language \"%s\" is not in [languages]", lang);
 		if (c->labels[li] != NULL)
@@ -192,7 +192,7 @@ parse_transition(struct parser *ps, char *rest)
 
 	if (status_index(p, from, &f) != 0)
 		return fail(ps, "\"%s\" is not in [statuses] (which must come first)", from);
-	if (*trim(rest) == '\0')
+	if (*mp_policy_trim(rest) == '\0')
 		return fail(ps, "\"%s\" needs the statuses it may move to", from);
 	while (*(to = word(&rest)) != '\0') {
 		if (status_index(p, to, &t) != 0)
@@ -221,7 +221,7 @@ parse_setting(struct parser *ps, char *rest)
 		{ "retention_closed_months", offsetof(struct mp_policy, retention_closed_months), 1, 1200 },
 		{ "retention_inactive_months", offsetof(struct mp_policy, retention_inactive_months), 1, 1200 },
 	};
-	char *name = word(&rest), *val = trim(rest), *end;
+	char *name = word(&rest), *val = mp_policy_trim(rest), *end;
 	long v;
 	size_t i;
 
@@ -326,7 +326,7 @@ parse_limit(struct parser *ps, char *rest)
 	if (ps->limits_seen & (1u << i))
 		return fail(ps, "limit \"%s\" appears twice", name);
 	ps->limits_seen |= 1u << i;
-	if (*trim(rest) != '\0')
+	if (*mp_policy_trim(rest) != '\0')
 		return fail(ps, "too many values for \"%s\"", name);
 	switch (l->kind) {
 	case LIMIT_RATE:
@@ -401,7 +401,7 @@ mp_policy_parse(struct mp_policy **out, const char *text, size_t len, char *err,
 		ps.line++;
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
-		s = trim(line);
+		s = mp_policy_trim(line);
 		if (*s == '\0' || *s == '#')
 			continue;
 		if (*s == '[') {
