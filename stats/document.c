@@ -14,21 +14,6 @@
 
 #define ROOT_LEN 43 /* b64u of 32 bytes */
 
-static int fail(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why != NULL && whylen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 int
 stats_origin_ok(const char *s)
 {
@@ -136,30 +121,30 @@ parse_table(struct stats_doc_table *tb, int t, const json_t *j, char *why, size_
 	size_t i, c, ncols = (size_t)table_has_cols(t);
 
 	if (t == T_MUNI ? !members_are(j, muni_keys, 3) : !members_are(j, keys, 2))
-		return fail(why, whylen, "table %s: not the members a table has", name);
+		return stats_err(why, whylen, "table %s: not the members a table has", name);
 	rows = json_object_get(j, "rows");
 	if (!json_is_object(rows))
-		return fail(why, whylen, "table %s: rows is not an object", name);
+		return stats_err(why, whylen, "table %s: rows is not an object", name);
 	tb->n = json_object_size(rows);
 	if (tb->n > MAX_MUNIS)
-		return fail(why, whylen, "table %s: too many rows", name);
+		return stats_err(why, whylen, "table %s: too many rows", name);
 	if ((tb->codes = calloc(tb->n + 1, sizeof *tb->codes)) == NULL ||
 	    (tb->cells = calloc(tb->n * ncols + 1, sizeof *tb->cells)) == NULL)
-		return fail(why, whylen, "out of memory");
+		return stats_err(why, whylen, "out of memory");
 	i = 0;
 	json_object_foreach((json_t *)rows, code, v) {
 		if (!stats_code_ok(code, strlen(code)) || (tb->codes[i] = strdup(code)) == NULL)
-			return fail(why, whylen, "table %s: a row that is not a code", name);
+			return stats_err(why, whylen, "table %s: a row that is not a code", name);
 		if (t == T_MUNI) {
 			if (!json_is_array(v) || json_array_size(v) != NCOLS)
-				return fail(why, whylen, "table %s: row %s is not %d cells", name, code,
+				return stats_err(why, whylen, "table %s: row %s is not %d cells", name, code,
 				    NCOLS);
 			for (c = 0; c < NCOLS; c++)
 				if (get_cell(json_array_get(v, c), 1, &tb->cells[i * NCOLS + c]) != 0)
-					return fail(why, whylen, "table %s: row %s has a cell that is not "
+					return stats_err(why, whylen, "table %s: row %s has a cell that is not "
 					    "a count or null", name, code);
 		} else if (get_cell(v, 1, &tb->cells[i]) != 0) {
-			return fail(why, whylen, "table %s: row %s is not a count or null", name, code);
+			return stats_err(why, whylen, "table %s: row %s is not a count or null", name, code);
 		}
 		i++;
 	}
@@ -168,18 +153,18 @@ parse_table(struct stats_doc_table *tb, int t, const json_t *j, char *why, size_
 		v = json_object_get(j, "totals");
 		if (!json_is_array(cols) || json_array_size(cols) != NCOLS || !json_is_array(v) ||
 		    json_array_size(v) != NCOLS)
-			return fail(why, whylen, "table %s: columns or totals are not %d long", name,
+			return stats_err(why, whylen, "table %s: columns or totals are not %d long", name,
 			    NCOLS);
 		for (c = 0; c < NCOLS; c++) {
 			if (!json_is_string(json_array_get(cols, c)) ||
 			    strcmp(json_string_value(json_array_get(cols, c)), stats_col_names[c]) != 0)
-				return fail(why, whylen, "table %s: column %zu is not %s", name, c + 1,
+				return stats_err(why, whylen, "table %s: column %zu is not %s", name, c + 1,
 				    stats_col_names[c]);
 			if (get_cell(json_array_get(v, c), 0, &tb->total[c]) != 0)
-				return fail(why, whylen, "table %s: a total that is not a count", name);
+				return stats_err(why, whylen, "table %s: a total that is not a count", name);
 		}
 	} else if (get_cell(json_object_get(j, "total"), 0, &tb->total[0]) != 0) {
-		return fail(why, whylen, "table %s: total is not a count", name);
+		return stats_err(why, whylen, "table %s: total is not a count", name);
 	}
 	return 0;
 }
@@ -197,28 +182,28 @@ parse_header(struct stats_doc *d, const json_t *o, char *why, size_t whylen)
 
 	d->merged = json_object_get(o, "origins") != NULL;
 	if (d->merged ? !members_are(o, merged, 8) : !members_are(o, single, 9))
-		return fail(why, whylen, "not the members of a statistics document");
+		return stats_err(why, whylen, "not the members of a statistics document");
 	if (get_int(o, "v", 1, 1, &v) != 0)
-		return fail(why, whylen, "not a v1 statistics document");
+		return stats_err(why, whylen, "not a v1 statistics document");
 	if (get_int(o, "year", 1, 9999, &v) != 0)
-		return fail(why, whylen, "year is not a year");
+		return stats_err(why, whylen, "year is not a year");
 	d->year = (int)v;
 	if (get_int(o, "threshold", 1, 1000, &v) != 0)
-		return fail(why, whylen, "threshold is not a number from 1 to 1000");
+		return stats_err(why, whylen, "threshold is not a number from 1 to 1000");
 	d->threshold = (int)v;
 	if (get_int(o, "cases", 0, INT64_MAX, &v) != 0)
-		return fail(why, whylen, "cases is not a count");
+		return stats_err(why, whylen, "cases is not a count");
 	d->cases = v;
 	if (!json_is_boolean(json_object_get(o, "provisional")))
-		return fail(why, whylen, "provisional is not true or false");
+		return stats_err(why, whylen, "provisional is not true or false");
 	d->provisional = json_is_true(json_object_get(o, "provisional"));
 
 	if (!d->merged) {
 		if ((d->src = calloc(1, sizeof *d->src)) == NULL)
-			return fail(why, whylen, "out of memory");
+			return stats_err(why, whylen, "out of memory");
 		if (get_source(&d->src[0], json_object_get(o, "origin"), json_object_get(o,
 		    "tree_size"), json_object_get(o, "root")) != 0)
-			return fail(why, whylen, "origin, tree_size or root is malformed");
+			return stats_err(why, whylen, "origin, tree_size or root is malformed");
 		d->nsrc = 1;
 		return 0;
 	}
@@ -226,20 +211,20 @@ parse_header(struct stats_doc *d, const json_t *o, char *why, size_t whylen)
 	sources = json_object_get(o, "sources");
 	if (!json_is_array(origins) || !json_is_array(sources) || json_array_size(origins) == 0 ||
 	    json_array_size(origins) != json_array_size(sources))
-		return fail(why, whylen, "origins and sources are not lists of one length");
+		return stats_err(why, whylen, "origins and sources are not lists of one length");
 	if ((d->src = calloc(json_array_size(sources), sizeof *d->src)) == NULL)
-		return fail(why, whylen, "out of memory");
+		return stats_err(why, whylen, "out of memory");
 	for (i = 0; i < json_array_size(sources); i++) {
 		static const char *const skeys[] = { "origin", "tree_size", "root" };
 
 		s = json_array_get(sources, i);
 		if (!members_are(s, skeys, 3) || get_source(&d->src[i], json_object_get(s, "origin"),
 		    json_object_get(s, "tree_size"), json_object_get(s, "root")) != 0)
-			return fail(why, whylen, "source %zu is malformed", i + 1);
+			return stats_err(why, whylen, "source %zu is malformed", i + 1);
 		d->nsrc = i + 1;
 		if (!json_is_string(json_array_get(origins, i)) ||
 		    strcmp(json_string_value(json_array_get(origins, i)), d->src[i].origin) != 0)
-			return fail(why, whylen, "origin %zu is not its source's origin", i + 1);
+			return stats_err(why, whylen, "origin %zu is not its source's origin", i + 1);
 	}
 	return 0;
 }
@@ -256,18 +241,18 @@ stats_doc_parse(struct stats_doc *d, const char *text, size_t len, char *why, si
 
 	memset(d, 0, sizeof *d);
 	if ((o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
-		fail(why, whylen, "not JSON: %s at byte %d", jerr.text, jerr.position);
+		stats_err(why, whylen, "not JSON: %s at byte %d", jerr.text, jerr.position);
 		goto out;
 	}
 	if (!json_is_object(o)) {
-		fail(why, whylen, "not a JSON object");
+		stats_err(why, whylen, "not a JSON object");
 		goto out;
 	}
 	if (parse_header(d, o, why, whylen) != 0)
 		goto out;
 	tables = json_object_get(o, "tables");
 	if (!members_are(tables, stats_table_names, NT)) {
-		fail(why, whylen, "tables are not the %d tables of a statistics document", NT);
+		stats_err(why, whylen, "tables are not the %d tables of a statistics document", NT);
 		goto out;
 	}
 	for (t = 0; t < NT; t++)
@@ -280,7 +265,7 @@ stats_doc_parse(struct stats_doc *d, const char *text, size_t len, char *why, si
 		n[t] = d->t[t].n;
 	}
 	if ((d->layout = stats_layout_new(rows, n)) == NULL) {
-		fail(why, whylen, "its rows are not the rows of a statistics layout");
+		stats_err(why, whylen, "its rows are not the rows of a statistics layout");
 		goto out;
 	}
 	rc = 0;
