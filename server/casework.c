@@ -100,12 +100,7 @@ h_case_classify(struct server *srv, struct request *rq, struct reply *out, struc
 		store_error(r, e);
 		goto out;
 	}
-	mp_case_clear(&c);
-	if ((r = mp_store_case_get(srv->st, rq->param, &c)) != 0) {
-		store_error(r, e);
-		goto out;
-	}
-	rc = reply_json(out, 200, case_json(srv, &c));
+	rc = case_reply(srv, rq, &c, out, e);
 out:
 	free(text);
 	mp_case_clear(&c);
@@ -445,6 +440,16 @@ collective_json(const struct mp_collective *c)
 	    "created", c->created, "cases", c->cases);
 }
 
+/* Answer with status and the collective the store filled in, or with the store's error r. */
+static int
+collective_reply(struct reply *out, unsigned status, int r, const struct mp_collective *c,
+    struct api_err *e)
+{
+	if (r != 0)
+		return store_error(r, e);
+	return reply_json(out, status, collective_json(c));
+}
+
 /* The collective named in the path; 404 when there is none. */
 static int
 path_collective(struct server *srv, struct request *rq, struct mp_collective *c,
@@ -475,11 +480,8 @@ h_coll_create(struct server *srv, struct request *rq, struct reply *out, struct 
 	    text_field(o, "name", 1, NAME_MAX_CP, 1, &name, e) != 0)
 		goto out;
 	mp_today(day);
-	if ((r = mp_store_collective_create(srv->st, name, day, &c)) != 0) {
-		store_error(r, e);
-		goto out;
-	}
-	rc = reply_json(out, 201, collective_json(&c));
+	r = mp_store_collective_create(srv->st, name, day, &c);
+	rc = collective_reply(out, 201, r, &c, e);
 out:
 	json_decref(o);
 	return rc;
@@ -578,11 +580,8 @@ h_coll_add(struct server *srv, struct request *rq, struct reply *out, struct api
 			store_error(-1, e);
 		goto out;
 	}
-	if ((r = mp_store_collective_get(srv->st, c.id, &c)) != 0) {
-		store_error(r, e);
-		goto out;
-	}
-	rc = reply_json(out, 200, collective_json(&c));
+	r = mp_store_collective_get(srv->st, c.id, &c);
+	rc = collective_reply(out, 200, r, &c, e);
 out:
 	json_decref(o);
 	return rc;

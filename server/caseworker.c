@@ -202,6 +202,22 @@ path_case(struct server *srv, struct request *rq, struct mp_case *c, struct api_
 	return 0;
 }
 
+/*
+ * After a change to the case in rq's path: read it again into c (cleared
+ * first) and answer 200 with it; -1 with e set when it cannot be read.
+ */
+int
+case_reply(struct server *srv, struct request *rq, struct mp_case *c, struct reply *out,
+    struct api_err *e)
+{
+	int r;
+
+	mp_case_clear(c);
+	if ((r = mp_store_case_get(srv->st, rq->param, c)) != 0)
+		return store_error(r, e);
+	return reply_json(out, 200, case_json(srv, c));
+}
+
 int
 h_case(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
 {
@@ -282,12 +298,7 @@ h_case_status(struct server *srv, struct request *rq, struct reply *out, struct 
 		store_error(r, e);
 		goto out;
 	}
-	mp_case_clear(&c);
-	if ((r = mp_store_case_get(srv->st, rq->param, &c)) != 0) {
-		store_error(r, e);
-		goto out;
-	}
-	rc = reply_json(out, 200, case_json(srv, &c));
+	rc = case_reply(srv, rq, &c, out, e);
 out:
 	mp_case_clear(&c);
 	json_decref(o);

@@ -198,6 +198,8 @@ const char *default_language(const struct mp_policy *p);
 /* caseworker.c: shared by the case work handlers */
 json_t *case_json(struct server *srv, const struct mp_case *c);
 int path_case(struct server *srv, struct request *rq, struct mp_case *c, struct api_err *e);
+int case_reply(struct server *srv, struct request *rq, struct mp_case *c, struct reply *out,
+    struct api_err *e);
 int id_ok(const char *s);
 /* A {status, closure} body checked against the policy (closing needs a closure code). */
 int move_body(const struct mp_policy *p, const json_t *o, const char **to, const char **closure,
