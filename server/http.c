@@ -712,6 +712,25 @@ fail:
 	return -1;
 }
 
+/*
+ * Stop the job threads, then the daemon when it runs, and only then free the
+ * pages' texts and the limits: the daemon's threads use them to the end.
+ */
+static void
+serving_end(struct server *srv)
+{
+	jobs_stop(srv->jobs);
+	srv->jobs = NULL;
+	if (srv->daemon != NULL) {
+		MHD_stop_daemon(srv->daemon);
+		srv->daemon = NULL;
+	}
+	ui_free(srv->ui);
+	srv->ui = NULL;
+	limits_free(srv->limits);
+	srv->limits = NULL;
+}
+
 /* Serve on the listening socket fd (from server_listen). */
 int
 server_start(struct server *srv, int fd)
@@ -777,12 +796,7 @@ server_start(struct server *srv, int fd)
 	    MHD_OPTION_END);
 	if (srv->daemon == NULL) {
 		fprintf(stderr, "meldpuntd: cannot start serving HTTP\n");
-		jobs_stop(srv->jobs);
-		srv->jobs = NULL;
-		ui_free(srv->ui);
-		srv->ui = NULL;
-		limits_free(srv->limits);
-		srv->limits = NULL;
+		serving_end(srv);
 		return -1;
 	}
 	return 0;
@@ -799,12 +813,5 @@ server_stop(struct server *srv)
 	 * the pool's threads), then the pool's threads send what is left.
 	 */
 	MHD_quiesce_daemon(srv->daemon);
-	jobs_stop(srv->jobs);
-	srv->jobs = NULL;
-	MHD_stop_daemon(srv->daemon);
-	srv->daemon = NULL;
-	ui_free(srv->ui);
-	srv->ui = NULL;
-	limits_free(srv->limits);
-	srv->limits = NULL;
+	serving_end(srv);
 }
