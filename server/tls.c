@@ -240,6 +240,23 @@ end_init(struct end *e, unsigned flags, struct pipe *in, struct pipe *out)
 	return 0;
 }
 
+/* s takes its next handshake step unless *done (set when it finishes); -1 with why when fatal. */
+static int
+step(gnutls_session_t s, int *done, char *why, size_t whylen)
+{
+	int r;
+
+	if (*done)
+		return 0;
+	if ((r = gnutls_handshake(s)) == 0)
+		*done = 1;
+	else if (gnutls_error_is_fatal(r)) {
+		snprintf(why, whylen, "%s", gnutls_strerror(r));
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Server (cred, tls_priorities) and an unverifying client limited to
  * version vers shake hands in memory; 0 when both finish and agree on vers.
@@ -252,7 +269,7 @@ handshake(gnutls_certificate_credentials_t cred, const char *vers, gnutls_protoc
 	struct pipe c2s = { NULL, 0, 0 }, s2c = { NULL, 0, 0 };
 	struct end srv = { NULL, NULL, NULL }, cli = { NULL, NULL, NULL };
 	char cprio[64];
-	int sdone = 0, cdone = 0, round, r, rc = -1;
+	int sdone = 0, cdone = 0, round, rc = -1;
 
 	snprintf(why, whylen, "cannot set up the check");
 	snprintf(cprio, sizeof cprio, "NORMAL:-VERS-ALL:+%s", vers);
@@ -264,24 +281,9 @@ handshake(gnutls_certificate_credentials_t cred, const char *vers, gnutls_protoc
 	    gnutls_credentials_set(srv.s, GNUTLS_CRD_CERTIFICATE, cred) < 0 ||
 	    gnutls_credentials_set(cli.s, GNUTLS_CRD_CERTIFICATE, ccred) < 0)
 		goto out;
-	for (round = 0; round < HANDSHAKE_ROUNDS && !(sdone && cdone); round++) {
-		if (!cdone) {
-			if ((r = gnutls_handshake(cli.s)) == 0)
-				cdone = 1;
-			else if (gnutls_error_is_fatal(r)) {
-				snprintf(why, whylen, "%s", gnutls_strerror(r));
-				goto out;
-			}
-		}
-		if (!sdone) {
-			if ((r = gnutls_handshake(srv.s)) == 0)
-				sdone = 1;
-			else if (gnutls_error_is_fatal(r)) {
-				snprintf(why, whylen, "%s", gnutls_strerror(r));
-				goto out;
-			}
-		}
-	}
+	for (round = 0; round < HANDSHAKE_ROUNDS && !(sdone && cdone); round++)
+		if (step(cli.s, &cdone, why, whylen) != 0 || step(srv.s, &sdone, why, whylen) != 0)
+			goto out;
 	if (!(sdone && cdone)) {
 		snprintf(why, whylen, "the handshake did not finish");
 		goto out;
