@@ -319,6 +319,26 @@ page(struct server *srv, struct request *rq, uint64_t *start, uint64_t *end, str
 	return 0;
 }
 
+/* The entries of the page rq asks for, each as add makes it, in *a (new); 0, or -1 with e set. */
+static int
+page_entries(struct server *srv, struct request *rq,
+    int (*add)(void *arg, const struct mp_log_entry *en), uint64_t *start, json_t **a,
+    struct api_err *e)
+{
+	uint64_t end;
+
+	*a = NULL;
+	if (page(srv, rq, start, &end, e) != 0)
+		return -1;
+	if ((*a = json_array()) == NULL ||
+	    mp_store_log_entries(srv->st, *start, end, add, *a) != 0) {
+		json_decref(*a);
+		*a = NULL;
+		return store_error(-1, e);
+	}
+	return 0;
+}
+
 static int
 add_leaf(void *arg, const struct mp_log_entry *en)
 {
@@ -328,16 +348,11 @@ add_leaf(void *arg, const struct mp_log_entry *en)
 int
 h_log_leaves(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
 {
-	uint64_t start, end;
+	uint64_t start;
 	json_t *a;
 
-	if (page(srv, rq, &start, &end, e) != 0)
+	if (page_entries(srv, rq, add_leaf, &start, &a, e) != 0)
 		return -1;
-	if ((a = json_array()) == NULL ||
-	    mp_store_log_entries(srv->st, start, end, add_leaf, a) != 0) {
-		json_decref(a);
-		return store_error(-1, e);
-	}
 	return reply_json(out, 200, json_pack("{s:I, s:o}", "start", (json_int_t)start,
 	    "leaves", a));
 }
@@ -351,16 +366,11 @@ add_event(void *arg, const struct mp_log_entry *en)
 int
 h_audit_events(struct server *srv, struct request *rq, struct reply *out, struct api_err *e)
 {
-	uint64_t start, end;
+	uint64_t start;
 	json_t *a;
 
-	if (page(srv, rq, &start, &end, e) != 0)
+	if (page_entries(srv, rq, add_event, &start, &a, e) != 0)
 		return -1;
-	if ((a = json_array()) == NULL ||
-	    mp_store_log_entries(srv->st, start, end, add_event, a) != 0) {
-		json_decref(a);
-		return store_error(-1, e);
-	}
 	return reply_json(out, 200, json_pack("{s:o}", "events", a));
 }
 
