@@ -186,6 +186,15 @@ say(struct page *p, const char *key, ...)
 	html_esc(&p->h, s);
 }
 
+/* key's text as the whole content of one element: <tag>text</tag> and a line end. */
+static void
+say_in(struct page *p, const char *tag, const char *key)
+{
+	html_f(&p->h, "<%s>", tag);
+	say(p, key, NULL);
+	html_f(&p->h, "</%s>\n", tag);
+}
+
 static const char *
 label(const struct page *p, enum mp_list_id list, size_t i)
 {
@@ -379,6 +388,16 @@ error_summary(struct page *p, const struct form_errors *errs)
 		html_f(&p->h, errs->v[i].field[0] == '\0' ? "</li>\n" : "</a></li>\n");
 	}
 	html_f(&p->h, "</ul>\n</div>\n");
+}
+
+/* A page's start: its errors first (errs may be NULL), then its title again as the heading. */
+static void
+page_top(struct page *p, const char *title_key, const struct form_errors *errs,
+    const char *switch_to)
+{
+	page_begin(p, title_key, errs != NULL && errs->n > 0, switch_to);
+	error_summary(p, errs);
+	say_in(p, "h1", title_key);
 }
 
 /* The hint and error lines of a field, and the attributes that tie them to its input. */
@@ -640,11 +659,8 @@ static void
 form_page(struct page *p, const struct form *f, const struct form_errors *errs,
     const char *switch_to)
 {
-	page_begin(p, "form.title", errs != NULL && errs->n > 0, switch_to);
-	error_summary(p, errs);
-	html_f(&p->h, "<h1>");
-	say(p, "form.title", NULL);
-	html_f(&p->h, "</h1>\n<p class=\"intro\">");
+	page_top(p, "form.title", errs, switch_to);
+	html_f(&p->h, "<p class=\"intro\">");
 	say(p, "form.intro", NULL);
 	html_f(&p->h, "</p>\n");
 	html_f(&p->h, "<form method=\"post\" action=\"/report\" id=\"report-form\" "
@@ -653,9 +669,7 @@ form_page(struct page *p, const struct form *f, const struct form_errors *errs,
 	textarea(p, "description", form_get(f, "description"), errs, "form.description.label",
 	    "form.description.hint", form_max("description"), 8);
 
-	html_f(&p->h, "<h2>");
-	say(p, "form.details.heading", NULL);
-	html_f(&p->h, "</h2>\n");
+	say_in(p, "h2", "form.details.heading");
 	input(p, f, errs, "occurred_on", "date", "form.occurred_on.label", "form.occurred_on.hint",
 	    NULL);
 	input(p, f, errs, "location", "text", "form.location.label", "form.location.hint", NULL);
@@ -668,9 +682,7 @@ form_page(struct page *p, const struct form *f, const struct form_errors *errs,
 	select_list(p, f, errs, "domain", MP_DOMAINS, "form.domain.label");
 	select_list(p, f, errs, "manifestation", MP_MANIFESTATIONS, "form.manifestation.label");
 
-	html_f(&p->h, "<h2>");
-	say(p, "form.about.heading", NULL);
-	html_f(&p->h, "</h2>\n");
+	say_in(p, "h2", "form.about.heading");
 	list_choices(p, f, errs, "role", "radio", MP_ROLES, "form.role.legend", NULL, 0);
 	select_list(p, f, errs, "residence_municipality", MP_MUNICIPALITIES,
 	    "form.residence_municipality.label");
@@ -706,10 +718,8 @@ receipt_page(struct page *p, const struct receipt *r)
 	const char *gt;
 
 	snprintf(followup, sizeof followup, "%s/f", p->srv->in->public_url);
-	page_begin(p, "receipt.title", 0, "/f");
-	html_f(&p->h, "<h1>");
-	say(p, "receipt.title", NULL);
-	html_f(&p->h, "</h1>\n<p>");
+	page_top(p, "receipt.title", NULL, "/f");
+	html_f(&p->h, "<p>");
 	say(p, "receipt.thanks", "date", r->received, NULL);
 	html_f(&p->h, "</p>\n<section class=\"receipt\" aria-labelledby=\"code-heading\">\n"
 	    "<h2 id=\"code-heading\">");
@@ -793,11 +803,7 @@ entry_page(struct page *p, const char *token, const struct form_errors *errs, co
 {
 	struct described d;
 
-	page_begin(p, "followup.title", errs != NULL && errs->n > 0, switch_to);
-	error_summary(p, errs);
-	html_f(&p->h, "<h1>");
-	say(p, "followup.title", NULL);
-	html_f(&p->h, "</h1>\n");
+	page_top(p, "followup.title", errs, switch_to);
 	html_f(&p->h, "<p>");
 	say(p, "followup.intro", NULL);
 	html_f(&p->h, "</p>\n<form method=\"post\" action=\"/f\" id=\"followup-form\" "
@@ -815,9 +821,7 @@ entry_page(struct page *p, const char *token, const struct form_errors *errs, co
 	described_attrs(p, &d);
 	html_f(&p->h, ">\n</div>\n");
 	submit_button(p, "followup-submit", "followup.submit");
-	html_f(&p->h, "<p>");
-	say(p, "followup.lost", NULL);
-	html_f(&p->h, "</p>\n");
+	say_in(p, "p", "followup.lost");
 	page_end(p);
 }
 
@@ -859,6 +863,18 @@ followup_error(struct form_errors *errs, const struct api_err *e)
 		one_error(errs, e->status == 500 ? 503 : e->status, "", "error.unavailable");
 }
 
+/* The form that sends the reporter's message for token; text (may be NULL) in its box. */
+static void
+message_form(struct page *p, const char *token, const char *text, const struct form_errors *errs)
+{
+	html_f(&p->h, "<form method=\"post\" action=\"/f/message\" id=\"message-form\" "
+	    "accept-charset=\"utf-8\" novalidate>\n"
+	    "<input type=\"hidden\" name=\"token\" value=\"%s\">\n"
+	    "<input type=\"hidden\" name=\"lang\" value=\"%s\">\n", token ? token : "", p->lang);
+	textarea(p, "text", text, errs, "status.text.label", NULL, TEXT_MAX, 6);
+	submit_button(p, "message-submit", "status.send");
+}
+
 /*
  * The status page: the label (in the report's own language), the messages,
  * and a form to write one.  text and errs come back after a refused message;
@@ -873,11 +889,7 @@ status_page(struct page *p, const char *token, const json_t *answer, const char 
 	const struct mp_code *rl = mp_policy_find(p->pol, MP_LANGUAGES, rlang);
 	size_t i;
 
-	page_begin(p, "status.title", errs != NULL && errs->n > 0, "/f");
-	error_summary(p, errs);
-	html_f(&p->h, "<h1>");
-	say(p, "status.title", NULL);
-	html_f(&p->h, "</h1>\n");
+	page_top(p, "status.title", errs, "/f");
 	if (sent) {
 		html_f(&p->h, "<p id=\"confirmation\" class=\"confirmation\" role=\"status\">");
 		say(p, "status.sent", NULL);
@@ -891,9 +903,8 @@ status_page(struct page *p, const char *token, const json_t *answer, const char 
 	    json_string_value(json_object_get(answer, "status_label")));
 	say(p, "status.updated", "date", json_string_value(json_object_get(answer, "updated")),
 	    NULL);
-	html_f(&p->h, "</p>\n<h2>");
-	say(p, "status.messages", NULL);
-	html_f(&p->h, "</h2>\n");
+	html_f(&p->h, "</p>\n");
+	say_in(p, "h2", "status.messages");
 	if (json_array_size(msgs) == 0) {
 		html_f(&p->h, "<p id=\"no-messages\">");
 		say(p, "status.none", NULL);
@@ -912,14 +923,8 @@ status_page(struct page *p, const char *token, const json_t *answer, const char 
 		}
 		html_f(&p->h, "</ol>\n");
 	}
-	html_f(&p->h, "<h2>");
-	say(p, "status.write", NULL);
-	html_f(&p->h, "</h2>\n<form method=\"post\" action=\"/f/message\" id=\"message-form\" "
-	    "accept-charset=\"utf-8\" novalidate>\n"
-	    "<input type=\"hidden\" name=\"token\" value=\"%s\">\n"
-	    "<input type=\"hidden\" name=\"lang\" value=\"%s\">\n", token, p->lang);
-	textarea(p, "text", text, errs, "status.text.label", NULL, TEXT_MAX, 6);
-	submit_button(p, "message-submit", "status.send");
+	say_in(p, "h2", "status.write");
+	message_form(p, token, text, errs);
 	html_f(&p->h, "<p class=\"hint\">");
 	say(p, "status.close_hint", NULL);
 	html_f(&p->h, "</p>\n");
@@ -1043,19 +1048,11 @@ statement(struct page *p)
 	};
 	size_t i;
 
-	page_begin(p, "a11y.title", 0, "");
-	html_f(&p->h, "<h1>");
-	say(p, "a11y.title", NULL);
-	html_f(&p->h, "</h1>\n");
+	page_top(p, "a11y.title", NULL, "");
 	for (i = 0; i < sizeof parts / sizeof parts[0]; i++) {
-		if (parts[i][0] != NULL) {
-			html_f(&p->h, "<h2>");
-			say(p, parts[i][0], NULL);
-			html_f(&p->h, "</h2>\n");
-		}
-		html_f(&p->h, "<p>");
-		say(p, parts[i][1], NULL);
-		html_f(&p->h, "</p>\n");
+		if (parts[i][0] != NULL)
+			say_in(p, "h2", parts[i][0]);
+		say_in(p, "p", parts[i][1]);
 	}
 	page_end(p);
 }
@@ -1096,14 +1093,8 @@ message_page(struct page *p, const char *token, const char *text, const struct f
 {
 	page_begin(p, "status.title", 1, "/f");
 	error_summary(p, errs);
-	html_f(&p->h, "<h1>");
-	say(p, "status.write", NULL);
-	html_f(&p->h, "</h1>\n<form method=\"post\" action=\"/f/message\" id=\"message-form\" "
-	    "accept-charset=\"utf-8\" novalidate>\n"
-	    "<input type=\"hidden\" name=\"token\" value=\"%s\">\n"
-	    "<input type=\"hidden\" name=\"lang\" value=\"%s\">\n", token ? token : "", p->lang);
-	textarea(p, "text", text, errs, "status.text.label", NULL, TEXT_MAX, 6);
-	submit_button(p, "message-submit", "status.send");
+	say_in(p, "h1", "status.write");
+	message_form(p, token, text, errs);
 	page_end(p);
 }
 
@@ -1171,12 +1162,9 @@ page_error(struct server *srv, struct request *rq, const struct api_err *e)
 	case 503: text = "error.page.busy"; break;
 	default: text = "error.page.other"; break;
 	}
-	page_begin(&p, title, 0, "/");
-	html_f(&p.h, "<h1>");
-	say(&p, title, NULL);
-	html_f(&p.h, "</h1>\n<p>");
-	say(&p, text, NULL);
-	html_f(&p.h, "</p>\n<p><a href=\"/?lang=%s\">", p.lang);
+	page_top(&p, title, NULL, "/");
+	say_in(&p, "p", text);
+	html_f(&p.h, "<p><a href=\"/?lang=%s\">", p.lang);
 	say(&p, "error.page.home", NULL);
 	html_f(&p.h, "</a></p>\n");
 	page_end(&p);
