@@ -665,11 +665,66 @@ copy_blob32(uint8_t dst[32], sqlite3_stmt *s, int col)
 	return 1;
 }
 
+/*
+ * A read's statement for sql on the connection store_lock gives this
+ * thread, its first parameter val unless that is NULL: a blob of len
+ * bytes, or text when len is 0.  NULL when it cannot be prepared; the
+ * connection is held either way, until read_end.
+ */
+static sqlite3_stmt *
+read_prep(struct mp_store *st, const char *sql, const void *val, int len)
+{
+	sqlite3_stmt *s;
+
+	store_lock(st);
+	if ((s = store_prep(st, sql)) != NULL && val != NULL) {
+		if (len > 0)
+			sqlite3_bind_blob(s, 1, val, len, SQLITE_STATIC);
+		else
+			sqlite3_bind_text(s, 1, val, -1, SQLITE_STATIC);
+	}
+	return s;
+}
+
+/* Hand back a read's statement (or NULL) and its connection; rc is the read's result. */
+static int
+read_end(struct mp_store *st, sqlite3_stmt *s, int rc)
+{
+	store_done(st, s);
+	store_unlock(st);
+	return rc;
+}
+
+/*
+ * The one row sql finds for val (bound as read_prep binds it), decoded
+ * into out by row: row's result, MP_STORE_NOTFOUND when there is none, or
+ * -1.
+ */
+static int
+read_one(struct mp_store *st, const char *sql, const void *val, int len,
+    int (*row)(sqlite3_stmt *, void *), void *out)
+{
+	sqlite3_stmt *s;
+	int rc = -1, r;
+
+	if ((s = read_prep(st, sql, val, len)) == NULL)
+		goto out;
+	if ((r = sqlite3_step(s)) == SQLITE_ROW)
+		rc = row(s, out);
+	else if (r == SQLITE_DONE)
+		rc = MP_STORE_NOTFOUND;
+out:
+	return read_end(st, s, rc);
+}
+
 #define KEY_COLS "kid, name, role, sign_pk, box_pk, revoked IS NULL, added"
 
-static void
-row_key(sqlite3_stmt *s, struct mp_key *k)
+/* A row of KEY_COLS into the struct mp_key out (the shape read_one takes); 0. */
+static int
+row_key(sqlite3_stmt *s, void *out)
 {
+	struct mp_key *k = out;
+
 	memset(k, 0, sizeof *k);
 	store_copy_text(k->kid, sizeof k->kid, s, 0);
 	store_copy_text(k->name, sizeof k->name, s, 1);
@@ -678,6 +733,7 @@ row_key(sqlite3_stmt *s, struct mp_key *k)
 	copy_blob32(k->box_pk, s, 4);
 	k->active = sqlite3_column_int(s, 5);
 	store_copy_text(k->added, sizeof k->added, s, 6);
+	return 0;
 }
 
 static int
@@ -711,39 +767,14 @@ mp_store_key_add(struct mp_store *st, const struct mp_key *k)
 	return store_change(st, key_add, (void *)k);
 }
 
-/* One key by a WHERE clause with one parameter: a 32-byte blob, or text when len is 0. */
-static int
-key_where(struct mp_store *st, const char *sql, const void *val, int len, struct mp_key *out)
-{
-	sqlite3_stmt *s;
-	int rc = -1, r;
-
-	store_lock(st);
-	if ((s = store_prep(st, sql)) == NULL)
-		goto out;
-	if (len > 0)
-		sqlite3_bind_blob(s, 1, val, len, SQLITE_STATIC);
-	else
-		sqlite3_bind_text(s, 1, val, -1, SQLITE_STATIC);
-	if ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		row_key(s, out);
-		rc = 0;
-	} else if (r == SQLITE_DONE) {
-		rc = MP_STORE_NOTFOUND;
-	}
-out:
-	store_done(st, s);
-	store_unlock(st);
-	return rc;
-}
-
 int
 mp_store_key_by_sign(struct mp_store *st, const uint8_t sign_pk[32], struct mp_key *out)
 {
 	if (st->remote != NULL)
 		return remote_key_by_sign(st->remote, sign_pk, out);
 
-	return key_where(st, "SELECT " KEY_COLS " FROM keys WHERE sign_pk = ?", sign_pk, 32, out);
+	return read_one(st, "SELECT " KEY_COLS " FROM keys WHERE sign_pk = ?", sign_pk, 32, row_key,
+	    out);
 }
 
 int
@@ -756,10 +787,9 @@ mp_store_keys(struct mp_store *st, int active_only, int (*cb)(void *, const stru
 
 	if (st->remote != NULL)
 		return remote_keys(st->remote, active_only, cb, arg);
-	store_lock(st);
-	if ((s = store_prep(st, active_only ?
+	if ((s = read_prep(st, active_only ?
 	    "SELECT " KEY_COLS " FROM keys WHERE revoked IS NULL ORDER BY rowid" :
-	    "SELECT " KEY_COLS " FROM keys ORDER BY revoked IS NOT NULL, rowid")) == NULL)
+	    "SELECT " KEY_COLS " FROM keys ORDER BY revoked IS NOT NULL, rowid", NULL, 0)) == NULL)
 		goto out;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		row_key(s, &k);
@@ -768,9 +798,7 @@ mp_store_keys(struct mp_store *st, int active_only, int (*cb)(void *, const stru
 	}
 	rc = r == SQLITE_DONE ? 0 : -1;
 out:
-	store_done(st, s);
-	store_unlock(st);
-	return rc;
+	return read_end(st, s, rc);
 }
 
 struct key_revoke {
@@ -957,9 +985,12 @@ mp_store_case_create(struct mp_store *st, const struct mp_case_new *c, char ref[
 #define CASE_COLS "id, year, seq, received, updated, status, closure, channel, language, " \
 	"anonymous, reporter_pk, classification, collective, closed, purged"
 
+/* A row of CASE_COLS into the struct mp_case out (the shape read_one takes); -1: clear it. */
 static int
-row_case(sqlite3_stmt *s, struct mp_case *c)
+row_case(sqlite3_stmt *s, void *out)
 {
+	struct mp_case *c = out;
+
 	memset(c, 0, sizeof *c);
 	store_copy_text(c->id, sizeof c->id, s, 0);
 	snprintf(c->ref, sizeof c->ref, "%04d-%04d", sqlite3_column_int(s, 1),
@@ -991,29 +1022,14 @@ mp_case_clear(struct mp_case *c)
 	c->classification = c->collective = NULL;
 }
 
+/* One case by a WHERE clause with one parameter: a 32-byte blob, or text when len is 0. */
 static int
-case_where(struct mp_store *st, const char *sql, const void *val, int blob, struct mp_case *out)
+case_where(struct mp_store *st, const char *sql, const void *val, int len, struct mp_case *out)
 {
-	sqlite3_stmt *s;
-	int rc = -1, r;
+	int rc;
 
 	memset(out, 0, sizeof *out);
-	store_lock(st);
-	if ((s = store_prep(st, sql)) == NULL)
-		goto out;
-	if (blob)
-		sqlite3_bind_blob(s, 1, val, 32, SQLITE_STATIC);
-	else
-		sqlite3_bind_text(s, 1, val, -1, SQLITE_STATIC);
-	r = sqlite3_step(s);
-	if (r == SQLITE_ROW)
-		rc = row_case(s, out);
-	else if (r == SQLITE_DONE)
-		rc = MP_STORE_NOTFOUND;
-out:
-	store_done(st, s);
-	store_unlock(st);
-	if (rc != 0)
+	if ((rc = read_one(st, sql, val, len, row_case, out)) != 0)
 		mp_case_clear(out);
 	return rc;
 }
@@ -1033,7 +1049,7 @@ mp_store_case_by_tag(struct mp_store *st, const uint8_t tag[32], struct mp_case 
 	if (st->remote != NULL)
 		return remote_case_get(st->remote, 1, tag, out);
 
-	return case_where(st, "SELECT " CASE_COLS " FROM cases WHERE token_tag = ?", tag, 1, out);
+	return case_where(st, "SELECT " CASE_COLS " FROM cases WHERE token_tag = ?", tag, 32, out);
 }
 
 int
@@ -1047,18 +1063,15 @@ mp_store_cases(struct mp_store *st, const struct mp_case_filter *f, int limit, c
 	if (st->remote != NULL)
 		return remote_cases(st->remote, f, limit, after, cb, arg, more);
 	*more = 0;
-	store_lock(st);
 	/* rowid is insertion order: newest first is rowid descending. */
-	if ((s = store_prep(st, "SELECT " CASE_COLS " FROM cases WHERE (?1 IS NULL OR status = ?1) AND "
+	if ((s = read_prep(st, "SELECT " CASE_COLS " FROM cases WHERE (?1 IS NULL OR status = ?1) AND "
 	    "(?2 IS NULL OR rowid < (SELECT rowid FROM cases WHERE id = ?2)) AND "
 	    "(?4 IS NULL OR (status != 'closed' AND received < ?4)) AND "
 	    "(?5 IS NULL OR collective = ?5) AND "
 	    "(?6 IS NULL OR id IN (SELECT case_id FROM case_grounds WHERE ground = ?6)) AND "
 	    "(?7 IS NULL OR (year = ?7 AND seq = ?8)) "
-	    "ORDER BY rowid DESC LIMIT ?3")) == NULL)
+	    "ORDER BY rowid DESC LIMIT ?3", f->status, 0)) == NULL)
 		goto out;
-	if (f->status != NULL)
-		sqlite3_bind_text(s, 1, f->status, -1, SQLITE_STATIC);
 	if (after != NULL)
 		sqlite3_bind_text(s, 2, after, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 3, limit + 1);
@@ -1089,9 +1102,7 @@ mp_store_cases(struct mp_store *st, const struct mp_case_filter *f, int limit, c
 	}
 	rc = (r == SQLITE_DONE || r == SQLITE_ROW) ? 0 : -1;
 out:
-	store_done(st, s);
-	store_unlock(st);
-	return rc;
+	return read_end(st, s, rc);
 }
 
 int
@@ -1104,11 +1115,9 @@ mp_store_items(struct mp_store *st, const char *case_id, int (*cb)(void *, const
 
 	if (st->remote != NULL)
 		return remote_items(st->remote, case_id, cb, arg);
-	store_lock(st);
-	if ((s = store_prep(st, "SELECT id, kind, sender, day, envelope FROM items WHERE case_id = ? "
-	    "ORDER BY rowid")) == NULL)
+	if ((s = read_prep(st, "SELECT id, kind, sender, day, envelope FROM items WHERE case_id = ? "
+	    "ORDER BY rowid", case_id, 0)) == NULL)
 		goto out;
-	sqlite3_bind_text(s, 1, case_id, -1, SQLITE_STATIC);
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		store_copy_text(it.id, sizeof it.id, s, 0);
 		store_copy_text(it.kind, sizeof it.kind, s, 1);
@@ -1120,9 +1129,7 @@ mp_store_items(struct mp_store *st, const char *case_id, int (*cb)(void *, const
 	}
 	rc = r == SQLITE_DONE ? 0 : -1;
 out:
-	store_done(st, s);
-	store_unlock(st);
-	return rc;
+	return read_end(st, s, rc);
 }
 
 /* Run one UPDATE of a case with its parameters bound as text; lock held. */
@@ -1288,10 +1295,9 @@ mp_store_history(struct mp_store *st, const char *case_id,
 
 	if (st->remote != NULL)
 		return remote_history(st->remote, case_id, cb, arg);
-	store_lock(st);
-	if ((s = store_prep(st, "SELECT day, type, data FROM events WHERE case_id = ? ORDER BY seq")) == NULL)
+	if ((s = read_prep(st, "SELECT day, type, data FROM events WHERE case_id = ? ORDER BY seq",
+	    case_id, 0)) == NULL)
 		goto out;
-	sqlite3_bind_text(s, 1, case_id, -1, SQLITE_STATIC);
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		store_copy_text(ev.day, sizeof ev.day, s, 0);
 		ev.type = (const char *)sqlite3_column_text(s, 1);
@@ -1301,9 +1307,7 @@ mp_store_history(struct mp_store *st, const char *case_id,
 	}
 	rc = r == SQLITE_DONE ? 0 : -1;
 out:
-	store_done(st, s);
-	store_unlock(st);
-	return rc;
+	return read_end(st, s, rc);
 }
 
 /* Run a statement that binds (text, text) and must change `want` rows (-1: any). */
@@ -1379,31 +1383,34 @@ mp_store_case_classify(struct mp_store *st, const char *id, const char *classifi
 	return store_change(st, case_classify, &a);
 }
 
+/* Where mp_store_item_get puts what it finds. */
+struct item_found {
+	char *case_id;
+	char **envelope;
+};
+
+/* A row of case_id, envelope into the struct item_found out (the shape read_one takes). */
+static int
+row_item_found(sqlite3_stmt *s, void *out)
+{
+	const struct item_found *f = out;
+
+	store_copy_text(f->case_id, MP_ID_LEN + 1, s, 0);
+	*f->envelope = strdup((const char *)sqlite3_column_text(s, 1));
+	return *f->envelope != NULL ? 0 : -1;
+}
+
 int
 mp_store_item_get(struct mp_store *st, const char *item_id, char case_id[MP_ID_LEN + 1],
     char **envelope)
 {
-	sqlite3_stmt *s;
-	int rc = -1, r;
+	struct item_found f = { case_id, envelope };
 
 	if (st->remote != NULL)
 		return remote_item_get(st->remote, item_id, case_id, envelope);
 	*envelope = NULL;
-	store_lock(st);
-	if ((s = store_prep(st, "SELECT case_id, envelope FROM items WHERE id = ?")) == NULL)
-		goto out;
-	sqlite3_bind_text(s, 1, item_id, -1, SQLITE_STATIC);
-	if ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		store_copy_text(case_id, MP_ID_LEN + 1, s, 0);
-		if ((*envelope = strdup((const char *)sqlite3_column_text(s, 1))) != NULL)
-			rc = 0;
-	} else if (r == SQLITE_DONE) {
-		rc = MP_STORE_NOTFOUND;
-	}
-out:
-	store_done(st, s);
-	store_unlock(st);
-	return rc;
+	return read_one(st, "SELECT case_id, envelope FROM items WHERE id = ?", item_id, 0,
+	    row_item_found, &f);
 }
 
 struct item_share {
@@ -1452,13 +1459,11 @@ mp_store_items_missing(struct mp_store *st, const char *kid, int limit, const ch
 		return remote_items_missing(st->remote, kid, limit, after, cb, arg, more);
 	*more = 0;
 	snprintf(needle, sizeof needle, "\"kid\":\"%.22s\"", kid);
-	store_lock(st);
 	/* Envelopes are stored compact, so a recipient shows as "kid":"<kid>". */
-	if ((s = store_prep(st, "SELECT id, case_id, envelope FROM items WHERE instr(envelope, ?1) = 0 "
+	if ((s = read_prep(st, "SELECT id, case_id, envelope FROM items WHERE instr(envelope, ?1) = 0 "
 	    "AND (?2 IS NULL OR rowid > (SELECT rowid FROM items WHERE id = ?2)) "
-	    "ORDER BY rowid LIMIT ?3")) == NULL)
+	    "ORDER BY rowid LIMIT ?3", needle, 0)) == NULL)
 		goto out;
-	sqlite3_bind_text(s, 1, needle, -1, SQLITE_STATIC);
 	if (after != NULL)
 		sqlite3_bind_text(s, 2, after, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 3, limit + 1);
@@ -1473,9 +1478,7 @@ mp_store_items_missing(struct mp_store *st, const char *kid, int limit, const ch
 	}
 	rc = (r == SQLITE_DONE || r == SQLITE_ROW) ? 0 : -1;
 out:
-	store_done(st, s);
-	store_unlock(st);
-	return rc;
+	return read_end(st, s, rc);
 }
 
 int
@@ -1484,16 +1487,19 @@ mp_store_key_by_kid(struct mp_store *st, const char *kid, struct mp_key *out)
 	if (st->remote != NULL)
 		return remote_key_by_kid(st->remote, kid, out);
 
-	return key_where(st, "SELECT " KEY_COLS " FROM keys WHERE kid = ? AND revoked IS NULL", kid,
-	    0, out);
+	return read_one(st, "SELECT " KEY_COLS " FROM keys WHERE kid = ? AND revoked IS NULL", kid,
+	    0, row_key, out);
 }
 
 #define COLL_COLS "c.id, c.year, c.seq, c.name, c.created, " \
 	"(SELECT count(*) FROM cases WHERE collective = c.id)"
 
-static void
-row_collective(sqlite3_stmt *s, struct mp_collective *c)
+/* A row of COLL_COLS into the struct mp_collective out (the shape read_one takes); 0. */
+static int
+row_collective(sqlite3_stmt *s, void *out)
 {
+	struct mp_collective *c = out;
+
 	memset(c, 0, sizeof *c);
 	store_copy_text(c->id, sizeof c->id, s, 0);
 	snprintf(c->ref, sizeof c->ref, "C%04d-%04d", sqlite3_column_int(s, 1),
@@ -1501,6 +1507,7 @@ row_collective(sqlite3_stmt *s, struct mp_collective *c)
 	store_copy_text(c->name, sizeof c->name, s, 3);
 	store_copy_text(c->created, sizeof c->created, s, 4);
 	c->cases = sqlite3_column_int(s, 5);
+	return 0;
 }
 
 struct collective_create {
@@ -1545,25 +1552,10 @@ mp_store_collective_create(struct mp_store *st, const char *name, const char *da
 int
 mp_store_collective_get(struct mp_store *st, const char *id, struct mp_collective *out)
 {
-	sqlite3_stmt *s;
-	int rc = -1, r;
-
 	if (st->remote != NULL)
 		return remote_collective_get(st->remote, id, out);
-	store_lock(st);
-	if ((s = store_prep(st, "SELECT " COLL_COLS " FROM collectives c WHERE c.id = ?")) == NULL)
-		goto out;
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	if ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		row_collective(s, out);
-		rc = 0;
-	} else if (r == SQLITE_DONE) {
-		rc = MP_STORE_NOTFOUND;
-	}
-out:
-	store_done(st, s);
-	store_unlock(st);
-	return rc;
+	return read_one(st, "SELECT " COLL_COLS " FROM collectives c WHERE c.id = ?", id, 0,
+	    row_collective, out);
 }
 
 int
@@ -1576,8 +1568,8 @@ mp_store_collectives(struct mp_store *st, int (*cb)(void *, const struct mp_coll
 
 	if (st->remote != NULL)
 		return remote_collectives(st->remote, cb, arg);
-	store_lock(st);
-	if ((s = store_prep(st, "SELECT " COLL_COLS " FROM collectives c ORDER BY c.rowid DESC")) == NULL)
+	if ((s = read_prep(st, "SELECT " COLL_COLS " FROM collectives c ORDER BY c.rowid DESC", NULL,
+	    0)) == NULL)
 		goto out;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		row_collective(s, &c);
@@ -1586,9 +1578,7 @@ mp_store_collectives(struct mp_store *st, int (*cb)(void *, const struct mp_coll
 	}
 	rc = r == SQLITE_DONE ? 0 : -1;
 out:
-	store_done(st, s);
-	store_unlock(st);
-	return rc;
+	return read_end(st, s, rc);
 }
 
 int
@@ -1601,11 +1591,9 @@ mp_store_collective_members(struct mp_store *st, const char *id,
 
 	if (st->remote != NULL)
 		return remote_collective_members(st->remote, id, cb, arg);
-	store_lock(st);
-	if ((s = store_prep(st, "SELECT id, year, seq, status, reporter_pk FROM cases "
-	    "WHERE collective = ? ORDER BY rowid")) == NULL)
+	if ((s = read_prep(st, "SELECT id, year, seq, status, reporter_pk FROM cases "
+	    "WHERE collective = ? ORDER BY rowid", id, 0)) == NULL)
 		goto out;
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		memset(&m, 0, sizeof m);
 		store_copy_text(m.id, sizeof m.id, s, 0);
@@ -1618,9 +1606,7 @@ mp_store_collective_members(struct mp_store *st, const char *id,
 	}
 	rc = r == SQLITE_DONE ? 0 : -1;
 out:
-	store_done(st, s);
-	store_unlock(st);
-	return rc;
+	return read_end(st, s, rc);
 }
 
 struct collective_link {
