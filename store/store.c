@@ -1132,22 +1132,32 @@ out:
 	return read_end(st, s, rc);
 }
 
-/* Run one UPDATE of a case with its parameters bound as text; lock held. */
+/* Run a statement that binds (text, text) and must change `want` rows (-1: any). */
 static int
-touch_case(struct mp_store *st, const char *case_id, const char *day)
+run2(struct mp_store *st, const char *sql, const char *a, const char *b, int want)
 {
 	sqlite3_stmt *s;
 	int r;
 
-	if ((s = store_prep(st, "UPDATE cases SET updated = ? WHERE id = ?")) == NULL)
+	if ((s = store_prep(st, sql)) == NULL)
 		return -1;
-	sqlite3_bind_text(s, 1, day, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, case_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
+	if (b != NULL)
+		sqlite3_bind_text(s, 2, b, -1, SQLITE_STATIC);
 	r = sqlite3_step(s);
 	store_done(st, s);
 	if (r != SQLITE_DONE)
 		return store_fail(st->db, r);
-	return sqlite3_changes(st->db) == 1 ? 0 : MP_STORE_NOTFOUND;
+	if (want >= 0 && sqlite3_changes(st->db) != want)
+		return MP_STORE_NOTFOUND;
+	return 0;
+}
+
+/* Mark a case updated on day (MP_STORE_NOTFOUND when there is no such case); lock held. */
+static int
+touch_case(struct mp_store *st, const char *case_id, const char *day)
+{
+	return run2(st, "UPDATE cases SET updated = ? WHERE id = ?", day, case_id, 1);
 }
 
 struct item_add {
@@ -1308,27 +1318,6 @@ mp_store_history(struct mp_store *st, const char *case_id,
 	rc = r == SQLITE_DONE ? 0 : -1;
 out:
 	return read_end(st, s, rc);
-}
-
-/* Run a statement that binds (text, text) and must change `want` rows (-1: any). */
-static int
-run2(struct mp_store *st, const char *sql, const char *a, const char *b, int want)
-{
-	sqlite3_stmt *s;
-	int r;
-
-	if ((s = store_prep(st, sql)) == NULL)
-		return -1;
-	sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
-	if (b != NULL)
-		sqlite3_bind_text(s, 2, b, -1, SQLITE_STATIC);
-	r = sqlite3_step(s);
-	store_done(st, s);
-	if (r != SQLITE_DONE)
-		return store_fail(st->db, r);
-	if (want >= 0 && sqlite3_changes(st->db) != want)
-		return MP_STORE_NOTFOUND;
-	return 0;
 }
 
 struct case_classify {
