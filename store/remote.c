@@ -353,7 +353,11 @@ get_collective(struct mp_rbuf *r, struct mp_collective *c)
 
 /* --- the calls ----------------------------------------------------------------------------- */
 
-/* A call answering one record: read by get into out when the code is 0. */
+/*
+ * A call answering one record: read by get into out when the code is 0.
+ * get sets r->err for a field it cannot take, and what it allocates is
+ * the caller's to free when the call then fails.
+ */
 static int
 call_one(struct store_remote *rm, struct mp_wbuf *req, void (*get)(struct mp_rbuf *, void *),
     void *out)
@@ -390,6 +394,24 @@ static void
 get_collective_v(struct mp_rbuf *r, void *out)
 {
 	get_collective(r, out);
+}
+
+static void
+get_ref(struct mp_rbuf *r, void *out)
+{
+	mp_get_strcpy(r, out, 24);
+}
+
+static void
+get_hash(struct mp_rbuf *r, void *out)
+{
+	mp_get_fixed(r, out, 32);
+}
+
+static void
+get_u64(struct mp_rbuf *r, void *out)
+{
+	*(uint64_t *)out = mp_get_u64(r);
 }
 
 int
@@ -509,37 +531,41 @@ remote_keys(struct store_remote *rm, int active_only, int (*cb)(void *, const st
 	return call_rows(rm, &w, row_key, (void *)cb, arg, NULL);
 }
 
+/* Where remote_recipients puts the keys an answer carries. */
+struct recipients {
+	uint8_t (**pks)[32];
+	size_t *n;
+};
+
+/* The keys into a struct recipients; they are calloc'ed, the caller's to free on failure. */
+static void
+get_recipients(struct mp_rbuf *r, void *out)
+{
+	const struct recipients *a = out;
+	uint32_t k = mp_get_u32(r);
+
+	if (k > KIDS_MAX || (k > 0 && (*a->pks = calloc(k, 32)) == NULL))
+		r->err = 1;
+	else if (k > 0)
+		mp_get_fixed(r, *a->pks, (size_t)k * 32);
+	*a->n = k;
+}
+
 int
 remote_recipients(struct store_remote *rm, uint8_t (**pks)[32], size_t *n)
 {
+	struct recipients a = { pks, n };
 	struct mp_wbuf w;
-	struct mp_rbuf r;
-	uint8_t *msg;
-	size_t len;
-	uint32_t k;
 	int rc;
 
 	*pks = NULL;
 	*n = 0;
 	start(&w, OP_RECIPIENTS);
-	rc = call(rm, &w, &r, &msg, &len);
-	mp_wire_free(&w);
-	if (rc == 0) {
-		k = mp_get_u32(&r);
-		if (k > KIDS_MAX || (k > 0 && (*pks = calloc(k, 32)) == NULL))
-			rc = -1;
-		else if (k > 0)
-			mp_get_fixed(&r, *pks, (size_t)k * 32);
-		if (rc == 0 && mp_wire_done(&r) != 0)
-			rc = -1;
-		if (rc == 0)
-			*n = k;
-		else {
-			free(*pks);
-			*pks = NULL;
-		}
+	if ((rc = call_one(rm, &w, get_recipients, &a)) != 0) {
+		free(*pks);
+		*pks = NULL;
+		*n = 0;
 	}
-	mp_wire_discard(msg, len);
 	return rc;
 }
 
@@ -547,22 +573,10 @@ int
 remote_case_create(struct store_remote *rm, const struct mp_case_new *c, char ref[24])
 {
 	struct mp_wbuf w;
-	struct mp_rbuf r;
-	uint8_t *msg;
-	size_t len;
-	int rc;
 
 	start(&w, OP_CASE_CREATE);
 	mp_put_case_new(&w, c);
-	rc = call(rm, &w, &r, &msg, &len);
-	mp_wire_free(&w);
-	if (rc == 0) {
-		mp_get_strcpy(&r, ref, 24);
-		if (mp_wire_done(&r) != 0)
-			rc = -1;
-	}
-	mp_wire_discard(msg, len);
-	return rc;
+	return call_one(rm, &w, get_ref, ref);
 }
 
 static int
@@ -638,29 +652,39 @@ remote_case_classify(struct store_remote *rm, const char *id, const char *classi
 	return call_plain(rm, &w);
 }
 
+/* Where remote_item_get puts an item's case and envelope. */
+struct item_got {
+	char *case_id;
+	char **envelope;
+};
+
+/* An item into a struct item_got; the envelope is strdup'ed, the caller's to free on failure. */
+static void
+get_item(struct mp_rbuf *r, void *out)
+{
+	const struct item_got *a = out;
+	const char *s;
+
+	mp_get_strcpy(r, a->case_id, MP_ID_LEN + 1);
+	if ((s = mp_get_str(r)) == NULL || (*a->envelope = strdup(s)) == NULL)
+		r->err = 1;
+}
+
 int
 remote_item_get(struct store_remote *rm, const char *item_id, char case_id[MP_ID_LEN + 1],
     char **envelope)
 {
+	struct item_got a = { case_id, envelope };
 	struct mp_wbuf w;
-	struct mp_rbuf r;
-	uint8_t *msg;
-	size_t len;
-	const char *s;
 	int rc;
 
 	*envelope = NULL;
 	start(&w, OP_ITEM_GET);
 	mp_put_str(&w, item_id);
-	rc = call(rm, &w, &r, &msg, &len);
-	mp_wire_free(&w);
-	if (rc == 0) {
-		mp_get_strcpy(&r, case_id, MP_ID_LEN + 1);
-		s = mp_get_str(&r);
-		if (mp_wire_done(&r) != 0 || s == NULL || (*envelope = strdup(s)) == NULL)
-			rc = -1;
+	if ((rc = call_one(rm, &w, get_item, &a)) != 0) {
+		free(*envelope);
+		*envelope = NULL;
 	}
-	mp_wire_discard(msg, len);
 	return rc;
 }
 
@@ -829,33 +853,13 @@ remote_case_move(struct store_remote *rm, const char *id, const char *from, cons
 	return call_plain(rm, &w);
 }
 
-/* A call answering one 64-bit number. */
-static int
-call_u64(struct store_remote *rm, struct mp_wbuf *req, uint64_t *v)
-{
-	struct mp_rbuf r;
-	uint8_t *msg;
-	size_t len;
-	int rc;
-
-	rc = call(rm, req, &r, &msg, &len);
-	mp_wire_free(req);
-	if (rc == 0) {
-		*v = mp_get_u64(&r);
-		if (mp_wire_done(&r) != 0)
-			rc = -1;
-	}
-	mp_wire_discard(msg, len);
-	return rc;
-}
-
 int
 remote_log_size(struct store_remote *rm, uint64_t *n)
 {
 	struct mp_wbuf w;
 
 	start(&w, OP_LOG_SIZE);
-	return call_u64(rm, &w, n);
+	return call_one(rm, &w, get_u64, n);
 }
 
 int
@@ -865,30 +869,18 @@ remote_log_created(struct store_remote *rm, const char *case_id, uint64_t *index
 
 	start(&w, OP_LOG_CREATED);
 	mp_put_str(&w, case_id);
-	return call_u64(rm, &w, index);
+	return call_one(rm, &w, get_u64, index);
 }
 
 int
 remote_log_node(struct store_remote *rm, unsigned level, uint64_t index, uint8_t out[32])
 {
 	struct mp_wbuf w;
-	struct mp_rbuf r;
-	uint8_t *msg;
-	size_t len;
-	int rc;
 
 	start(&w, OP_LOG_NODE);
 	mp_put_u32(&w, level);
 	mp_put_u64(&w, index);
-	rc = call(rm, &w, &r, &msg, &len);
-	mp_wire_free(&w);
-	if (rc == 0) {
-		mp_get_fixed(&r, out, 32);
-		if (mp_wire_done(&r) != 0)
-			rc = -1;
-	}
-	mp_wire_discard(msg, len);
-	return rc;
+	return call_one(rm, &w, get_hash, out);
 }
 
 static int
