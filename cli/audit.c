@@ -1162,13 +1162,8 @@ cmd_audit(int argc, char **argv)
 	int npos, r, ok, rc = EXIT_USER;
 
 	memset(&a, 0, sizeof a);
-	if ((r = mp_opts_parse(argc, argv, opts, NULL, 0, &npos, audit_usage)) != 0) {
-		if (r == MP_OPTS_HELP) {
-			printf("usage: %s\n\n%s", audit_usage, audit_help);
-			return 0;
-		}
-		return EXIT_USAGE;
-	}
+	if ((r = mp_opts_parse(argc, argv, opts, NULL, 0, &npos, audit_usage)) != 0)
+		return mp_opts_exit(r, audit_usage, audit_help);
 	if (key == NULL)
 		return usage_error(audit_usage, "--key VERIFIER is required: the log's verifier key");
 	if (mp_year_arg(year, &a.year) != 0)

@@ -640,12 +640,8 @@ cmd_backup(int argc, char **argv)
 	int npos, r, fd = -1, linked = 0, steps = 0, rc = EXIT_USER;
 
 	memset(&a, 0, sizeof a);
-	if ((r = mp_opts_parse(argc, argv, opts, pos, 1, &npos, backup_usage)) != 0) {
-		if (r != MP_OPTS_HELP)
-			return EXIT_USAGE;
-		printf("usage: %s\n", backup_usage);
-		return 0;
-	}
+	if ((r = mp_opts_parse(argc, argv, opts, pos, 1, &npos, backup_usage)) != 0)
+		return mp_opts_exit(r, backup_usage, NULL);
 	if (dir == NULL || npos != 1)
 		return usage_error(backup_usage, "--dir and the file to write are required");
 	out = pos[0];
@@ -993,12 +989,8 @@ cmd_restore(int argc, char **argv)
 	int npos, r, fd = -1, rc = EXIT_USER;
 
 	memset(&a, 0, sizeof a);
-	if ((r = mp_opts_parse(argc, argv, opts, pos, 1, &npos, restore_usage)) != 0) {
-		if (r != MP_OPTS_HELP)
-			return EXIT_USAGE;
-		printf("usage: %s\n", restore_usage);
-		return 0;
-	}
+	if ((r = mp_opts_parse(argc, argv, opts, pos, 1, &npos, restore_usage)) != 0)
+		return mp_opts_exit(r, restore_usage, NULL);
 	if (dir == NULL || npos != 1)
 		return usage_error(restore_usage, "--dir and the backup file are required");
 	file = pos[0];

@@ -64,6 +64,15 @@ cw_case_arg_error(const char *usage, const char *arg)
 }
 
 int
+cw_opts_exit(int r, const char *usage, const char *help)
+{
+	if (r != MP_OPTS_HELP)
+		return EXIT_USAGE;
+	printf("usage: %s\n\n%s%s", usage, help, MP_CLIENT_HELP);
+	return 0;
+}
+
+int
 cw_open_client(struct mp_client **c, const struct mp_client_opts *o)
 {
 	int r = mp_client_open_opts(c, o);

@@ -45,6 +45,12 @@ int cw_collective_arg(const char *arg);
 int cw_case_arg_error(const char *usage, const char *arg);
 
 /*
+ * mp_opts_exit (util.h) for a subcommand of case or collective: its help
+ * is followed by MP_CLIENT_HELP, the options they all take.
+ */
+int cw_opts_exit(int r, const char *usage, const char *help);
+
+/*
  * mp_client_open_opts as an exit status: 0, EXIT_USER, or EXIT_USAGE when
  * no key file is named.
  */

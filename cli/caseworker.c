@@ -166,13 +166,8 @@ cmd_cases(int argc, char **argv)
 	long status, lim;
 	int npos, r, rc = EXIT_USER;
 
-	if ((r = mp_opts_parse(argc, argv, opts, NULL, 0, &npos, cases_usage)) != 0) {
-		if (r == MP_OPTS_HELP) {
-			printf("usage: %s\n\n%s", cases_usage, cases_help);
-			return 0;
-		}
-		return EXIT_USAGE;
-	}
+	if ((r = mp_opts_parse(argc, argv, opts, NULL, 0, &npos, cases_usage)) != 0)
+		return mp_opts_exit(r, cases_usage, cases_help);
 	if (limit != NULL) {
 		errno = 0;
 		lim = strtol(limit, &end, 10);
@@ -302,12 +297,6 @@ static const char classify_help[] =
     "classification is an event in its history.\n"
     "\n" CASE_ARG_HELP CW_CLASS_HELP
     "  --json                print the case as the server answers it\n";
-
-static void
-print_case_help(const char *usage, const char *help)
-{
-	printf("usage: %s\n\n%s%s", usage, help, MP_CLIENT_HELP);
-}
 
 /*
  * Open an envelope of the case with the caseworker's key and parse its
@@ -774,13 +763,8 @@ case_show(int argc, char **argv)
 	size_t i, n;
 	int npos, r, rc = EXIT_USER;
 
-	if ((r = mp_opts_parse(argc, argv, opts, pos, 1, &npos, show_usage)) != 0) {
-		if (r == MP_OPTS_HELP) {
-			print_case_help(show_usage, show_help);
-			return 0;
-		}
-		return EXIT_USAGE;
-	}
+	if ((r = mp_opts_parse(argc, argv, opts, pos, 1, &npos, show_usage)) != 0)
+		return cw_opts_exit(r, show_usage, show_help);
 	if (npos != 1)
 		return usage_error(show_usage, "which case? give its reference or id");
 	if (cw_case_arg(pos[0]) == CW_ARG_BAD)
@@ -901,13 +885,8 @@ case_send(int argc, char **argv, const char *kind)
 	long status;
 	int npos, r, rc = EXIT_USER;
 
-	if ((r = mp_opts_parse(argc, argv, opts, pos, 1, &npos, usage)) != 0) {
-		if (r == MP_OPTS_HELP) {
-			print_case_help(usage, is_note ? note_help : reply_help);
-			return 0;
-		}
-		return EXIT_USAGE;
-	}
+	if ((r = mp_opts_parse(argc, argv, opts, pos, 1, &npos, usage)) != 0)
+		return cw_opts_exit(r, usage, is_note ? note_help : reply_help);
 	if (npos != 1)
 		return usage_error(usage, "which case? give its reference or id");
 	if (cw_case_arg(pos[0]) == CW_ARG_BAD)
@@ -1013,13 +992,8 @@ case_status(int argc, char **argv)
 	long status;
 	int npos, r, rc = EXIT_USER;
 
-	if ((r = mp_opts_parse(argc, argv, opts, pos, 2, &npos, status_usage)) != 0) {
-		if (r == MP_OPTS_HELP) {
-			print_case_help(status_usage, status_help);
-			return 0;
-		}
-		return EXIT_USAGE;
-	}
+	if ((r = mp_opts_parse(argc, argv, opts, pos, 2, &npos, status_usage)) != 0)
+		return cw_opts_exit(r, status_usage, status_help);
 	if (npos != 2)
 		return usage_error(status_usage, "give the case and the new status");
 	if (cw_case_arg(pos[0]) == CW_ARG_BAD)
@@ -1070,13 +1044,8 @@ case_classify(int argc, char **argv)
 	long status;
 	int npos, r, rc = EXIT_USER;
 
-	if ((r = mp_opts_parse(argc, argv, opts, pos, 1, &npos, classify_usage)) != 0) {
-		if (r == MP_OPTS_HELP) {
-			print_case_help(classify_usage, classify_help);
-			return 0;
-		}
-		return EXIT_USAGE;
-	}
+	if ((r = mp_opts_parse(argc, argv, opts, pos, 1, &npos, classify_usage)) != 0)
+		return cw_opts_exit(r, classify_usage, classify_help);
 	if (npos != 1)
 		return usage_error(classify_usage, "which case? give its reference or id");
 	if (cw_case_arg(pos[0]) == CW_ARG_BAD)

@@ -94,30 +94,6 @@ static const char reply_help[] =
     "                 --file it is read from standard input\n"
     "  --json         print {\"sent\", \"no_token\", \"members\"}\n";
 
-static void
-print_help(const char *usage, const char *help)
-{
-	printf("usage: %s\n\n%s%s", usage, help, MP_CLIENT_HELP);
-}
-
-/* Parse a subcommand's options; 0 to go on, else *rc is the exit status. */
-static int
-parse(int argc, char **argv, const struct mp_opt *opts, char **pos, int maxpos, int *npos,
-    const char *usage, const char *help, int *rc)
-{
-	int r = mp_opts_parse(argc, argv, opts, pos, maxpos, npos, usage);
-
-	if (r == 0)
-		return 0;
-	if (r == MP_OPTS_HELP) {
-		print_help(usage, help);
-		*rc = 0;
-	} else {
-		*rc = EXIT_USAGE;
-	}
-	return -1;
-}
-
 /* "C2026-0001 "name"" for a summary. */
 static void
 print_name(const json_t *s)
@@ -155,10 +131,10 @@ coll_create(int argc, char **argv)
 	size_t ncp = 0;
 	const char *p;
 	long status;
-	int npos, rc = EXIT_USER;
+	int npos, r, rc = EXIT_USER;
 
-	if (parse(argc, argv, opts, NULL, 0, &npos, create_usage, create_help, &rc) != 0)
-		return rc;
+	if ((r = mp_opts_parse(argc, argv, opts, NULL, 0, &npos, create_usage)) != 0)
+		return cw_opts_exit(r, create_usage, create_help);
 	if (name == NULL)
 		return usage_error(create_usage, "--name is required: name the event");
 	if (mp_utf8_check(name, strlen(name), &ncp) != 0 || ncp < 1 || ncp > NAME_MAX_CP)
@@ -211,10 +187,10 @@ coll_list(int argc, char **argv)
 	char (*counts)[24] = NULL;
 	size_t i, n;
 	long status;
-	int npos, rc = EXIT_USER;
+	int npos, r, rc = EXIT_USER;
 
-	if (parse(argc, argv, opts, NULL, 0, &npos, list_usage, list_help, &rc) != 0)
-		return rc;
+	if ((r = mp_opts_parse(argc, argv, opts, NULL, 0, &npos, list_usage)) != 0)
+		return cw_opts_exit(r, list_usage, list_help);
 	if (cw_table_init(&t, 5) != 0)
 		return EXIT_USER;
 	if ((rc = cw_open_client(&c, &co)) != 0)
@@ -324,10 +300,10 @@ coll_show(int argc, char **argv)
 	const char *row[4];
 	char *pos[1];
 	size_t i, n, with_token = 0;
-	int npos, rc = EXIT_USER;
+	int npos, r, rc = EXIT_USER;
 
-	if (parse(argc, argv, opts, pos, 1, &npos, show_usage, show_help, &rc) != 0)
-		return rc;
+	if ((r = mp_opts_parse(argc, argv, opts, pos, 1, &npos, show_usage)) != 0)
+		return cw_opts_exit(r, show_usage, show_help);
 	if (npos != 1)
 		return usage_error(show_usage, "which collective? give its reference or id");
 	if (cw_collective_arg(pos[0]) == CW_ARG_BAD)
@@ -587,14 +563,16 @@ coll_add(int argc, char **argv)
 	size_t i, first, done = 0;
 	json_int_t before, after;
 	long status;
-	int npos, k, rc = EXIT_USER;
+	int npos, k, r, rc = EXIT_USER;
 
 	if ((pos = calloc((size_t)argc + 1, sizeof *pos)) == NULL) {
 		err1("out of memory");
 		return EXIT_USER;
 	}
-	if (parse(argc, argv, opts, pos, argc, &npos, add_usage, add_help, &rc) != 0)
+	if ((r = mp_opts_parse(argc, argv, opts, pos, argc, &npos, add_usage)) != 0) {
+		rc = cw_opts_exit(r, add_usage, add_help);
 		goto out;
+	}
 	rc = EXIT_USAGE;
 	if (npos < 1) {
 		usage_error(add_usage, "which collective? give its reference or id");
@@ -703,10 +681,10 @@ coll_status(int argc, char **argv)
 	json_t *summary = NULL, *body = NULL, *resp = NULL, *skipped;
 	char *pos[2], path[96];
 	long status;
-	int npos, rc = EXIT_USER;
+	int npos, r, rc = EXIT_USER;
 
-	if (parse(argc, argv, opts, pos, 2, &npos, status_usage, status_help, &rc) != 0)
-		return rc;
+	if ((r = mp_opts_parse(argc, argv, opts, pos, 2, &npos, status_usage)) != 0)
+		return cw_opts_exit(r, status_usage, status_help);
 	if (npos != 2)
 		return usage_error(status_usage, "give the collective and the new status");
 	if (cw_collective_arg(pos[0]) == CW_ARG_BAD)
@@ -824,10 +802,10 @@ coll_reply(int argc, char **argv)
 	char *text = NULL, *pt = NULL, *pos[1], path[96];
 	const char *case_id;
 	size_t i, n = 0, members, no_token = 0, sent = 0, bytes = 0;
-	int npos, rc = EXIT_USER;
+	int npos, r, rc = EXIT_USER;
 
-	if (parse(argc, argv, opts, pos, 1, &npos, reply_usage, reply_help, &rc) != 0)
-		return rc;
+	if ((r = mp_opts_parse(argc, argv, opts, pos, 1, &npos, reply_usage)) != 0)
+		return cw_opts_exit(r, reply_usage, reply_help);
 	if (npos != 1)
 		return usage_error(reply_usage, "which collective? give its reference or id");
 	if (cw_collective_arg(pos[0]) == CW_ARG_BAD)

@@ -73,12 +73,8 @@ cmd_init(int argc, char **argv)
 	uint8_t box[32];
 	int npos, r, rc = EXIT_USER;
 
-	if ((r = mp_opts_parse(argc, argv, opts, NULL, 0, &npos, init_usage)) != 0) {
-		if (r != MP_OPTS_HELP)
-			return EXIT_USAGE;
-		printf("usage: %s\n", init_usage);
-		return 0;
-	}
+	if ((r = mp_opts_parse(argc, argv, opts, NULL, 0, &npos, init_usage)) != 0)
+		return mp_opts_exit(r, init_usage, NULL);
 	if (dir == NULL || origin == NULL)
 		return usage_error(init_usage, "--dir and --origin are required");
 	if (rname != NULL && recovery == NULL)
@@ -218,12 +214,8 @@ cmd_key(int argc, char **argv)
 	}
 	if (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "revoke"))
 		return usage_error(key_usage, "key needs add, list or revoke");
-	if ((r = mp_opts_parse(argc - 1, argv + 1, opts, NULL, 0, &npos, key_usage)) != 0) {
-		if (r != MP_OPTS_HELP)
-			return EXIT_USAGE;
-		printf("usage: %s\n", key_usage);
-		return 0;
-	}
+	if ((r = mp_opts_parse(argc - 1, argv + 1, opts, NULL, 0, &npos, key_usage)) != 0)
+		return mp_opts_exit(r, key_usage, NULL);
 	if (dir == NULL)
 		return usage_error(key_usage, "--dir is required");
 	if (strcmp(sub, "add") == 0 && (role == NULL || name == NULL || box == NULL))
@@ -272,12 +264,8 @@ cmd_purge(int argc, char **argv)
 	char today[11], closed[11], inactive[11], day_now[11];
 	int npos, r, n = 0, rc = EXIT_USER;
 
-	if ((r = mp_opts_parse(argc, argv, opts, NULL, 0, &npos, purge_usage)) != 0) {
-		if (r != MP_OPTS_HELP)
-			return EXIT_USAGE;
-		printf("usage: %s\n", purge_usage);
-		return 0;
-	}
+	if ((r = mp_opts_parse(argc, argv, opts, NULL, 0, &npos, purge_usage)) != 0)
+		return mp_opts_exit(r, purge_usage, NULL);
 	if (dir == NULL)
 		return usage_error(purge_usage, "--dir is required");
 	if (day != NULL && !mp_day_ok(day))

@@ -455,13 +455,8 @@ cmd_intake(int argc, char **argv)
 	int npos, r, rc = EXIT_USER;
 
 	memset(&in, 0, sizeof in);
-	if ((r = mp_opts_parse(argc, argv, opts, NULL, 0, &npos, intake_usage)) != 0) {
-		if (r == MP_OPTS_HELP) {
-			printf("usage: %s\n\n%s", intake_usage, intake_help);
-			return 0;
-		}
-		return EXIT_USAGE;
-	}
+	if ((r = mp_opts_parse(argc, argv, opts, NULL, 0, &npos, intake_usage)) != 0)
+		return mp_opts_exit(r, intake_usage, intake_help);
 	if (in.language == NULL)
 		in.language = "nl";
 	if ((rc = check_options(&in)) != 0 || (rc = cw_class_json(&in.cls, intake_usage, &cls)) != 0)

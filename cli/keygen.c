@@ -86,13 +86,8 @@ cmd_keygen(int argc, char **argv)
 	size_t plen = 0, mem = 0, ncp = 0, i;
 	int npos, r, rc = EXIT_USER;
 
-	if ((r = mp_opts_parse(argc, argv, opts, NULL, 0, &npos, keygen_usage)) != 0) {
-		if (r == MP_OPTS_HELP) {
-			printf("usage: %s\n\n%s", keygen_usage, keygen_help);
-			return 0;
-		}
-		return EXIT_USAGE;
-	}
+	if ((r = mp_opts_parse(argc, argv, opts, NULL, 0, &npos, keygen_usage)) != 0)
+		return mp_opts_exit(r, keygen_usage, keygen_help);
 	if (name == NULL || out == NULL)
 		return usage_error(keygen_usage, "--name and --out are required");
 	if (role == NULL)

@@ -233,13 +233,8 @@ cmd_share(int argc, char **argv)
 	int npos, r, is_file, rc = EXIT_USER;
 
 	memset(&t, 0, sizeof t);
-	if ((r = mp_opts_parse(argc, argv, opts, NULL, 0, &npos, share_usage)) != 0) {
-		if (r == MP_OPTS_HELP) {
-			printf("usage: %s\n\n%s", share_usage, share_help);
-			return 0;
-		}
-		return EXIT_USAGE;
-	}
+	if ((r = mp_opts_parse(argc, argv, opts, NULL, 0, &npos, share_usage)) != 0)
+		return mp_opts_exit(r, share_usage, share_help);
 	if (with == NULL || *with == '\0')
 		return usage_error(share_usage, "--with is required: whom to share with");
 	if ((is_file = bundle_file(with, file_pk)) < 0)

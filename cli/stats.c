@@ -425,13 +425,8 @@ stats_fetch(int argc, char **argv)
 	CURL *curl = NULL;
 	int npos, r, year = 0, rc = EXIT_USER;
 
-	if ((r = mp_opts_parse(argc, argv, opts, NULL, 0, &npos, stats_usage)) != 0) {
-		if (r == MP_OPTS_HELP) {
-			printf("usage: %s\n\n%s", stats_usage, stats_help);
-			return 0;
-		}
-		return EXIT_USAGE;
-	}
+	if ((r = mp_opts_parse(argc, argv, opts, NULL, 0, &npos, stats_usage)) != 0)
+		return mp_opts_exit(r, stats_usage, stats_help);
 	if (mp_year_arg(year_s, &year) != 0)
 		return usage_error(stats_usage, "--year YYYY is required");
 	if (csv && js)
@@ -587,12 +582,7 @@ stats_merge(int argc, char **argv)
 		nkeys++;
 	}
 	if ((r = mp_opts_parse(nrest, rest, opts, files, MERGE_MAX, &nfiles, merge_usage)) != 0) {
-		if (r == MP_OPTS_HELP) {
-			printf("usage: %s\n\n%s", stats_usage, stats_help);
-			rc = 0;
-		} else {
-			rc = EXIT_USAGE;
-		}
+		rc = mp_opts_exit(r, stats_usage, stats_help);
 		goto out;
 	}
 	if (nkeys == 0 || nfiles == 0) {

@@ -129,6 +129,18 @@ mp_opts_parse(int argc, char **argv, const struct mp_opt *opts, char **pos, int 
 	return 0;
 }
 
+int
+mp_opts_exit(int r, const char *usage, const char *help)
+{
+	if (r != MP_OPTS_HELP)
+		return EXIT_USAGE;
+	if (help != NULL)
+		printf("usage: %s\n\n%s", usage, help);
+	else
+		printf("usage: %s\n", usage);
+	return 0;
+}
+
 /* ---- secrets and files ---- */
 
 void

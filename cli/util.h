@@ -51,6 +51,14 @@ struct mp_opt {
 int mp_opts_parse(int argc, char **argv, const struct mp_opt *opts, char **pos, int maxpos,
     int *npos, const char *usage) __attribute__((warn_unused_result));
 
+/*
+ * The exit status for a nonzero result r of mp_opts_parse.  For
+ * MP_OPTS_HELP, "usage: <usage>" and a newline go to stdout, then an empty
+ * line and help unless help is NULL, and the status is 0; otherwise the
+ * problem was printed already and it is EXIT_USAGE.
+ */
+int mp_opts_exit(int r, const char *usage, const char *help);
+
 /* Longest passphrase accepted, in bytes. */
 #define MP_PASS_MAX 1024
 #define MP_PASS_MIN_NEW 8 /* code points, for a new passphrase */
