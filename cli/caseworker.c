@@ -1078,33 +1078,29 @@ out:
 	return rc;
 }
 
+static int
+case_reply(int argc, char **argv)
+{
+	return case_send(argc, argv, "message");
+}
+
+static int
+case_note(int argc, char **argv)
+{
+	return case_send(argc, argv, "note");
+}
+
+static const struct mp_subcmd case_cmds[] = {
+	{ "show", case_show, show_help },
+	{ "reply", case_reply, reply_help },
+	{ "note", case_note, note_help },
+	{ "status", case_status, status_help },
+	{ "classify", case_classify, classify_help },
+};
+
 int
 cmd_case(int argc, char **argv)
 {
-	const char *sub;
-
-	if (argc < 2)
-		return usage_error(case_usage, "show, reply, note, status or classify?");
-	sub = argv[1];
-	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
-		printf("usage: %s\n\n", case_usage);
-		printf("meldpunt case show:\n%s\n", show_help);
-		printf("meldpunt case reply:\n%s\n", reply_help);
-		printf("meldpunt case note:\n%s\n", note_help);
-		printf("meldpunt case status:\n%s\n", status_help);
-		printf("meldpunt case classify:\n%s\n", classify_help);
-		printf("Every case command also takes:\n%s", MP_CLIENT_HELP);
-		return 0;
-	}
-	if (strcmp(sub, "show") == 0)
-		return case_show(argc - 1, argv + 1);
-	if (strcmp(sub, "reply") == 0)
-		return case_send(argc - 1, argv + 1, "message");
-	if (strcmp(sub, "note") == 0)
-		return case_send(argc - 1, argv + 1, "note");
-	if (strcmp(sub, "status") == 0)
-		return case_status(argc - 1, argv + 1);
-	if (strcmp(sub, "classify") == 0)
-		return case_classify(argc - 1, argv + 1);
-	return usage_error(case_usage, "unknown case command '%s'", sub);
+	return mp_subcmd_run("case", case_cmds, sizeof case_cmds / sizeof case_cmds[0], case_usage,
+	    MP_CLIENT_HELP, argc, argv);
 }

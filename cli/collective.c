@@ -913,36 +913,18 @@ out:
 	return rc;
 }
 
+static const struct mp_subcmd coll_cmds[] = {
+	{ "create", coll_create, create_help },
+	{ "list", coll_list, list_help },
+	{ "show", coll_show, show_help },
+	{ "add", coll_add, add_help },
+	{ "status", coll_status, status_help },
+	{ "reply", coll_reply, reply_help },
+};
+
 int
 cmd_collective(int argc, char **argv)
 {
-	const char *sub;
-
-	if (argc < 2)
-		return usage_error(coll_usage, "create, list, show, add, status or reply?");
-	sub = argv[1];
-	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
-		printf("usage: %s\n\n", coll_usage);
-		printf("meldpunt collective create:\n%s\n", create_help);
-		printf("meldpunt collective list:\n%s\n", list_help);
-		printf("meldpunt collective show:\n%s\n", show_help);
-		printf("meldpunt collective add:\n%s\n", add_help);
-		printf("meldpunt collective status:\n%s\n", status_help);
-		printf("meldpunt collective reply:\n%s\n", reply_help);
-		printf("Every collective command also takes:\n%s", MP_CLIENT_HELP);
-		return 0;
-	}
-	if (strcmp(sub, "create") == 0)
-		return coll_create(argc - 1, argv + 1);
-	if (strcmp(sub, "list") == 0)
-		return coll_list(argc - 1, argv + 1);
-	if (strcmp(sub, "show") == 0)
-		return coll_show(argc - 1, argv + 1);
-	if (strcmp(sub, "add") == 0)
-		return coll_add(argc - 1, argv + 1);
-	if (strcmp(sub, "status") == 0)
-		return coll_status(argc - 1, argv + 1);
-	if (strcmp(sub, "reply") == 0)
-		return coll_reply(argc - 1, argv + 1);
-	return usage_error(coll_usage, "unknown collective command '%s'", sub);
+	return mp_subcmd_run("collective", coll_cmds, sizeof coll_cmds / sizeof coll_cmds[0],
+	    coll_usage, MP_CLIENT_HELP, argc, argv);
 }

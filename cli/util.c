@@ -141,6 +141,50 @@ mp_opts_exit(int r, const char *usage, const char *help)
 	return 0;
 }
 
+/* ---- subcommands ---- */
+
+/* The usage error for no subcommand: "show, reply or note?". */
+static int
+subcmd_missing(const struct mp_subcmd *subs, size_t n, const char *usage)
+{
+	char list[256];
+	size_t i, len = 0;
+	int w;
+
+	list[0] = '\0';
+	for (i = 0; i < n; i++) {
+		w = snprintf(list + len, sizeof list - len, "%s%s",
+		    i == 0 ? "" : i + 1 == n ? " or " : ", ", subs[i].name);
+		if (w < 0 || (size_t)w >= sizeof list - len)
+			break; /* the names that fit still say what is wanted */
+		len += (size_t)w;
+	}
+	return usage_error(usage, "%s?", list);
+}
+
+int
+mp_subcmd_run(const char *cmd, const struct mp_subcmd *subs, size_t n, const char *usage,
+    const char *common, int argc, char **argv)
+{
+	const char *sub;
+	size_t i;
+
+	if (argc < 2)
+		return subcmd_missing(subs, n, usage);
+	sub = argv[1];
+	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
+		printf("usage: %s\n\n", usage);
+		for (i = 0; i < n; i++)
+			printf("meldpunt %s %s:\n%s\n", cmd, subs[i].name, subs[i].help);
+		printf("Every %s command also takes:\n%s", cmd, common);
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		if (strcmp(sub, subs[i].name) == 0)
+			return subs[i].run(argc - 1, argv + 1);
+	return usage_error(usage, "unknown %s command '%s'", cmd, sub);
+}
+
 /* ---- secrets and files ---- */
 
 void

@@ -59,6 +59,23 @@ int mp_opts_parse(int argc, char **argv, const struct mp_opt *opts, char **pos, 
  */
 int mp_opts_exit(int r, const char *usage, const char *help);
 
+/* One subcommand of a command that has several (case, collective). */
+struct mp_subcmd {
+	const char *name;
+	int (*run)(int argc, char **argv); /* argv[0] is the subcommand's word */
+	const char *help;                  /* without the options every one takes */
+};
+
+/*
+ * Run the subcommand argv[1] of the command cmd ("case") from subs[0..n)
+ * with argv + 1, and return its exit status.  "--help", "-h" or "help"
+ * print usage, each subcommand's help under "meldpunt <cmd> <name>:" and
+ * then common, the help of the options every subcommand takes (status 0).
+ * A missing or unknown subcommand is a usage error (EXIT_USAGE, printed).
+ */
+int mp_subcmd_run(const char *cmd, const struct mp_subcmd *subs, size_t n, const char *usage,
+    const char *common, int argc, char **argv);
+
 /* Longest passphrase accepted, in bytes. */
 #define MP_PASS_MAX 1024
 #define MP_PASS_MIN_NEW 8 /* code points, for a new passphrase */
