@@ -64,6 +64,13 @@ cw_case_arg_error(const char *usage, const char *arg)
 }
 
 int
+cw_collective_arg_error(const char *usage, const char *arg)
+{
+	return usage_error(usage, "'%s' is neither a collective id nor a reference (like "
+	    "C2026-0001)", arg);
+}
+
+int
 cw_opts_exit(int r, const char *usage, const char *help)
 {
 	if (r != MP_OPTS_HELP)
@@ -164,18 +171,12 @@ cw_resolve_collective(struct mp_client *c, const char *arg, json_t **summary)
 {
 	json_t *resp = NULL, *list, *s;
 	const char *key;
-	long status;
 	size_t i;
 	int rc = EXIT_USER;
 
 	*summary = NULL;
-	if (mp_client_request(c, "GET", "/api/v1/collectives", NULL, &status, &resp) != 0)
+	if (cw_get_list(c, "/api/v1/collectives", "collectives", &resp, &list) != 0)
 		goto out;
-	list = json_object_get(resp, "collectives");
-	if (!json_is_array(list)) {
-		err1("the server's answer has no list of collectives");
-		goto out;
-	}
 	key = cw_collective_arg(arg) == CW_ARG_ID ? "id" : "ref";
 	json_array_foreach(list, i, s) {
 		if (strcasecmp(cw_str(s, key, ""), arg) == 0 && cw_id_ok(cw_str(s, "id", ""))) {
@@ -191,55 +192,64 @@ out:
 }
 
 int
+cw_get(struct mp_client *c, const char *path, json_t **out)
+{
+	long status;
+
+	*out = NULL;
+	if (mp_client_request(c, "GET", path, NULL, &status, out) != 0) {
+		json_decref(*out);
+		*out = NULL;
+		return EXIT_USER;
+	}
+	return 0;
+}
+
+int
+cw_get_list(struct mp_client *c, const char *path, const char *name, json_t **resp,
+    json_t **list)
+{
+	*list = NULL;
+	if (cw_get(c, path, resp) != 0)
+		return EXIT_USER;
+	if (!json_is_array(json_object_get(*resp, name))) {
+		err1("the server's answer has no list of %s", name);
+		json_decref(*resp);
+		*resp = NULL;
+		return EXIT_USER;
+	}
+	*list = json_object_get(*resp, name);
+	return 0;
+}
+
+int
 cw_get_case(struct mp_client *c, const char *id, json_t **cas)
 {
 	char path[64];
-	long status;
 
 	*cas = NULL;
 	if (cw_path(path, sizeof path, "/api/v1/cases/", id, "") != 0)
 		return EXIT_USER;
-	if (mp_client_request(c, "GET", path, NULL, &status, cas) != 0) {
-		json_decref(*cas);
-		*cas = NULL;
-		return EXIT_USER;
-	}
-	return 0;
+	return cw_get(c, path, cas);
 }
 
 int
 cw_get_keys(struct mp_client *c, json_t **keys)
 {
-	json_t *resp = NULL;
-	long status;
-	int rc = EXIT_USER;
+	json_t *resp, *list;
 
 	*keys = NULL;
-	if (mp_client_request(c, "GET", "/api/v1/keys", NULL, &status, &resp) != 0)
-		goto out;
-	if (!json_is_array(json_object_get(resp, "keys"))) {
-		err1("the server's answer has no list of keys");
-		goto out;
-	}
-	*keys = json_incref(json_object_get(resp, "keys"));
-	rc = 0;
-out:
+	if (cw_get_list(c, "/api/v1/keys", "keys", &resp, &list) != 0)
+		return EXIT_USER;
+	*keys = json_incref(list);
 	json_decref(resp);
-	return rc;
+	return 0;
 }
 
 int
 cw_get_policy(struct mp_client *c, json_t **policy)
 {
-	long status;
-
-	*policy = NULL;
-	if (mp_client_request(c, "GET", "/api/v1/policy", NULL, &status, policy) != 0) {
-		json_decref(*policy);
-		*policy = NULL;
-		return EXIT_USER;
-	}
-	return 0;
+	return cw_get(c, "/api/v1/policy", policy);
 }
 
 int
@@ -362,24 +372,32 @@ out:
 	return rc;
 }
 
+char *
+cw_message_plaintext(const char *text, const char *author)
+{
+	json_t *msg;
+	char *pt = NULL;
+
+	msg = json_pack("{s:s, s:s, s:s}", "text", text, "from", "caseworker", "author", author);
+	if (msg == NULL || (pt = json_dumps(msg, JSON_COMPACT)) == NULL)
+		err1("out of memory");
+	json_decref(msg); /* wipes jansson's copy (mp_cli_harden) */
+	return pt;
+}
+
 json_t *
 cw_seal_message(const char *kind, const char *case_id, const char *text, const char *author,
     const struct mp_box_pk *rcpt, size_t n)
 {
-	json_t *msg = NULL, *env = NULL;
-	char *pt = NULL;
+	json_t *env = NULL;
+	char *pt;
 
-	msg = json_pack("{s:s, s:s, s:s}", "text", text, "from", "caseworker", "author", author);
-	if (msg == NULL || (pt = json_dumps(msg, JSON_COMPACT)) == NULL) {
-		err1("out of memory");
-		goto out;
-	}
+	if ((pt = cw_message_plaintext(text, author)) == NULL)
+		return NULL;
 	if ((env = mp_envelope_seal(kind, case_id, (const uint8_t *)pt, strlen(pt), rcpt, n)) ==
 	    NULL)
 		err1("cannot seal the %s", kind);
-out:
-	mp_wipe_free(pt); /* the plaintext; json_decref wipes jansson's copy too */
-	json_decref(msg);
+	mp_wipe_free(pt);
 	return env;
 }
 

@@ -44,6 +44,9 @@ int cw_collective_arg(const char *arg);
 /* The usage error for a CASE argument that is neither: returns EXIT_USAGE. */
 int cw_case_arg_error(const char *usage, const char *arg);
 
+/* The same for a collective's ID argument. */
+int cw_collective_arg_error(const char *usage, const char *arg);
+
 /*
  * mp_opts_exit (util.h) for a subcommand of case or collective: its help
  * is followed by MP_CLIENT_HELP, the options they all take.
@@ -69,6 +72,20 @@ int cw_resolve_case(struct mp_client *c, const char *arg, char id[CW_ID_LEN + 1]
  * reference), else EXIT_USER (printed).
  */
 int cw_resolve_collective(struct mp_client *c, const char *arg, json_t **summary);
+
+/*
+ * GET path, a route of the API: 0 with *out set to the answer (a new
+ * reference), else EXIT_USER (printed) with *out NULL.
+ */
+int cw_get(struct mp_client *c, const char *path, json_t **out);
+
+/*
+ * cw_get for a route that answers a list: the answer's member name (e.g.
+ * "keys") must be an array.  0 with *resp set (a new reference) and *list
+ * that array (owned by *resp), else EXIT_USER (printed) with both NULL.
+ */
+int cw_get_list(struct mp_client *c, const char *path, const char *name, json_t **resp,
+    json_t **list);
 
 /* GET /api/v1/cases/{id}: 0 with *cas set (a new reference), else EXIT_USER. */
 int cw_get_case(struct mp_client *c, const char *id, json_t **cas);
@@ -105,6 +122,13 @@ int cw_add_recipient(struct mp_box_pk *rcpt, size_t *n, const uint8_t pk[32]);
  * mp_secret_free).  0, or EXIT_USER (printed).
  */
 int cw_read_text(char **text, const char *opt_text, const char *opt_file, const char *what);
+
+/*
+ * The plaintext of a caseworker's message or note,
+ * {"text","from":"caseworker","author"} in compact JSON.  malloc'ed (free
+ * it with mp_wipe_free), or NULL (printed).
+ */
+char *cw_message_plaintext(const char *text, const char *author);
 
 /*
  * Seal a message or note {"text","from":"caseworker","author"} of the case

@@ -163,7 +163,7 @@ cmd_cases(int argc, char **argv)
 	struct mp_client *c = NULL;
 	json_t *resp = NULL, *cases, *next, *summary = NULL;
 	char path[4096] = "/api/v1/cases", *end;
-	long status, lim;
+	long lim;
 	int npos, r, rc = EXIT_USER;
 
 	if ((r = mp_opts_parse(argc, argv, opts, NULL, 0, &npos, cases_usage)) != 0)
@@ -197,14 +197,9 @@ cmd_cases(int argc, char **argv)
 		if (cw_add_query(path, sizeof path, "collective", coll) != 0)
 			goto out;
 	}
-	if (mp_client_request(c, "GET", path, NULL, &status, &resp) != 0)
+	if (cw_get_list(c, path, "cases", &resp, &cases) != 0)
 		goto out;
-	cases = json_object_get(resp, "cases");
 	next = json_object_get(resp, "next");
-	if (!json_is_array(cases)) {
-		err1("the server's answer has no list of cases");
-		goto out;
-	}
 	if (json) {
 		if (cw_print_json(resp) != 0)
 			goto out;

@@ -186,7 +186,6 @@ coll_list(int argc, char **argv)
 	const char *row[5];
 	char (*counts)[24] = NULL;
 	size_t i, n;
-	long status;
 	int npos, r, rc = EXIT_USER;
 
 	if ((r = mp_opts_parse(argc, argv, opts, NULL, 0, &npos, list_usage)) != 0)
@@ -196,13 +195,8 @@ coll_list(int argc, char **argv)
 	if ((rc = cw_open_client(&c, &co)) != 0)
 		goto out;
 	rc = EXIT_USER;
-	if (mp_client_request(c, "GET", "/api/v1/collectives", NULL, &status, &resp) != 0)
+	if (cw_get_list(c, "/api/v1/collectives", "collectives", &resp, &list) != 0)
 		goto out;
-	list = json_object_get(resp, "collectives");
-	if (!json_is_array(list)) {
-		err1("the server's answer has no list of collectives");
-		goto out;
-	}
 	if (json) {
 		rc = cw_print_json(resp) == 0 ? 0 : EXIT_USER;
 		goto out;
@@ -238,23 +232,12 @@ static int
 get_collective(struct mp_client *c, const char *id, json_t **coll)
 {
 	char path[80];
-	long status;
+	json_t *members;
 
 	*coll = NULL;
 	if (cw_path(path, sizeof path, "/api/v1/collectives/", id, "") != 0)
 		return EXIT_USER;
-	if (mp_client_request(c, "GET", path, NULL, &status, coll) != 0) {
-		json_decref(*coll);
-		*coll = NULL;
-		return EXIT_USER;
-	}
-	if (!json_is_array(json_object_get(*coll, "members"))) {
-		err1("the server's answer has no list of members");
-		json_decref(*coll);
-		*coll = NULL;
-		return EXIT_USER;
-	}
-	return 0;
+	return cw_get_list(c, path, "members", coll, &members);
 }
 
 /* "N received, M intake" counts of statuses, in the order first met. */
@@ -307,8 +290,7 @@ coll_show(int argc, char **argv)
 	if (npos != 1)
 		return usage_error(show_usage, "which collective? give its reference or id");
 	if (cw_collective_arg(pos[0]) == CW_ARG_BAD)
-		return usage_error(show_usage, "'%s' is neither a collective id nor a reference "
-		    "(like C2026-0001)", pos[0]);
+		return cw_collective_arg_error(show_usage, pos[0]);
 	if (cw_table_init(&t, 4) != 0)
 		return EXIT_USER;
 	if ((rc = cw_open_client(&c, &co)) != 0 ||
@@ -579,8 +561,7 @@ coll_add(int argc, char **argv)
 		goto out;
 	}
 	if (cw_collective_arg(pos[0]) == CW_ARG_BAD) {
-		usage_error(add_usage, "'%s' is neither a collective id nor a reference (like "
-		    "C2026-0001)", pos[0]);
+		cw_collective_arg_error(add_usage, pos[0]);
 		goto out;
 	}
 	if (npos < 2 && file == NULL) {
@@ -688,8 +669,7 @@ coll_status(int argc, char **argv)
 	if (npos != 2)
 		return usage_error(status_usage, "give the collective and the new status");
 	if (cw_collective_arg(pos[0]) == CW_ARG_BAD)
-		return usage_error(status_usage, "'%s' is neither a collective id nor a reference "
-		    "(like C2026-0001)", pos[0]);
+		return cw_collective_arg_error(status_usage, pos[0]);
 	if (*pos[1] == '\0' || (closure != NULL && *closure == '\0') ||
 	    mp_utf8_check(pos[1], strlen(pos[1]), NULL) != 0 ||
 	    (closure != NULL && mp_utf8_check(closure, strlen(closure), NULL) != 0))
@@ -796,7 +776,7 @@ coll_reply(int argc, char **argv)
 	};
 	struct mp_client *c = NULL;
 	struct mp_box_pk *rcpt = NULL;
-	json_t *summary = NULL, *coll = NULL, *keys = NULL, *msg = NULL, *msgs = NULL;
+	json_t *summary = NULL, *coll = NULL, *keys = NULL, *msgs = NULL;
 	json_t *env = NULL, *m, *out = NULL;
 	const json_t *rb;
 	char *text = NULL, *pt = NULL, *pos[1], path[96];
@@ -809,8 +789,7 @@ coll_reply(int argc, char **argv)
 	if (npos != 1)
 		return usage_error(reply_usage, "which collective? give its reference or id");
 	if (cw_collective_arg(pos[0]) == CW_ARG_BAD)
-		return usage_error(reply_usage, "'%s' is neither a collective id nor a reference "
-		    "(like C2026-0001)", pos[0]);
+		return cw_collective_arg_error(reply_usage, pos[0]);
 	if (opt_text != NULL && opt_file != NULL)
 		return usage_error(reply_usage, "give --text or --file, not both");
 	if ((rc = cw_read_text(&text, opt_text, opt_file, "reply")) != 0)
@@ -834,10 +813,9 @@ coll_reply(int argc, char **argv)
 		goto out;
 	}
 	/* One plaintext for all: the same words to every reporter, each under its own key K. */
-	msg = json_pack("{s:s, s:s, s:s}", "text", text, "from", "caseworker", "author",
-	    mp_client_identity(c)->name);
-	if (msg == NULL || (pt = json_dumps(msg, JSON_COMPACT)) == NULL ||
-	    (msgs = json_array()) == NULL) {
+	if ((pt = cw_message_plaintext(text, mp_client_identity(c)->name)) == NULL)
+		goto out;
+	if ((msgs = json_array()) == NULL) {
 		err1("out of memory");
 		goto out;
 	}
@@ -899,8 +877,7 @@ coll_reply(int argc, char **argv)
 		fprintf(stderr, "meldpunt: the collective has no cases yet\n");
 	rc = 0;
 out:
-	mp_wipe_free(pt); /* the plaintext; json_decref(msg) wipes jansson's copy */
-	json_decref(msg);
+	mp_wipe_free(pt); /* the plaintext */
 	json_decref(env);
 	json_decref(msgs);
 	json_decref(out);

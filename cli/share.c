@@ -225,11 +225,10 @@ cmd_share(int argc, char **argv)
 	struct target t;
 	struct mp_client *c = NULL;
 	const struct mp_identity *me;
-	json_t *keys = NULL, *resp = NULL, *items = NULL, *item, *out = NULL;
+	json_t *keys = NULL, *resp = NULL, *items = NULL, *page, *item, *out = NULL;
 	char path[256], *after = NULL;
 	uint8_t file_pk[32];
 	size_t i, unopened = 0, added = 0, first, n;
-	long status;
 	int npos, r, is_file, rc = EXIT_USER;
 
 	memset(&t, 0, sizeof t);
@@ -255,14 +254,9 @@ cmd_share(int argc, char **argv)
 		if (after != NULL && cw_add_query(path, sizeof path, "after", after) != 0)
 			goto out;
 		json_decref(resp);
-		resp = NULL;
-		if (mp_client_request(c, "GET", path, NULL, &status, &resp) != 0)
+		if (cw_get_list(c, path, "items", &resp, &page) != 0)
 			goto out;
-		if (!json_is_array(json_object_get(resp, "items"))) {
-			err1("the server's answer has no list of items");
-			goto out;
-		}
-		json_array_foreach(json_object_get(resp, "items"), i, item) {
+		json_array_foreach(page, i, item) {
 			if ((r = reseal(items, item, &t, me)) < 0)
 				goto out;
 			unopened += r == 0;
@@ -270,7 +264,7 @@ cmd_share(int argc, char **argv)
 		free(after);
 		after = NULL;
 		next = cw_str(resp, "next", NULL);
-		if (next == NULL || *next == '\0' || json_array_size(json_object_get(resp, "items")) == 0)
+		if (next == NULL || *next == '\0' || json_array_size(page) == 0)
 			break;
 		if ((after = strdup(next)) == NULL) {
 			err1("out of memory");
