@@ -138,24 +138,6 @@ get_be64(const uint8_t *p)
 	return v;
 }
 
-static int
-write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	ssize_t w;
-
-	while (len > 0) {
-		if ((w = write(fd, p, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Up to len bytes: fewer only at the end of the file.  -1 on an error. */
 static ssize_t
 read_full(int fd, void *buf, size_t len)
@@ -223,7 +205,7 @@ arc_put(struct arc *a, int type, size_t n, int final)
 	a->ct[1] = (uint8_t)(clen >> 16);
 	a->ct[2] = (uint8_t)(clen >> 8);
 	a->ct[3] = (uint8_t)clen;
-	if (write_all(a->fd, a->ct, 4 + (size_t)clen) != 0) {
+	if (mp_write_all(a->fd, a->ct, 4 + (size_t)clen) != 0) {
 		err1("cannot write %s: %s", a->path, strerror(errno));
 		return -1;
 	}
@@ -285,16 +267,39 @@ arc_get(struct arc *a, int *type, size_t *n, int *final)
 	return 0;
 }
 
-/* The passphrase's key for this header's salt and limits.  key: sodium_malloc'ed, 32 bytes. */
+/*
+ * Ask the passphrase (prompt, MP_PASS_* flags of mp_passphrase_read) and
+ * derive from it the key for this header's salt and limits: 0 with *key
+ * set (sodium_malloc'ed, 32 bytes; free it with mp_secret_free), or -1
+ * (printed).  The passphrase is wiped before this returns.
+ */
 static int
-derive_key(uint8_t *key, const uint8_t hdr[HDR_LEN], const char *pass, size_t plen)
+passphrase_key(uint8_t **key, const uint8_t hdr[HDR_LEN], const char *prompt, int flags)
 {
-	if (crypto_pwhash(key, 32, pass, plen, hdr + HDR_SALT, get_be64(hdr + 16),
+	uint8_t *k = NULL;
+	char *pass = NULL;
+	size_t plen = 0;
+	int rc = -1;
+
+	*key = NULL;
+	if ((k = sodium_malloc(32)) == NULL) {
+		err1("out of memory");
+		goto out;
+	}
+	if (mp_passphrase_read(&pass, &plen, prompt, flags) != 0)
+		goto out;
+	if (crypto_pwhash(k, 32, pass, plen, hdr + HDR_SALT, get_be64(hdr + 16),
 	    (size_t)get_be64(hdr + 24), crypto_pwhash_ALG_ARGON2ID13) != 0) {
 		err1("cannot derive the backup's key (out of memory?)");
-		return -1;
+		goto out;
 	}
-	return 0;
+	*key = k;
+	k = NULL;
+	rc = 0;
+out:
+	mp_secret_free(k);
+	mp_secret_free(pass);
+	return rc;
 }
 
 /* ---- paths ---- */
@@ -324,6 +329,28 @@ split_path(const char *path, char *out, size_t outlen, char *parent, size_t plen
 		    (int)plen || snprintf(base, blen, "%s", slash + 1) >= (int)blen;
 	if (r || *base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
 		err1("%s: not a usable path", path);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * split_path for the path that backup or restore is to create, refused
+ * when something is there already: "PATH: <exists>".  Checked before the
+ * passphrase is typed; the link or rename that creates it still decides.
+ * 0, or -1 (printed).
+ */
+static int
+new_path(const char *path, char out[PATH_MAX], char parent[PATH_MAX], char base[NAME_MAX + 1],
+    const char *exists)
+{
+	struct stat sb;
+	int r;
+
+	if (split_path(path, out, PATH_MAX, parent, PATH_MAX, base, NAME_MAX + 1) != 0)
+		return -1;
+	if ((r = lstat(out, &sb)) == 0 || errno != ENOENT) {
+		err1("%s: %s", out, r == 0 ? exists : strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -566,7 +593,7 @@ write_backup(struct arc *a, uint8_t hdr[HDR_LEN], const uint8_t *key,
 
 	crypto_secretstream_xchacha20poly1305_init_push(a->st, hdr + HDR_STREAM, key);
 	a->ad = hdr;
-	if (write_all(a->fd, hdr, HDR_LEN) != 0) {
+	if (mp_write_all(a->fd, hdr, HDR_LEN) != 0) {
 		err1("cannot write %s: %s", a->path, strerror(errno));
 		return -1;
 	}
@@ -630,13 +657,11 @@ cmd_backup(int argc, char **argv)
 	struct mp_instance *in = NULL;
 	struct mp_backup_info info;
 	struct arc a;
-	struct stat sb;
-	char *pos[1], *pass = NULL, err[512], names[1024], day[11];
+	char *pos[1], err[512], names[1024], day[11];
 	char outp[PATH_MAX], parent[PATH_MAX], base[NAME_MAX + 1], tmp[PATH_MAX] = "";
 	char src[PATH_MAX], dbcopy[PATH_MAX], arcpath[PATH_MAX];
 	uint8_t hdr[HDR_LEN], *key = NULL;
 	uint64_t ops, mem;
-	size_t plen = 0;
 	int npos, r, fd = -1, linked = 0, steps = 0, rc = EXIT_USER;
 
 	memset(&a, 0, sizeof a);
@@ -645,14 +670,9 @@ cmd_backup(int argc, char **argv)
 	if (dir == NULL || npos != 1)
 		return usage_error(backup_usage, "--dir and the file to write are required");
 	out = pos[0];
-	if (split_path(out, outp, sizeof outp, parent, sizeof parent, base, sizeof base) != 0)
+	if (new_path(out, outp, parent, base,
+	    "already exists; a backup never overwrites a file") != 0)
 		return EXIT_USER;
-	/* Before the passphrase is typed; link() below still decides. */
-	if ((r = lstat(outp, &sb)) == 0 || errno != ENOENT) {
-		err1("%s: %s", outp, r == 0 ? "already exists; a backup never overwrites a file" :
-		    strerror(errno));
-		return EXIT_USER;
-	}
 	if (mp_instance_load(&in, dir, err, sizeof err) != 0) {
 		err1("%s", err);
 		goto out;
@@ -660,12 +680,7 @@ cmd_backup(int argc, char **argv)
 	note_strangers(in->dir);
 	kdf_limits(&ops, &mem);
 	new_header(hdr, ops, mem);
-	if ((key = sodium_malloc(32)) == NULL) {
-		err1("out of memory");
-		goto out;
-	}
-	if (mp_passphrase_read(&pass, &plen, "New passphrase for the backup: ", MP_PASS_NEW) != 0 ||
-	    derive_key(key, hdr, pass, plen) != 0)
+	if (passphrase_key(&key, hdr, "New passphrase for the backup: ", MP_PASS_NEW) != 0)
 		goto out;
 	if (make_tmp(tmp, sizeof tmp, parent, base, "tmp") != 0) {
 		tmp[0] = '\0';
@@ -719,9 +734,7 @@ out:
 		(void)unlink(outp);
 	remove_tmp(tmp);
 	arc_clear(&a);
-	if (key != NULL)
-		sodium_free(key);
-	mp_secret_free(pass);
+	mp_secret_free(key);
 	mp_instance_free(in);
 	return rc;
 }
@@ -946,7 +959,7 @@ unpack(struct arc *a, const char *tmp, struct info *inf, char *names, size_t nle
 			if (rfile_open(&f, a, n, tmp, &seen, &nui, names, nlen) != 0)
 				goto out;
 		} else if (type == 'D' && f.fd >= 0 && n > 0 && n <= f.left) {
-			if (write_all(f.fd, a->pt + 1, n) != 0) {
+			if (mp_write_all(f.fd, a->pt + 1, n) != 0) {
 				err1("cannot write %s: %s", f.name, strerror(errno));
 				goto out;
 			}
@@ -982,10 +995,9 @@ cmd_restore(int argc, char **argv)
 	struct info inf;
 	struct arc a;
 	struct stat sb;
-	char *pos[1], *pass = NULL, err[512], names[1024], db[PATH_MAX];
+	char *pos[1], err[512], names[1024], db[PATH_MAX];
 	char dirp[PATH_MAX], parent[PATH_MAX], base[NAME_MAX + 1], tmp[PATH_MAX] = "";
 	uint8_t hdr[HDR_LEN], *key = NULL;
-	size_t plen = 0;
 	int npos, r, fd = -1, rc = EXIT_USER;
 
 	memset(&a, 0, sizeof a);
@@ -994,14 +1006,9 @@ cmd_restore(int argc, char **argv)
 	if (dir == NULL || npos != 1)
 		return usage_error(restore_usage, "--dir and the backup file are required");
 	file = pos[0];
-	if (split_path(dir, dirp, sizeof dirp, parent, sizeof parent, base, sizeof base) != 0)
+	if (new_path(dir, dirp, parent, base, "already exists; restore makes a new instance "
+	    "directory (move the old one aside first)") != 0)
 		return EXIT_USER;
-	/* Before the passphrase is typed; renameat2 below still decides. */
-	if ((r = lstat(dirp, &sb)) == 0 || errno != ENOENT) {
-		err1("%s: %s", dirp, r == 0 ? "already exists; restore makes a new instance "
-		    "directory (move the old one aside first)" : strerror(errno));
-		return EXIT_USER;
-	}
 	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0) {
 		err1("cannot open %s: %s", file, strerror(errno));
 		return EXIT_USER;
@@ -1013,12 +1020,7 @@ cmd_restore(int argc, char **argv)
 	if (read_header(fd, file, hdr) != 0 || arc_init(&a, fd, file) != 0)
 		goto out;
 	a.ad = hdr;
-	if ((key = sodium_malloc(32)) == NULL) {
-		err1("out of memory");
-		goto out;
-	}
-	if (mp_passphrase_read(&pass, &plen, "Passphrase for the backup: ", 0) != 0 ||
-	    derive_key(key, hdr, pass, plen) != 0)
+	if (passphrase_key(&key, hdr, "Passphrase for the backup: ", 0) != 0)
 		goto out;
 	if (crypto_secretstream_xchacha20poly1305_init_pull(a.st, hdr + HDR_STREAM, key) != 0) {
 		err1("%s is damaged (its header)", file);
@@ -1064,9 +1066,7 @@ out:
 	if (fd >= 0)
 		close(fd);
 	arc_clear(&a);
-	if (key != NULL)
-		sodium_free(key);
-	mp_secret_free(pass);
+	mp_secret_free(key);
 	mp_instance_free(in);
 	return rc;
 }

@@ -211,8 +211,8 @@ tty_signal(int sig)
 static const int tty_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 #define NSIGNALS (sizeof tty_signals / sizeof tty_signals[0])
 
-static int
-write_all(int fd, const void *data, size_t len)
+int
+mp_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 	ssize_t n;
@@ -261,7 +261,7 @@ tty_line(int fd, const char *prompt, char *buf, size_t *len)
 		goto out;
 	}
 	echo_off = 1;
-	if (write_all(fd, prompt, strlen(prompt)) != 0)
+	if (mp_write_all(fd, prompt, strlen(prompt)) != 0)
 		goto out;
 	for (;;) {
 		if ((r = read(fd, &c, 1)) < 0) {
@@ -283,7 +283,7 @@ tty_line(int fd, const char *prompt, char *buf, size_t *len)
 	}
 	buf[n] = '\0';
 	if (eof)
-		(void)write_all(fd, "\n", 1);
+		(void)mp_write_all(fd, "\n", 1);
 	if (too_long) {
 		err1("the passphrase is longer than %d bytes", MP_PASS_MAX);
 		goto out;
@@ -465,7 +465,7 @@ mp_write_file_new(const char *path, const void *data, size_t len)
 			err1("cannot create %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+	if (mp_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
 		err1("cannot write %s: %s", path, strerror(errno));
 		goto out;
 	}

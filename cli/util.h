@@ -109,6 +109,12 @@ int mp_read_fd(int fd, const char *name, size_t max, char **buf, size_t *len)
 void mp_secret_free(void *p);
 
 /*
+ * Write all len bytes of data to fd, going on after a short write or
+ * EINTR.  0, or -1 with errno set; nothing is printed.
+ */
+int mp_write_all(int fd, const void *data, size_t len);
+
+/*
  * Create path with mode 0600 (O_CREAT|O_EXCL|O_NOFOLLOW: never overwrite,
  * never follow a planted link), write data and fsync.  A partial file is
  * removed.  0, or -1 (printed).
