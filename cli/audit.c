@@ -40,8 +40,6 @@
 #define SHOWN_MAX 20                   /* problems of one kind printed in full per step */
 #define LINE_MAX_LEN 1024
 #define WHY_LEN 512
-#define CONNECT_TIMEOUT 15L
-#define STALL_TIMEOUT 60L
 
 static const char audit_usage[] =
     "meldpunt audit --key VERIFIER --year YYYY [--url URL] [--auditor-key FILE]\n"
@@ -75,13 +73,6 @@ static const char audit_help[] =
     "  --stats FILE        audit this statistics document (signature in FILE.sig)\n"
     "                      instead of the one the server publishes now\n"
     "  --json              print the result as one JSON object\n";
-
-/* Bytes of an answer or a file, NUL-terminated. */
-struct buf {
-	char *p;
-	size_t len, cap, max;
-	int too_large;
-};
 
 /* The statistics document under audit, read before the leaves are streamed. */
 struct doc {
@@ -237,38 +228,13 @@ hash_b64(char out[MP_B64_LEN(MP_HASH_LEN)], const uint8_t h[MP_HASH_LEN])
 
 /* ---- unsigned requests to the public routes ---- */
 
-static size_t
-on_data(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct buf *b = arg;
-	size_t n = size * nmemb, cap;
-	char *bigger;
-
-	if (n > b->max - b->len) {
-		b->too_large = 1;
-		return 0; /* curl stops with CURLE_WRITE_ERROR */
-	}
-	if (b->len + n + 1 > b->cap) {
-		for (cap = b->cap ? b->cap : 16384; cap < b->len + n + 1; cap *= 2)
-			;
-		if ((bigger = realloc(b->p, cap)) == NULL)
-			return 0;
-		b->p = bigger;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return n;
-}
-
 /*
  * GET path (beginning with '/') from the server, unsigned: its bytes go to
  * *b (b->max bounds them).  0 for a 200 answer; -1 with why saying what
  * failed: the server cannot be reached, or its status and error message.
  */
 static int
-get_public(struct audit *a, const char *path, struct buf *b, char *why, size_t whylen)
+get_public(struct audit *a, const char *path, struct mp_answer *b, char *why, size_t whylen)
 {
 	char url[4096];
 	const char *msg;
@@ -279,7 +245,7 @@ get_public(struct audit *a, const char *path, struct buf *b, char *why, size_t w
 
 	b->len = 0;
 	b->too_large = 0;
-	if (b->p == NULL)
+	if (b->buf == NULL)
 		b->cap = 0; /* a buffer handed on to its new owner */
 	n = snprintf(url, sizeof url, "%.*s%s", (int)a->baselen, a->base, path);
 	if (n < 0 || (size_t)n >= sizeof url) {
@@ -287,19 +253,9 @@ get_public(struct audit *a, const char *path, struct buf *b, char *why, size_t w
 		return -1;
 	}
 	curl_easy_reset(a->curl); /* keeps the connection for the next page */
-	a->errbuf[0] = '\0';
-	if (curl_easy_setopt(a->curl, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(a->curl, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
-	    curl_easy_setopt(a->curl, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
-	    curl_easy_setopt(a->curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(a->curl, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT) != CURLE_OK ||
-	    curl_easy_setopt(a->curl, CURLOPT_LOW_SPEED_LIMIT, 1L) != CURLE_OK ||
-	    curl_easy_setopt(a->curl, CURLOPT_LOW_SPEED_TIME, STALL_TIMEOUT) != CURLE_OK ||
-	    curl_easy_setopt(a->curl, CURLOPT_ERRORBUFFER, a->errbuf) != CURLE_OK ||
-	    curl_easy_setopt(a->curl, CURLOPT_USERAGENT, "meldpunt") != CURLE_OK ||
-	    curl_easy_setopt(a->curl, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
-	    curl_easy_setopt(a->curl, CURLOPT_WRITEDATA, b) != CURLE_OK ||
-	    mp_client_ca(a->curl) != 0) {
+	if (mp_client_setup(a->curl, url, a->errbuf) != 0 ||
+	    curl_easy_setopt(a->curl, CURLOPT_WRITEFUNCTION, mp_answer_write) != CURLE_OK ||
+	    curl_easy_setopt(a->curl, CURLOPT_WRITEDATA, b) != CURLE_OK) {
 		textf(why, whylen, "cannot set up a request");
 		return -1;
 	}
@@ -314,14 +270,14 @@ get_public(struct audit *a, const char *path, struct buf *b, char *why, size_t w
 	}
 	curl_easy_getinfo(a->curl, CURLINFO_RESPONSE_CODE, &status);
 	/* An empty answer is still a string. */
-	if (b->p == NULL && (b->p = calloc(1, 1)) == NULL) {
+	if (b->buf == NULL && (b->buf = calloc(1, 1)) == NULL) {
 		textf(why, whylen, "out of memory");
 		return -1;
 	}
 	b->cap = b->cap ? b->cap : 1;
 	if (status == 200)
 		return 0;
-	j = json_loadb(b->p, b->len, 0, NULL);
+	j = json_loadb(b->buf, b->len, 0, NULL);
 	msg = json_string_value(json_object_get(json_object_get(j, "error"), "message"));
 	textf(why, whylen, "GET %s: HTTP %ld%s%s", path, status, msg ? ", " : "",
 	    msg ? msg : "");
@@ -333,13 +289,13 @@ get_public(struct audit *a, const char *path, struct buf *b, char *why, size_t w
 static int
 get_json(struct audit *a, const char *path, json_t **out, char *why, size_t whylen)
 {
-	struct buf b = { NULL, 0, 0, JSON_PAGE_MAX, 0 };
+	struct mp_answer b = { NULL, 0, 0, JSON_PAGE_MAX, 0 };
 	int rc = -1;
 
 	*out = NULL;
 	if (get_public(a, path, &b, why, whylen) != 0)
 		goto out;
-	*out = json_loadb(b.p, b.len, JSON_REJECT_DUPLICATES, NULL);
+	*out = json_loadb(b.buf, b.len, JSON_REJECT_DUPLICATES, NULL);
 	if (!json_is_object(*out)) {
 		json_decref(*out);
 		*out = NULL;
@@ -348,7 +304,7 @@ get_json(struct audit *a, const char *path, json_t **out, char *why, size_t whyl
 	}
 	rc = 0;
 out:
-	free(b.p);
+	free(b.buf);
 	return rc;
 }
 
@@ -476,7 +432,7 @@ save_file(const char *path, const char *text, size_t len, char *why, size_t whyl
 static int
 step_checkpoint(struct audit *a)
 {
-	struct buf b = { NULL, 0, 0, NOTE_MAX, 0 };
+	struct mp_answer b = { NULL, 0, 0, NOTE_MAX, 0 };
 	char why[WHY_LEN], r64[MP_B64_LEN(MP_HASH_LEN)];
 
 	step_begin(a, "checkpoint");
@@ -484,18 +440,18 @@ step_checkpoint(struct audit *a)
 		report(a, 0, "cannot fetch the checkpoint: %s", why);
 		goto out;
 	}
-	if (mp_checkpoint_open(b.p, b.len, &a->v, &a->size, a->root, why, sizeof why) != 0) {
+	if (mp_checkpoint_open(b.buf, b.len, &a->v, &a->size, a->root, why, sizeof why) != 0) {
 		report(a, 0, "the server's checkpoint does not verify with the key of %s: %s",
 		    a->v.origin, why);
 		goto out;
 	}
-	a->note = b.p;
+	a->note = b.buf;
 	a->notelen = b.len;
-	b.p = NULL;
+	b.buf = NULL;
 	report(a, 1, "signed by the log key of %s; tree size %llu, root %s", a->v.origin,
 	    (unsigned long long)a->size, hash_b64(r64, a->root));
 out:
-	free(b.p);
+	free(b.buf);
 	return step_end(a);
 }
 
@@ -694,7 +650,7 @@ out:
 static int
 doc_fetch(struct audit *a, struct doc *d)
 {
-	struct buf b = { NULL, 0, 0, DOC_MAX, 0 };
+	struct mp_answer b = { NULL, 0, 0, DOC_MAX, 0 };
 	char path[128], why[WHY_LEN];
 	int rc = -1;
 
@@ -704,9 +660,9 @@ doc_fetch(struct audit *a, struct doc *d)
 		textf(d->why, sizeof d->why, "cannot fetch the statistics: %s", why);
 		goto out;
 	}
-	d->text = b.p;
+	d->text = b.buf;
 	d->len = b.len;
-	b.p = NULL;
+	b.buf = NULL;
 	if (doc_parse(d) != 0)
 		goto out;
 	/* The signature of exactly this tree size: a newer one would be over other bytes. */
@@ -717,13 +673,13 @@ doc_fetch(struct audit *a, struct doc *d)
 		textf(d->why, sizeof d->why, "cannot fetch the signature: %s", why);
 		goto out;
 	}
-	if (sig_parse(d, b.p, b.len) != 0) {
+	if (sig_parse(d, b.buf, b.len) != 0) {
 		textf(d->why, sizeof d->why, "GET %s: not a signature (base64 of 64 bytes)", path);
 		goto out;
 	}
 	rc = 0;
 out:
-	free(b.p);
+	free(b.buf);
 	return rc;
 }
 

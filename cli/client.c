@@ -29,12 +29,6 @@ struct mp_client {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-struct answer {
-	char *buf;
-	size_t len, cap;
-	int too_large;
-};
-
 /* A character that may not appear in a URL we build: controls, space and non-ASCII. */
 static int
 bad_url_char(char ch)
@@ -98,8 +92,9 @@ mp_client_close(struct mp_client *c)
 	free(c);
 }
 
-int
-mp_client_ca(CURL *curl)
+/* $MELDPUNT_CA, when it is set, for the system's authorities (mp_client_setup).  0, or -1. */
+static int
+client_ca(CURL *curl)
 {
 	const char *ca = getenv("MELDPUNT_CA");
 
@@ -108,6 +103,24 @@ mp_client_ca(CURL *curl)
 	/* Only the named authorities: the directory of the system's is dropped too. */
 	if (curl_easy_setopt(curl, CURLOPT_CAINFO, ca) != CURLE_OK ||
 	    curl_easy_setopt(curl, CURLOPT_CAPATH, NULL) != CURLE_OK)
+		return -1;
+	return 0;
+}
+
+int
+mp_client_setup(CURL *curl, const char *url, char *errbuf)
+{
+	errbuf[0] = '\0';
+	if (curl_easy_setopt(curl, CURLOPT_URL, url) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, STALL_TIMEOUT) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_USERAGENT, "meldpunt") != CURLE_OK ||
+	    client_ca(curl) != 0)
 		return -1;
 	return 0;
 }
@@ -228,14 +241,14 @@ mp_url_escape(const char *s)
 	return out;
 }
 
-static size_t
-on_data(char *data, size_t size, size_t nmemb, void *arg)
+size_t
+mp_answer_write(char *data, size_t size, size_t nmemb, void *arg)
 {
-	struct answer *a = arg;
+	struct mp_answer *a = arg;
 	size_t n = size * nmemb, cap;
 	char *bigger;
 
-	if (n > ANSWER_MAX - a->len) {
+	if (n > a->max - a->len) {
 		a->too_large = 1;
 		return 0; /* makes curl stop with CURLE_WRITE_ERROR */
 	}
@@ -302,7 +315,7 @@ mp_client_request(struct mp_client *c, const char *method, const char *path_quer
 	char *path = NULL, *url = NULL, *text = NULL;
 	const char *q, *query, *p;
 	struct curl_slist *headers = NULL;
-	struct answer a = { NULL, 0, 0, 0 };
+	struct mp_answer a = { NULL, 0, 0, ANSWER_MAX, 0 };
 	json_t *j = NULL;
 	size_t plen;
 	int is_post, n, rc = -1;
@@ -363,22 +376,12 @@ mp_client_request(struct mp_client *c, const char *method, const char *path_quer
 	}
 
 	curl_easy_reset(c->curl); /* keeps the connection for the next request */
-	c->errbuf[0] = '\0';
-	if (curl_easy_setopt(c->curl, CURLOPT_URL, url) != CURLE_OK ||
+	if (mp_client_setup(c->curl, url, c->errbuf) != 0 ||
 	    /* What is signed must be what is sent: no dot-segment squashing. */
 	    curl_easy_setopt(c->curl, CURLOPT_PATH_AS_IS, 1L) != CURLE_OK ||
-	    curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
-	    curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
-	    curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT) != CURLE_OK ||
-	    curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_LIMIT, 1L) != CURLE_OK ||
-	    curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_TIME, STALL_TIMEOUT) != CURLE_OK ||
-	    curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf) != CURLE_OK ||
-	    curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "meldpunt") != CURLE_OK ||
 	    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
-	    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
-	    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &a) != CURLE_OK ||
-	    mp_client_ca(c->curl) != 0) {
+	    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, mp_answer_write) != CURLE_OK ||
+	    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &a) != CURLE_OK) {
 		err1("cannot set up the request to %s", c->url);
 		goto out;
 	}

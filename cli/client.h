@@ -51,11 +51,30 @@ int mp_client_open_opts(struct mp_client **c, const struct mp_client_opts *o)
 void mp_client_close(struct mp_client *c);
 
 /*
- * The certificate authorities a request to an https:// server trusts:
- * those in the PEM file $MELDPUNT_CA instead of the system's, when it is
- * set (a municipality's private CA); else the system's.  0, or -1.
+ * The options every request of the tool has, signed or not (after
+ * curl_easy_reset): url; http and https only; no redirects and no
+ * signals; the connect and stall time-outs; errbuf (CURL_ERROR_SIZE) for
+ * libcurl's own message; the user agent; and the certificate authorities
+ * an https:// server is checked against: those in the PEM file
+ * $MELDPUNT_CA instead of the system's when it is set (a municipality's
+ * private CA), else the system's.  0, or -1.
  */
-int mp_client_ca(CURL *curl) __attribute__((warn_unused_result));
+int mp_client_setup(CURL *curl, const char *url, char *errbuf)
+    __attribute__((warn_unused_result));
+
+/*
+ * An answer's body as libcurl hands it over: a malloc'ed buffer, grown as
+ * needed and kept NUL-terminated.  More than max bytes set too_large and
+ * stop the transfer (CURLE_WRITE_ERROR).
+ */
+struct mp_answer {
+	char *buf;
+	size_t len, cap, max;
+	int too_large;
+};
+
+/* The CURLOPT_WRITEFUNCTION of a struct mp_answer (the CURLOPT_WRITEDATA). */
+size_t mp_answer_write(char *data, size_t size, size_t nmemb, void *arg);
 
 /* The opened key (name, role, keys); owned by the client. */
 const struct mp_identity *mp_client_identity(const struct mp_client *c);

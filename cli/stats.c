@@ -25,8 +25,6 @@
 #define DOC_MAX (16 * 1024 * 1024) /* a national document is tens of KiB */
 #define SIG_MAX 1024               /* b64 of 64 bytes and a newline */
 #define MERGE_MAX 512              /* documents in one merge: more than the country's services */
-#define CONNECT_TIMEOUT 15L
-#define STALL_TIMEOUT 60L
 
 static const char stats_usage[] =
     "meldpunt stats --year YYYY [--url URL] [--key VERIFIER] [--out FILE]\n"
@@ -290,22 +288,13 @@ get_public(CURL *curl, const char *base, const char *path, size_t max, char **bo
 		goto out;
 	}
 	curl_easy_reset(curl);
-	if (curl_easy_setopt(curl, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, STALL_TIMEOUT) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_USERAGENT, "meldpunt") != CURLE_OK ||
+	if (mp_client_setup(curl, url, errbuf) != 0 ||
 	    /* libcurl's own writer appends to the memory stream. */
 	    curl_easy_setopt(curl, CURLOPT_WRITEDATA, f) != CURLE_OK ||
 	    curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, bound) != CURLE_OK ||
 	    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L) != CURLE_OK ||
 	    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, past_bound) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &bound) != CURLE_OK ||
-	    mp_client_ca(curl) != 0) {
+	    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &bound) != CURLE_OK) {
 		err1("cannot set up the request to %s", url);
 		goto out;
 	}
