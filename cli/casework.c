@@ -401,6 +401,18 @@ cw_seal_message(const char *kind, const char *case_id, const char *text, const c
 	return env;
 }
 
+json_t *
+cw_status_body(const char *status, const char *closure)
+{
+	json_t *body = closure != NULL ?
+	    json_pack("{s:s, s:s}", "status", status, "closure", closure) :
+	    json_pack("{s:s}", "status", status);
+
+	if (body == NULL)
+		err1("out of memory");
+	return body;
+}
+
 int
 cw_class_json(const struct cw_class *k, const char *usage, json_t **out)
 {

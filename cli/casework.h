@@ -139,6 +139,12 @@ json_t *cw_seal_message(const char *kind, const char *case_id, const char *text,
     const char *author, const struct mp_box_pk *rcpt, size_t n);
 
 /*
+ * The body {"status"[, "closure"]} of a status change (case status,
+ * collective status): a new object, or NULL (printed).
+ */
+json_t *cw_status_body(const char *status, const char *closure);
+
+/*
  * A classification given as options (case classify, intake): --grounds
  * a,b --domain D --manifestation M --incident CODE --residence CODE.
  */

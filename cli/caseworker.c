@@ -293,6 +293,17 @@ static const char classify_help[] =
     "\n" CASE_ARG_HELP CW_CLASS_HELP
     "  --json                print the case as the server answers it\n";
 
+/* The one CASE argument of show, reply, note and classify: 0, or EXIT_USAGE (printed). */
+static int
+one_case(int npos, char *const *pos, const char *usage)
+{
+	if (npos != 1)
+		return usage_error(usage, "which case? give its reference or id");
+	if (cw_case_arg(pos[0]) == CW_ARG_BAD)
+		return cw_case_arg_error(usage, pos[0]);
+	return 0;
+}
+
 /*
  * Open an envelope of the case with the caseworker's key and parse its
  * plaintext.  The envelope's kind must be one of kinds (a NULL-terminated
@@ -760,10 +771,8 @@ case_show(int argc, char **argv)
 
 	if ((r = mp_opts_parse(argc, argv, opts, pos, 1, &npos, show_usage)) != 0)
 		return cw_opts_exit(r, show_usage, show_help);
-	if (npos != 1)
-		return usage_error(show_usage, "which case? give its reference or id");
-	if (cw_case_arg(pos[0]) == CW_ARG_BAD)
-		return cw_case_arg_error(show_usage, pos[0]);
+	if ((r = one_case(npos, pos, show_usage)) != 0)
+		return r;
 	if ((rc = cw_open_client(&c, &co)) != 0)
 		goto out;
 	if ((rc = cw_resolve_case(c, pos[0], id)) != 0 || (rc = cw_get_case(c, id, &cas)) != 0)
@@ -882,10 +891,8 @@ case_send(int argc, char **argv, const char *kind)
 
 	if ((r = mp_opts_parse(argc, argv, opts, pos, 1, &npos, usage)) != 0)
 		return cw_opts_exit(r, usage, is_note ? note_help : reply_help);
-	if (npos != 1)
-		return usage_error(usage, "which case? give its reference or id");
-	if (cw_case_arg(pos[0]) == CW_ARG_BAD)
-		return cw_case_arg_error(usage, pos[0]);
+	if ((r = one_case(npos, pos, usage)) != 0)
+		return r;
 	if (opt_text != NULL && opt_file != NULL)
 		return usage_error(usage, "give --text or --file, not both");
 	/* The text first: a mistake in it should not cost a passphrase. */
@@ -999,13 +1006,8 @@ case_status(int argc, char **argv)
 	if (mp_utf8_check(st, strlen(st), NULL) != 0 ||
 	    (closure != NULL && mp_utf8_check(closure, strlen(closure), NULL) != 0))
 		return usage_error(status_usage, "the status and closure code must be UTF-8");
-	body = closure != NULL ?
-	    json_pack("{s:s, s:s}", "status", st, "closure", closure) :
-	    json_pack("{s:s}", "status", st);
-	if (body == NULL) {
-		err1("out of memory");
+	if ((body = cw_status_body(st, closure)) == NULL)
 		goto out;
-	}
 	if ((rc = cw_open_client(&c, &co)) != 0 || (rc = cw_resolve_case(c, pos[0], id)) != 0)
 		goto out;
 	rc = EXIT_USER;
@@ -1041,10 +1043,8 @@ case_classify(int argc, char **argv)
 
 	if ((r = mp_opts_parse(argc, argv, opts, pos, 1, &npos, classify_usage)) != 0)
 		return cw_opts_exit(r, classify_usage, classify_help);
-	if (npos != 1)
-		return usage_error(classify_usage, "which case? give its reference or id");
-	if (cw_case_arg(pos[0]) == CW_ARG_BAD)
-		return cw_case_arg_error(classify_usage, pos[0]);
+	if ((r = one_case(npos, pos, classify_usage)) != 0)
+		return r;
 	if ((rc = cw_class_json(&k, classify_usage, &cls)) != 0)
 		goto out;
 	if (cls == NULL)

@@ -674,13 +674,8 @@ coll_status(int argc, char **argv)
 	    mp_utf8_check(pos[1], strlen(pos[1]), NULL) != 0 ||
 	    (closure != NULL && mp_utf8_check(closure, strlen(closure), NULL) != 0))
 		return usage_error(status_usage, "the status and closure code must be codes");
-	body = closure != NULL ?
-	    json_pack("{s:s, s:s}", "status", pos[1], "closure", closure) :
-	    json_pack("{s:s}", "status", pos[1]);
-	if (body == NULL) {
-		err1("out of memory");
+	if ((body = cw_status_body(pos[1], closure)) == NULL)
 		goto out;
-	}
 	if ((rc = cw_open_client(&c, &co)) != 0 ||
 	    (rc = cw_resolve_collective(c, pos[0], &summary)) != 0)
 		goto out;
