@@ -30,14 +30,14 @@
 #include "mp_stats.h"
 #include "util.h"
 
-#define PAGE 1000                      /* leaves or events per request: the server's page */
+#define PAGE 1000 /* leaves or events per request: the server's page */
 #define NOTE_MAX (64 * 1024)
 #define DOC_MAX (16 * 1024 * 1024)
 #define SIG_FILE_MAX 1024
 #define JSON_PAGE_MAX (64 * 1024 * 1024)
 /* 8 GiB of leaves; a meldpunt logs thousands of events a year, so more is no log of ours. */
 #define LEAVES_MAX ((uint64_t)1 << 28)
-#define SHOWN_MAX 20                   /* problems of one kind printed in full per step */
+#define SHOWN_MAX 20 /* problems of one kind printed in full per step */
 #define LINE_MAX_LEN 1024
 #define WHY_LEN 512
 
@@ -78,9 +78,9 @@ static const char audit_help[] =
 struct doc {
 	char *text;
 	size_t len;
-	char what[PATH_MAX + 32];      /* "FILE" or "the server's document", for messages */
+	char what[PATH_MAX + 32]; /* "FILE" or "the server's document", for messages */
 	uint8_t sig[crypto_sign_BYTES];
-	char why[WHY_LEN];             /* why it could not be had or read, else "" */
+	char why[WHY_LEN]; /* why it could not be had or read, else "" */
 	/* What it names: */
 	json_t *j;
 	const char *origin;
@@ -94,31 +94,31 @@ struct doc {
 	struct mp_stats *stats;
 	uint64_t folded;
 	unsigned long fold_errors;
-	json_t *fold_lines;            /* the first SHOWN_MAX of them */
+	json_t *fold_lines; /* the first SHOWN_MAX of them */
 };
 
 struct audit {
-	const char *base;              /* the server URL without a trailing '/' */
+	const char *base; /* the server URL without a trailing '/' */
 	size_t baselen;
 	struct mp_verifier v;
 	int year, json;
-	struct mp_client *client;      /* signed requests: the opened events */
-	CURL *curl;                    /* unsigned requests: the public routes */
+	struct mp_client *client; /* signed requests: the opened events */
+	CURL *curl;               /* unsigned requests: the public routes */
 	char errbuf[CURL_ERROR_SIZE];
 
-	char *note;                    /* the verified checkpoint */
+	char *note; /* the verified checkpoint */
 	size_t notelen;
 	uint64_t size;
 	uint8_t root[MP_HASH_LEN];
 	uint8_t (*leaves)[MP_HASH_LEN];
-	uint64_t nleaves;              /* fetched, from index 0 */
-	uint64_t first_hole;           /* the first leaf the server did not serve, or UINT64_MAX */
+	uint64_t nleaves;    /* fetched, from index 0 */
+	uint64_t first_hole; /* the first leaf the server did not serve, or UINT64_MAX */
 	struct doc doc;
 
-	const char *step;              /* the step being reported */
+	const char *step; /* the step being reported */
 	int step_ok;
-	json_t *lines, *steps;         /* --json */
-	char failed[128];              /* names of the steps that failed */
+	json_t *lines, *steps; /* --json */
+	char failed[128];      /* names of the steps that failed */
 };
 
 /* ---- reporting ---- */
@@ -208,8 +208,9 @@ step_end(struct audit *a)
 	size_t n = strlen(a->failed);
 
 	if (a->json) {
-		json_array_append_new(a->steps, json_pack("{s:s, s:b, s:o}", "step", a->step,
-		    "ok", a->step_ok, "lines", a->lines ? a->lines : json_array()));
+		json_array_append_new(a->steps,
+		    json_pack("{s:s, s:b, s:o}", "step", a->step, "ok", a->step_ok, "lines",
+		        a->lines ? a->lines : json_array()));
 		a->lines = NULL;
 	}
 	if (!a->step_ok)
@@ -279,8 +280,7 @@ get_public(struct audit *a, const char *path, struct mp_answer *b, char *why, si
 		return 0;
 	j = json_loadb(b->buf, b->len, 0, NULL);
 	msg = json_string_value(json_object_get(json_object_get(j, "error"), "message"));
-	textf(why, whylen, "GET %s: HTTP %ld%s%s", path, status, msg ? ", " : "",
-	    msg ? msg : "");
+	textf(why, whylen, "GET %s: HTTP %ld%s%s", path, status, msg ? ", " : "", msg ? msg : "");
 	json_decref(j);
 	return -1;
 }
@@ -363,7 +363,8 @@ default_state_path(char *out, size_t outlen, const char *origin)
 	if (xdg != NULL && xdg[0] == '/')
 		n = snprintf(out, outlen, "%s/meldpunt/audit/%s.checkpoint", xdg, name);
 	else if (home != NULL && home[0] == '/')
-		n = snprintf(out, outlen, "%s/.local/state/meldpunt/audit/%s.checkpoint", home, name);
+		n = snprintf(
+		    out, outlen, "%s/.local/state/meldpunt/audit/%s.checkpoint", home, name);
 	else
 		return -1;
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
@@ -406,8 +407,8 @@ save_file(const char *path, const char *text, size_t len, char *why, size_t whyl
 		return -1;
 	}
 	if (make_parents(path) != 0) {
-		textf(why, whylen, "cannot create the directories of %s: %s", path,
-		    strerror(errno));
+		textf(
+		    why, whylen, "cannot create the directories of %s: %s", path, strerror(errno));
 		return -1;
 	}
 	/* What a crash left behind; mp_write_file_new never overwrites. */
@@ -459,8 +460,8 @@ out:
 
 /* Is the tree (m, root_m) a prefix of the checkpoint's?  0 yes, 1 fork, -1 no proof. */
 static int
-prefix_check(struct audit *a, uint64_t m, const uint8_t root_m[MP_HASH_LEN], char *why,
-    size_t whylen)
+prefix_check(
+    struct audit *a, uint64_t m, const uint8_t root_m[MP_HASH_LEN], char *why, size_t whylen)
 {
 	uint8_t proof[MP_PROOF_MAX][MP_HASH_LEN];
 	char path[128];
@@ -473,15 +474,17 @@ prefix_check(struct audit *a, uint64_t m, const uint8_t root_m[MP_HASH_LEN], cha
 	    (unsigned long long)m, (unsigned long long)a->size);
 	if (get_json(a, path, &resp, why, whylen) != 0)
 		goto out;
-	if (json_u64(resp, "from", &from) != 0 || json_u64(resp, "to", &to) != 0 ||
-	    from != m || to != a->size ||
+	if (json_u64(resp, "from", &from) != 0 || json_u64(resp, "to", &to) != 0 || from != m ||
+	    to != a->size ||
 	    hashes_parse(json_object_get(resp, "hashes"), proof, MP_PROOF_MAX, &n) != 0) {
 		textf(why, whylen, "GET %s: not a consistency proof from %llu to %llu", path,
 		    (unsigned long long)m, (unsigned long long)a->size);
 		goto out;
 	}
-	rc = mp_merkle_verify_consistency(m, a->size, root_m, a->root,
-	    (const uint8_t (*)[MP_HASH_LEN])proof, n) == 0 ? 0 : 1;
+	rc = mp_merkle_verify_consistency(
+	         m, a->size, root_m, a->root, (const uint8_t(*)[MP_HASH_LEN])proof, n) == 0
+	    ? 0
+	    : 1;
 out:
 	json_decref(resp);
 	return rc;
@@ -503,11 +506,13 @@ step_consistency(struct audit *a, const char *state)
 	step_begin(a, "consistency");
 	if (lstat(state, &st) != 0 && errno == ENOENT) {
 		if (save_file(state, a->note, a->notelen, why, sizeof why) != 0)
-			report(a, 0, "first audit of this log, but the checkpoint cannot be kept: %s",
-			    why);
+			report(a, 0,
+			    "first audit of this log, but the checkpoint cannot be kept: %s", why);
 		else
-			report(a, 1, "first audit of this log: nothing seen before to compare with; "
-			    "tree size %llu kept in %s", n, state);
+			report(a, 1,
+			    "first audit of this log: nothing seen before to compare with; "
+			    "tree size %llu kept in %s",
+			    n, state);
 		goto out;
 	}
 	if (mp_read_file(state, NOTE_MAX, &old, &oldlen) != 0) {
@@ -516,47 +521,58 @@ step_consistency(struct audit *a, const char *state)
 	}
 	/* A state file is only as good as its signature: it may be another log's. */
 	if (mp_checkpoint_open(old, oldlen, &a->v, &old_size, old_root, why, sizeof why) != 0) {
-		report(a, 0, "the checkpoint kept in %s does not verify with the key of %s (%s); "
-		    "if it belongs to another log, pass --state", state, a->v.origin, why);
+		report(a, 0,
+		    "the checkpoint kept in %s does not verify with the key of %s (%s); "
+		    "if it belongs to another log, pass --state",
+		    state, a->v.origin, why);
 		goto out;
 	}
 	m = (unsigned long long)old_size;
 	if (n < m) {
 		forked = 1;
-		report(a, 0, "fork: the log shrank from tree size %llu (seen before) to %llu", m, n);
+		report(
+		    a, 0, "fork: the log shrank from tree size %llu (seen before) to %llu", m, n);
 	} else if (n == m) {
 		forked = memcmp(old_root, a->root, MP_HASH_LEN) != 0;
 		if (forked)
-			report(a, 0, "fork: two checkpoints of tree size %llu with different roots "
-			    "(seen before %s, now %s)", n, hash_b64(o64, old_root),
-			    hash_b64(r64, a->root));
+			report(a, 0,
+			    "fork: two checkpoints of tree size %llu with different roots "
+			    "(seen before %s, now %s)",
+			    n, hash_b64(o64, old_root), hash_b64(r64, a->root));
 		else
 			report(a, 1, "the same checkpoint as seen before (tree size %llu)", n);
 	} else {
 		/* The empty tree is a prefix of every tree: there is no proof to ask for. */
 		if ((r = m == 0 ? 0 : prefix_check(a, old_size, old_root, why, sizeof why)) < 0) {
-			report(a, 0, "cannot check tree size %llu (seen before) against %llu: %s", m,
-			    n, why);
+			report(a, 0, "cannot check tree size %llu (seen before) against %llu: %s",
+			    m, n, why);
 			goto out;
 		}
 		forked = r != 0;
 		if (forked)
-			report(a, 0, "fork: the checkpoint of tree size %llu is not consistent with "
-			    "the one of tree size %llu seen before (the consistency proof fails)", n, m);
+			report(a, 0,
+			    "fork: the checkpoint of tree size %llu is not consistent with "
+			    "the one of tree size %llu seen before (the consistency proof fails)",
+			    n, m);
 		else if (save_file(state, a->note, a->notelen, why, sizeof why) != 0)
-			report(a, 0, "tree size %llu extends %llu seen before, but the checkpoint "
-			    "cannot be kept: %s", n, m, why);
+			report(a, 0,
+			    "tree size %llu extends %llu seen before, but the checkpoint "
+			    "cannot be kept: %s",
+			    n, m, why);
 		else
-			report(a, 1, "tree size %llu extends tree size %llu seen before; kept in %s",
-			    n, m, state);
+			report(a, 1,
+			    "tree size %llu extends tree size %llu seen before; kept in %s", n, m,
+			    state);
 	}
 	/* Two signed checkpoints that conflict are the proof; keep the new one beside the old. */
 	if (forked) {
 		r = snprintf(evidence, sizeof evidence, "%s.fork-%llu", state, n);
 		if (r > 0 && (size_t)r < sizeof evidence &&
 		    save_file(evidence, a->note, a->notelen, why, sizeof why) == 0)
-			report(a, 0, "both signed checkpoints are evidence: %s (seen before) and %s "
-			    "(now); the state file was left as it was", state, evidence);
+			report(a, 0,
+			    "both signed checkpoints are evidence: %s (seen before) and %s "
+			    "(now); the state file was left as it was",
+			    state, evidence);
 	}
 out:
 	mp_secret_free(old);
@@ -597,8 +613,8 @@ doc_parse(struct doc *d)
 	d->threshold = (int)json_integer_value(json_object_get(d->j, "threshold"));
 	d->provisional = json_is_true(json_object_get(d->j, "provisional"));
 	if (!json_is_object(d->j) || json_integer_value(json_object_get(d->j, "v")) != 1 ||
-	    d->origin == NULL || d->year < MP_YEAR_MIN || d->year > MP_YEAR_MAX || d->threshold < 1 ||
-	    json_u64(d->j, "tree_size", &d->tree_size) != 0 || root == NULL ||
+	    d->origin == NULL || d->year < MP_YEAR_MIN || d->year > MP_YEAR_MAX ||
+	    d->threshold < 1 || json_u64(d->j, "tree_size", &d->tree_size) != 0 || root == NULL ||
 	    mp_b64u_decode_exact(d->root, sizeof d->root, root, strlen(root)) != 0) {
 		textf(d->why, sizeof d->why, "%s is not a statistics document", d->what);
 		return -1;
@@ -636,8 +652,8 @@ doc_read(struct doc *d, const char *file)
 		goto out;
 	}
 	if (sig_parse(d, t, tlen) != 0) {
-		textf(d->why, sizeof d->why, "%s.sig is not a signature (base64 of 64 bytes)",
-		    file);
+		textf(
+		    d->why, sizeof d->why, "%s.sig is not a signature (base64 of 64 bytes)", file);
 		goto out;
 	}
 	rc = 0;
@@ -694,8 +710,7 @@ doc_load(struct audit *a, const char *file)
 	if ((d->fold_lines = json_array()) == NULL ||
 	    (d->layout = mp_stats_layout_doc(d->text, d->len)) == NULL ||
 	    (d->stats = mp_stats_new(d->layout, d->year, d->threshold)) == NULL)
-		textf(d->why, sizeof d->why, "%s does not name the rows of every table",
-		    d->what);
+		textf(d->why, sizeof d->why, "%s does not name the rows of every table", d->what);
 }
 
 /* ---- step c: the leaves ---- */
@@ -813,14 +828,18 @@ step_leaves(struct audit *a)
 				if (leaves_page(a, i, i + 1, &one) != 0)
 					goto out;
 			}
-			if (leaf_add(a, acc, i, k < end - start ? json_array_get(one, 0) :
-			    json_array_get(arr, (size_t)(i - start)), &missing) != 0)
+			if (leaf_add(a, acc, i,
+			        k < end - start ? json_array_get(one, 0)
+			                        : json_array_get(arr, (size_t)(i - start)),
+			        &missing) != 0)
 				goto out;
 		}
 	}
 	if (missing > 0) {
-		report(a, 0, "%lu of the checkpoint's %llu leaves are missing: the root cannot be "
-		    "recomputed", missing, (unsigned long long)a->size);
+		report(a, 0,
+		    "%lu of the checkpoint's %llu leaves are missing: the root cannot be "
+		    "recomputed",
+		    missing, (unsigned long long)a->size);
 		goto out;
 	}
 	mp_merkle_acc_root(acc, root);
@@ -878,8 +897,8 @@ fold(struct doc *d, uint64_t index, const uint8_t *ev, size_t len)
 
 /* One opened event {"index","salt","event"}; *want is the index expected next. */
 static void
-check_event(struct audit *a, struct event_count *c, const json_t *e, uint64_t *want,
-    uint8_t **ev, size_t *evcap)
+check_event(struct audit *a, struct event_count *c, const json_t *e, uint64_t *want, uint8_t **ev,
+    size_t *evcap)
 {
 	uint8_t salt[MP_SALT_LEN], commit[MP_HASH_LEN];
 	const char *s = json_string_value(json_object_get(e, "salt"));
@@ -896,9 +915,10 @@ check_event(struct audit *a, struct event_count *c, const json_t *e, uint64_t *w
 	}
 	ix = (unsigned long long)idx;
 	if (idx < *want || idx >= a->size) {
-		problem(a, &c->disorder, "event %llu comes out of order (expected %llu next, "
-		    "below tree size %llu)", ix, (unsigned long long)*want,
-		    (unsigned long long)a->size);
+		problem(a, &c->disorder,
+		    "event %llu comes out of order (expected %llu next, "
+		    "below tree size %llu)",
+		    ix, (unsigned long long)*want, (unsigned long long)a->size);
 		return;
 	}
 	if (idx > *want)
@@ -927,8 +947,10 @@ check_event(struct audit *a, struct event_count *c, const json_t *e, uint64_t *w
 	} else {
 		mp_log_commit(commit, salt, *ev, len);
 		if (sodium_memcmp(commit, a->leaves[idx], MP_HASH_LEN) != 0)
-			problem(a, &c->changed, "event %llu does not match its leaf: changed after "
-			    "it was logged", ix);
+			problem(a, &c->changed,
+			    "event %llu does not match its leaf: changed after "
+			    "it was logged",
+			    ix);
 		else
 			c->checked++;
 	}
@@ -962,7 +984,7 @@ step_events(struct audit *a)
 
 	memset(&c, 0, sizeof c);
 	step_begin(a, "events");
-	for (start = 0; start < a->size; start = want > start ? want : end) {
+	for (start = 0; start<a->size; start = want> start ? want : end) {
 		end = a->size - start > PAGE ? start + PAGE : a->size;
 		snprintf(path, sizeof path, "/api/v1/audit/events?start=%llu&end=%llu",
 		    (unsigned long long)start, (unsigned long long)end);
@@ -992,7 +1014,8 @@ step_events(struct audit *a)
 	else
 		report(a, 0, "%llu of %llu events check out%s%s%s%s%s",
 		    (unsigned long long)c.checked, (unsigned long long)a->size,
-		    count_text(t[0], c.total_missing, "missing"), count_text(t[1], c.changed, "changed"),
+		    count_text(t[0], c.total_missing, "missing"),
+		    count_text(t[1], c.changed, "changed"),
 		    count_text(t[2], c.disorder, "out of order"),
 		    count_text(t[3], c.malformed, "malformed"),
 		    count_text(t[4], c.unleafed, "without a leaf to compare with"));
@@ -1025,8 +1048,8 @@ step_stats(struct audit *a)
 		goto out;
 	}
 	if (crypto_sign_verify_detached(d->sig, (const uint8_t *)d->text, d->len, a->v.pk) != 0)
-		report(a, 0, "the signature of %s is not by the log key of %s", d->what,
-		    a->v.origin);
+		report(
+		    a, 0, "the signature of %s is not by the log key of %s", d->what, a->v.origin);
 	else
 		report(a, 1, "%s is signed by the log key of %s", d->what, a->v.origin);
 	if (d->year != a->year)
@@ -1057,14 +1080,16 @@ step_stats(struct audit *a)
 		    d->fold_errors - SHOWN_MAX);
 	/* Differences over a partial fold would only repeat what the events step said. */
 	if (d->folded + d->fold_errors < d->tree_size) {
-		report(a, 0, "it cannot be recomputed: only %llu of the %llu events it counts were "
-		    "opened", (unsigned long long)(d->folded + d->fold_errors),
+		report(a, 0,
+		    "it cannot be recomputed: only %llu of the %llu events it counts were "
+		    "opened",
+		    (unsigned long long)(d->folded + d->fold_errors),
 		    (unsigned long long)d->tree_size);
 		goto out;
 	}
 	/* Compared with the document's own root: a wrong root is reported above, once. */
-	if ((mine = mp_stats_document(d->stats, d->origin, d->tree_size, d->root,
-	    d->provisional)) == NULL) {
+	if ((mine = mp_stats_document(
+	         d->stats, d->origin, d->tree_size, d->root, d->provisional)) == NULL) {
 		report(a, 0, "out of memory recomputing the statistics");
 		goto out;
 	}
@@ -1090,8 +1115,8 @@ print_json(struct audit *a, int ok, const char *summary)
 	json_t *j;
 
 	j = json_pack("{s:b, s:s, s:I, s:s, s:i, s:O, s:s}", "ok", ok, "origin", a->v.origin,
-	    "tree_size", (json_int_t)a->size, "root", a->note ? hash_b64(r64, a->root) : "",
-	    "year", a->year, "steps", a->steps, "summary", summary);
+	    "tree_size", (json_int_t)a->size, "root", a->note ? hash_b64(r64, a->root) : "", "year",
+	    a->year, "steps", a->steps, "summary", summary);
 	if (j == NULL || json_dumpf(j, stdout, JSON_INDENT(2)) != 0)
 		err1("cannot print the result as JSON");
 	putchar('\n');
@@ -1102,7 +1127,7 @@ int
 cmd_audit(int argc, char **argv)
 {
 	const char *url = NULL, *key = NULL, *year = NULL, *akey = NULL, *state = NULL,
-	    *stats = NULL;
+	           *stats = NULL;
 	struct audit a;
 	struct mp_opt opts[] = {
 		{ "url", &url, NULL },
@@ -1121,10 +1146,11 @@ cmd_audit(int argc, char **argv)
 	if ((r = mp_opts_parse(argc, argv, opts, NULL, 0, &npos, audit_usage)) != 0)
 		return mp_opts_exit(r, audit_usage, audit_help);
 	if (key == NULL)
-		return usage_error(audit_usage, "--key VERIFIER is required: the log's verifier key");
+		return usage_error(
+		    audit_usage, "--key VERIFIER is required: the log's verifier key");
 	if (mp_year_arg(year, &a.year) != 0)
-		return usage_error(audit_usage, "--year takes a year from %d to %d", MP_YEAR_MIN,
-		    MP_YEAR_MAX);
+		return usage_error(
+		    audit_usage, "--year takes a year from %d to %d", MP_YEAR_MIN, MP_YEAR_MAX);
 	if ((rc = mp_verifier_arg(&a.v, key, audit_usage)) != 0)
 		return rc;
 	rc = EXIT_USER;
@@ -1135,11 +1161,13 @@ cmd_audit(int argc, char **argv)
 	if (akey == NULL && (akey = getenv("MELDPUNT_KEY")) != NULL && *akey == '\0')
 		akey = NULL;
 	if (akey == NULL)
-		return usage_error(audit_usage, "no auditor key file: pass --auditor-key FILE or "
+		return usage_error(audit_usage,
+		    "no auditor key file: pass --auditor-key FILE or "
 		    "set MELDPUNT_KEY");
 	if (state == NULL) {
 		if (default_state_path(statebuf, sizeof statebuf, a.v.origin) != 0) {
-			err1("no place for the state file: set XDG_STATE_HOME or HOME, or pass --state");
+			err1(
+			    "no place for the state file: set XDG_STATE_HOME or HOME, or pass --state");
 			goto out;
 		}
 		state = statebuf;
@@ -1173,10 +1201,13 @@ cmd_audit(int argc, char **argv)
 	}
 	ok = a.failed[0] == '\0';
 	if (ok)
-		textf(summary, sizeof summary, "audit passed: %s at tree size %llu, statistics "
-		    "of %d", a.v.origin, (unsigned long long)a.size, a.year);
+		textf(summary, sizeof summary,
+		    "audit passed: %s at tree size %llu, statistics "
+		    "of %d",
+		    a.v.origin, (unsigned long long)a.size, a.year);
 	else if (a.note == NULL)
-		textf(summary, sizeof summary, "audit FAILED: checkpoint (nothing else can be "
+		textf(summary, sizeof summary,
+		    "audit FAILED: checkpoint (nothing else can be "
 		    "checked without a verified checkpoint)");
 	else
 		textf(summary, sizeof summary, "audit FAILED: %s", a.failed);

@@ -45,13 +45,13 @@ int cmd_restore(int argc, char **argv);
 #define HDR_LEN 72
 #define HDR_SALT 32
 #define HDR_STREAM 48
-#define CHUNK 65536                 /* file bytes per 'D' record */
-#define REC_MAX (1 + CHUNK)         /* the largest record in the clear */
+#define CHUNK 65536         /* file bytes per 'D' record */
+#define REC_MAX (1 + CHUNK) /* the largest record in the clear */
 #define ABYTES crypto_secretstream_xchacha20poly1305_ABYTES
-#define NAME_LEN 80                 /* longest file name in a backup */
+#define NAME_LEN 80 /* longest file name in a backup */
 #define INFO_MAX 1024
 #define UI_DIR "ui"
-#define UI_MAX (1 << 20)            /* bytes of one page-text file */
+#define UI_MAX (1 << 20) /* bytes of one page-text file */
 #define UI_FILES 256
 #define DB_MAX ((uint64_t)1 << 40)
 
@@ -63,7 +63,7 @@ int cmd_restore(int argc, char **argv);
 static const struct ifile {
 	const char *name;
 	uint64_t max;
-	int exact;                  /* a key: exactly max bytes */
+	int exact; /* a key: exactly max bytes */
 } ifiles[] = {
 	{ MP_INSTANCE_CONF, 4096, 0 },
 	{ MP_INSTANCE_POLICY, 1 << 20, 0 },
@@ -103,11 +103,11 @@ struct arc {
 	int fd;
 	const char *path;
 	crypto_secretstream_xchacha20poly1305_state *st; /* holds the key: sodium_malloc */
-	uint8_t *pt;                /* a record in the clear, REC_MAX: may be a key */
-	uint8_t *ct;                /* 4 + REC_MAX + ABYTES */
-	const uint8_t *ad;          /* the header, for the first record */
+	uint8_t *pt;       /* a record in the clear, REC_MAX: may be a key */
+	uint8_t *ct;       /* 4 + REC_MAX + ABYTES */
+	const uint8_t *ad; /* the header, for the first record */
 	uint64_t records;
-	uint64_t bytes;             /* written */
+	uint64_t bytes; /* written */
 };
 
 /* What the 'I' record says. */
@@ -197,7 +197,7 @@ arc_put(struct arc *a, int type, size_t n, int final)
 
 	a->pt[0] = (uint8_t)type;
 	if (crypto_secretstream_xchacha20poly1305_push(a->st, a->ct + 4, &clen, a->pt, 1 + n,
-	    a->records == 0 ? a->ad : NULL, a->records == 0 ? HDR_LEN : 0, tag) != 0) {
+	        a->records == 0 ? a->ad : NULL, a->records == 0 ? HDR_LEN : 0, tag) != 0) {
 		err1("cannot encrypt the backup");
 		return -1;
 	}
@@ -252,7 +252,7 @@ arc_get(struct arc *a, int *type, size_t *n, int *final)
 		return -1;
 	}
 	if (crypto_secretstream_xchacha20poly1305_pull(a->st, a->pt, &mlen, &tag, a->ct + 4, clen,
-	    a->records == 0 ? a->ad : NULL, a->records == 0 ? HDR_LEN : 0) != 0) {
+	        a->records == 0 ? a->ad : NULL, a->records == 0 ? HDR_LEN : 0) != 0) {
 		if (a->records == 0)
 			err1("%s does not open: wrong passphrase, or the file is damaged", a->path);
 		else
@@ -289,7 +289,7 @@ passphrase_key(uint8_t **key, const uint8_t hdr[HDR_LEN], const char *prompt, in
 	if (mp_passphrase_read(&pass, &plen, prompt, flags) != 0)
 		goto out;
 	if (crypto_pwhash(k, 32, pass, plen, hdr + HDR_SALT, get_be64(hdr + 16),
-	    (size_t)get_be64(hdr + 24), crypto_pwhash_ALG_ARGON2ID13) != 0) {
+	        (size_t)get_be64(hdr + 24), crypto_pwhash_ALG_ARGON2ID13) != 0) {
 		err1("cannot derive the backup's key (out of memory?)");
 		goto out;
 	}
@@ -306,8 +306,8 @@ out:
 
 /* path without trailing slashes into out; its parent and last part into parent and base. */
 static int
-split_path(const char *path, char *out, size_t outlen, char *parent, size_t plen, char *base,
-    size_t blen)
+split_path(
+    const char *path, char *out, size_t outlen, char *parent, size_t plen, char *base, size_t blen)
 {
 	size_t n = strlen(path);
 	const char *slash;
@@ -322,11 +322,11 @@ split_path(const char *path, char *out, size_t outlen, char *parent, size_t plen
 	memcpy(out, path, n);
 	out[n] = '\0';
 	if ((slash = strrchr(out, '/')) == NULL)
-		r = snprintf(parent, plen, ".") < 0 ||
-		    snprintf(base, blen, "%s", out) >= (int)blen;
+		r = snprintf(parent, plen, ".") < 0 || snprintf(base, blen, "%s", out) >= (int)blen;
 	else
 		r = snprintf(parent, plen, "%.*s", slash == out ? 1 : (int)(slash - out), out) >=
-		    (int)plen || snprintf(base, blen, "%s", slash + 1) >= (int)blen;
+		        (int)plen ||
+		    snprintf(base, blen, "%s", slash + 1) >= (int)blen;
 	if (r || *base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
 		err1("%s: not a usable path", path);
 		return -1;
@@ -394,8 +394,8 @@ remove_tmp(const char *tmp)
 			continue;
 		while ((e = readdir(d)) != NULL)
 			if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-				(void)unlinkat(dirfd(d), e->d_name, i == 1 &&
-				    strcmp(e->d_name, UI_DIR) == 0 ? AT_REMOVEDIR : 0);
+				(void)unlinkat(dirfd(d), e->d_name,
+				    i == 1 && strcmp(e->d_name, UI_DIR) == 0 ? AT_REMOVEDIR : 0);
 		closedir(d);
 	}
 	(void)rmdir(tmp);
@@ -435,7 +435,7 @@ ui_name_ok(const char *s)
 		return 0;
 	for (i = 0; s[i]; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' || s[i] == '-'))
+		        (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' || s[i] == '-'))
 			return 0;
 	return 1;
 }
@@ -583,9 +583,9 @@ new_header(uint8_t hdr[HDR_LEN], uint64_t ops, uint64_t mem)
 
 /* The header (its stream part filled in here) and every record, into the open a->fd. */
 static int
-write_backup(struct arc *a, uint8_t hdr[HDR_LEN], const uint8_t *key,
-    const struct mp_instance *in, const char *dbcopy, const struct mp_backup_info *info,
-    const char *day, char *names, size_t nlen)
+write_backup(struct arc *a, uint8_t hdr[HDR_LEN], const uint8_t *key, const struct mp_instance *in,
+    const char *dbcopy, const struct mp_backup_info *info, const char *day, char *names,
+    size_t nlen)
 {
 	char path[PATH_MAX];
 	size_t i;
@@ -670,8 +670,8 @@ cmd_backup(int argc, char **argv)
 	if (dir == NULL || npos != 1)
 		return usage_error(backup_usage, "--dir and the file to write are required");
 	out = pos[0];
-	if (new_path(out, outp, parent, base,
-	    "already exists; a backup never overwrites a file") != 0)
+	if (new_path(out, outp, parent, base, "already exists; a backup never overwrites a file") !=
+	    0)
 		return EXIT_USER;
 	if (mp_instance_load(&in, dir, err, sizeof err) != 0) {
 		err1("%s", err);
@@ -713,8 +713,10 @@ cmd_backup(int argc, char **argv)
 	fd = -1;
 	/* link() never replaces: a file that appeared at OUT meanwhile stays as it was. */
 	if (link(arcpath, outp) != 0) {
-		err1("%s: %s", outp, errno == EEXIST ? "already exists; a backup never overwrites "
-		    "a file" : strerror(errno));
+		err1("%s: %s", outp,
+		    errno == EEXIST ? "already exists; a backup never overwrites "
+		                      "a file"
+		                    : strerror(errno));
 		goto out;
 	}
 	linked = 1;
@@ -725,7 +727,8 @@ cmd_backup(int argc, char **argv)
 	print_summary("backup ok:", outp, in->origin, day, &info, steps, names);
 	printf("  size      %llu bytes, encrypted under the passphrase, mode 0600\n",
 	    (unsigned long long)a.bytes);
-	err1("keep the passphrase apart from the backup: with both, anyone has the instance's keys");
+	err1(
+	    "keep the passphrase apart from the backup: with both, anyone has the instance's keys");
 	rc = 0;
 out:
 	if (fd >= 0)
@@ -773,8 +776,8 @@ read_header(int fd, const char *path, uint8_t hdr[HDR_LEN])
 		}
 	ops = get_be64(hdr + 16);
 	mem = get_be64(hdr + 24);
-	if (ops < crypto_pwhash_OPSLIMIT_MIN || ops > OPS_MAX ||
-	    mem < crypto_pwhash_MEMLIMIT_MIN || mem > MEM_MAX) {
+	if (ops < crypto_pwhash_OPSLIMIT_MIN || ops > OPS_MAX || mem < crypto_pwhash_MEMLIMIT_MIN ||
+	    mem > MEM_MAX) {
 		err1("%s is damaged (its Argon2id limits are out of range)", path);
 		return -1;
 	}
@@ -873,8 +876,8 @@ rfile_close(struct rfile *f, const char *path)
 
 /* An 'F' record: a new file in tmp, after its name and size are checked. */
 static int
-rfile_open(struct rfile *f, struct arc *a, size_t n, const char *tmp, unsigned *seen,
-    int *nui, char *names, size_t nlen)
+rfile_open(struct rfile *f, struct arc *a, size_t n, const char *tmp, unsigned *seen, int *nui,
+    char *names, size_t nlen)
 {
 	char path[PATH_MAX];
 	uint64_t size, max;
@@ -1006,8 +1009,9 @@ cmd_restore(int argc, char **argv)
 	if (dir == NULL || npos != 1)
 		return usage_error(restore_usage, "--dir and the backup file are required");
 	file = pos[0];
-	if (new_path(dir, dirp, parent, base, "already exists; restore makes a new instance "
-	    "directory (move the old one aside first)") != 0)
+	if (new_path(dir, dirp, parent, base,
+	        "already exists; restore makes a new instance "
+	        "directory (move the old one aside first)") != 0)
 		return EXIT_USER;
 	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0) {
 		err1("cannot open %s: %s", file, strerror(errno));
@@ -1050,8 +1054,10 @@ cmd_restore(int argc, char **argv)
 	}
 	/* RENAME_NOREPLACE: a DIR made meanwhile, even an empty one, is left alone. */
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dirp, RENAME_NOREPLACE) != 0) {
-		err1("%s: %s", dirp, errno == EEXIST ? "already exists; restore makes a new "
-		    "instance directory" : strerror(errno));
+		err1("%s: %s", dirp,
+		    errno == EEXIST ? "already exists; restore makes a new "
+		                      "instance directory"
+		                    : strerror(errno));
 		goto out;
 	}
 	tmp[0] = '\0';
@@ -1059,7 +1065,8 @@ cmd_restore(int argc, char **argv)
 		err1("note: cannot sync %s: %s", parent, strerror(errno));
 	print_summary("restored", dirp, inf.origin, inf.day, &info, 0, names);
 	err1("the transparency log is back at tree size %lld; auditors who saw a larger tree will "
-	    "report a fork: tell them first (docs/BACKUP.md)", info.log_size);
+	     "report a fork: tell them first (docs/BACKUP.md)",
+	    info.log_size);
 	rc = 0;
 out:
 	remove_tmp(tmp);

@@ -59,15 +59,19 @@ cw_collective_arg(const char *arg)
 int
 cw_case_arg_error(const char *usage, const char *arg)
 {
-	return usage_error(usage, "'%s' is neither a case id (22 characters) nor a reference "
-	    "(like 2026-0042)", arg);
+	return usage_error(usage,
+	    "'%s' is neither a case id (22 characters) nor a reference "
+	    "(like 2026-0042)",
+	    arg);
 }
 
 int
 cw_collective_arg_error(const char *usage, const char *arg)
 {
-	return usage_error(usage, "'%s' is neither a collective id nor a reference (like "
-	    "C2026-0001)", arg);
+	return usage_error(usage,
+	    "'%s' is neither a collective id nor a reference (like "
+	    "C2026-0001)",
+	    arg);
 }
 
 int
@@ -206,8 +210,7 @@ cw_get(struct mp_client *c, const char *path, json_t **out)
 }
 
 int
-cw_get_list(struct mp_client *c, const char *path, const char *name, json_t **resp,
-    json_t **list)
+cw_get_list(struct mp_client *c, const char *path, const char *name, json_t **resp, json_t **list)
 {
 	*list = NULL;
 	if (cw_get(c, path, resp) != 0)
@@ -347,7 +350,8 @@ cw_read_text(char **text, const char *opt_text, const char *opt_file, const char
 		if (opt_file == NULL && isatty(STDIN_FILENO))
 			fprintf(stderr, "Type the %s; end it with Ctrl-D on a line of its own.\n",
 			    what);
-		if (mp_read_file(opt_file != NULL ? opt_file : "-", CW_TEXT_FILE_MAX, &t, &len) != 0)
+		if (mp_read_file(opt_file != NULL ? opt_file : "-", CW_TEXT_FILE_MAX, &t, &len) !=
+		    0)
 			goto out;
 	}
 	while (len > 0 && (t[len - 1] == '\n' || t[len - 1] == '\r'))
@@ -404,9 +408,9 @@ cw_seal_message(const char *kind, const char *case_id, const char *text, const c
 json_t *
 cw_status_body(const char *status, const char *closure)
 {
-	json_t *body = closure != NULL ?
-	    json_pack("{s:s, s:s}", "status", status, "closure", closure) :
-	    json_pack("{s:s}", "status", status);
+	json_t *body = closure != NULL
+	    ? json_pack("{s:s, s:s}", "status", status, "closure", closure)
+	    : json_pack("{s:s}", "status", status);
 
 	if (body == NULL)
 		err1("out of memory");
@@ -429,7 +433,8 @@ cw_class_json(const struct cw_class *k, const char *usage, json_t **out)
 	if (given == 0)
 		return 0;
 	if (given < 5)
-		return usage_error(usage, "a classification needs all five of --grounds, --domain, "
+		return usage_error(usage,
+		    "a classification needs all five of --grounds, --domain, "
 		    "--manifestation, --incident and --residence");
 	if ((grounds = json_array()) == NULL) {
 		err1("out of memory");
@@ -444,7 +449,8 @@ cw_class_json(const struct cw_class *k, const char *usage, json_t **out)
 		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
 			len--;
 		if (len == 0 || len >= sizeof code) {
-			rc = usage_error(usage, "--grounds takes codes separated by commas, like "
+			rc = usage_error(usage,
+			    "--grounds takes codes separated by commas, like "
 			    "origin,religion");
 			goto out;
 		}
@@ -493,12 +499,12 @@ cw_class_check(const json_t *policy, const json_t *cls)
 		if (cw_policy_code(policy, "grounds", "ground", json_string_value(g)) != 0)
 			return EXIT_USER;
 	if (cw_policy_code(policy, "domains", "domain", cw_str(cls, "domain", "")) != 0 ||
-	    cw_policy_code(policy, "manifestations", "manifestation",
-	    cw_str(cls, "manifestation", "")) != 0 ||
+	    cw_policy_code(
+	        policy, "manifestations", "manifestation", cw_str(cls, "manifestation", "")) != 0 ||
 	    cw_policy_code(policy, "municipalities", "municipality",
-	    cw_str(cls, "incident_municipality", "")) != 0 ||
+	        cw_str(cls, "incident_municipality", "")) != 0 ||
 	    cw_policy_code(policy, "municipalities", "municipality",
-	    cw_str(cls, "residence_municipality", "")) != 0)
+	        cw_str(cls, "residence_municipality", "")) != 0)
 		return EXIT_USER;
 	return 0;
 }

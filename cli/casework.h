@@ -16,8 +16,8 @@
 #include "client.h"
 #include "mp_envelope.h"
 
-#define CW_ID_LEN 22          /* a case, item or collective id: b64u of 16 bytes */
-#define CW_TEXT_MAX_CP 10000  /* a message or report text, in code points */
+#define CW_ID_LEN 22         /* a case, item or collective id: b64u of 16 bytes */
+#define CW_TEXT_MAX_CP 10000 /* a message or report text, in code points */
 /* Such a text read from a file: 10000 code points of up to 4 bytes, and slack. */
 #define CW_TEXT_FILE_MAX (64 * 1024)
 
@@ -84,8 +84,8 @@ int cw_get(struct mp_client *c, const char *path, json_t **out);
  * "keys") must be an array.  0 with *resp set (a new reference) and *list
  * that array (owned by *resp), else EXIT_USER (printed) with both NULL.
  */
-int cw_get_list(struct mp_client *c, const char *path, const char *name, json_t **resp,
-    json_t **list);
+int cw_get_list(
+    struct mp_client *c, const char *path, const char *name, json_t **resp, json_t **list);
 
 /* GET /api/v1/cases/{id}: 0 with *cas set (a new reference), else EXIT_USER. */
 int cw_get_case(struct mp_client *c, const char *id, json_t **cas);
@@ -135,8 +135,8 @@ char *cw_message_plaintext(const char *text, const char *author);
  * to rcpt[0..n).  A new envelope, or NULL (printed).  The plaintext is
  * wiped before this returns.
  */
-json_t *cw_seal_message(const char *kind, const char *case_id, const char *text,
-    const char *author, const struct mp_box_pk *rcpt, size_t n);
+json_t *cw_seal_message(const char *kind, const char *case_id, const char *text, const char *author,
+    const struct mp_box_pk *rcpt, size_t n);
 
 /*
  * The body {"status"[, "closure"]} of a status change (case status,
@@ -151,17 +151,18 @@ json_t *cw_status_body(const char *status, const char *closure);
 struct cw_class {
 	const char *grounds, *domain, *manifestation, *incident, *residence;
 };
-#define CW_CLASS_OPTS(k)                                                              \
-	{ "grounds", &(k).grounds, NULL }, { "domain", &(k).domain, NULL },           \
-	    { "manifestation", &(k).manifestation, NULL },                            \
-	    { "incident", &(k).incident, NULL }, { "residence", &(k).residence, NULL }
-#define CW_CLASS_USAGE                                                                \
-	"--grounds a,b --domain D --manifestation M --incident CODE --residence CODE"
-#define CW_CLASS_HELP                                                                 \
-	"  --grounds a,b         the grounds, comma-separated (origin, religion, ...)\n"   \
-	"  --domain D            the domain (housing, labour_market, ...)\n"              \
-	"  --manifestation M     how it showed (refusal, remark, ...)\n"                  \
-	"  --incident CODE       the municipality where it happened (leiden, ...)\n"      \
+#define CW_CLASS_OPTS(k) \
+	{ "grounds", &(k).grounds, NULL }, { "domain", &(k).domain, NULL }, \
+	    { "manifestation", &(k).manifestation, NULL }, { "incident", &(k).incident, NULL }, \
+	{ \
+		"residence", &(k).residence, NULL \
+	}
+#define CW_CLASS_USAGE "--grounds a,b --domain D --manifestation M --incident CODE --residence CODE"
+#define CW_CLASS_HELP \
+	"  --grounds a,b         the grounds, comma-separated (origin, religion, ...)\n" \
+	"  --domain D            the domain (housing, labour_market, ...)\n" \
+	"  --manifestation M     how it showed (refusal, remark, ...)\n" \
+	"  --incident CODE       the municipality where it happened (leiden, ...)\n" \
 	"  --residence CODE      the reporter's municipality (elsewhere, unknown, ...)\n"
 
 /*

@@ -100,12 +100,12 @@ due_cell(char out[DUE_CELL], const json_t *cs)
 static int
 print_cases(struct mp_client *c, const json_t *cases)
 {
-	static const char *const head[CASE_COLS] = { "REF", "RECEIVED", "STATUS", "DUE",
-		"CHANNEL", "REPORTER", "COLLECTIVE", "ID" };
+	static const char *const head[CASE_COLS] = { "REF", "RECEIVED", "STATUS", "DUE", "CHANNEL",
+		"REPORTER", "COLLECTIVE", "ID" };
 	const char *row[CASE_COLS], *coll;
 	struct cw_table t;
 	json_t *colls = NULL, *cs;
-	char (*due)[DUE_CELL] = NULL;
+	char(*due)[DUE_CELL] = NULL;
 	size_t i, n = json_array_size(cases);
 	int rc = -1;
 
@@ -173,11 +173,12 @@ cmd_cases(int argc, char **argv)
 		lim = strtol(limit, &end, 10);
 		if (errno != 0 || end == limit || *end != '\0' || lim < 1 || lim > LIMIT_MAX ||
 		    limit[0] < '0' || limit[0] > '9')
-			return usage_error(cases_usage, "--limit must be a number from 1 to %d",
-			    LIMIT_MAX);
+			return usage_error(
+			    cases_usage, "--limit must be a number from 1 to %d", LIMIT_MAX);
 	}
 	if (coll != NULL && cw_collective_arg(coll) == CW_ARG_BAD)
-		return usage_error(cases_usage, "--collective takes a collective's id or its "
+		return usage_error(cases_usage,
+		    "--collective takes a collective's id or its "
 		    "reference (like C2026-0001)");
 	if ((status_opt != NULL && cw_add_query(path, sizeof path, "status", status_opt) != 0) ||
 	    (overdue && cw_add_query(path, sizeof path, "overdue", "1") != 0) ||
@@ -224,7 +225,8 @@ out:
 
 /* ---- case ---- */
 
-#define CASE_ARG_HELP "  CASE           the case's reference (2026-0042) or its id (22 characters)\n"
+#define CASE_ARG_HELP \
+	"  CASE           the case's reference (2026-0042) or its id (22 characters)\n"
 
 static const char case_usage[] =
     "meldpunt case show CASE [--json]\n"
@@ -261,8 +263,7 @@ static const char reply_help[] =
     "Send a message to the reporter of a case, through the follow-up token.  It is\n"
     "sealed here to the reporter and to every active caseworker and recovery key,\n"
     "so that colleagues can read the conversation too.\n"
-    "\n" CASE_ARG_HELP
-    "  --text TEXT    the message (1 to 10000 characters)\n"
+    "\n" CASE_ARG_HELP "  --text TEXT    the message (1 to 10000 characters)\n"
     "  --file FILE    read the message from FILE (- for standard input)\n"
     "  --json         print the server's answer\n"
     "Without --text or --file the message is read from standard input.\n";
@@ -270,8 +271,7 @@ static const char reply_help[] =
 static const char note_help[] =
     "Add an internal note to a case: sealed here to every active caseworker and\n"
     "recovery key, never to the reporter, who never sees it.\n"
-    "\n" CASE_ARG_HELP
-    "  --text TEXT    the note (1 to 10000 characters)\n"
+    "\n" CASE_ARG_HELP "  --text TEXT    the note (1 to 10000 characters)\n"
     "  --file FILE    read the note from FILE (- for standard input)\n"
     "  --json         print the server's answer\n"
     "Without --text or --file the note is read from standard input.\n";
@@ -279,8 +279,7 @@ static const char note_help[] =
 static const char status_help[] =
     "Move a case to another status: received, intake, registration_only,\n"
     "in_progress, referred or closed (the policy lists the moves allowed).\n"
-    "\n" CASE_ARG_HELP
-    "  STATUS          the new status\n"
+    "\n" CASE_ARG_HELP "  STATUS          the new status\n"
     "  --closure CODE  how the case ended; required for closed (advice_information,\n"
     "                  mediation, assistance_procedure, policy_influence, referral,\n"
     "                  own_investigation, registration_only, withdrawn)\n"
@@ -559,7 +558,6 @@ print_message(const json_t *m, const json_t *pt, int r)
 	putchar('\n');
 }
 
-
 /* The state of the case, above the report. */
 static void
 print_case_head(const json_t *cas, const char *id, const json_t *colls)
@@ -599,8 +597,8 @@ print_case_head(const json_t *cas, const char *id, const json_t *colls)
 	}
 	if (json_object_get(cas, "updated") != NULL)
 		print_field("Last change", json_object_get(cas, "updated"));
-	print_field_str("Reporter", json_is_true(json_object_get(cas, "anonymous")) ?
-	    "anonymous" : "named");
+	print_field_str(
+	    "Reporter", json_is_true(json_object_get(cas, "anonymous")) ? "anonymous" : "named");
 	if (json_is_string(json_object_get(cas, "reporter_box")))
 		print_field_str("Follow-up token", "yes (case reply reaches the reporter)");
 	else if (json_is_true(json_object_get(cas, "purged")))
@@ -686,7 +684,8 @@ print_history(const json_t *hist, const json_t *colls, const json_t *keys)
 		type = cw_str(ev, "type", "?");
 		/* Sharing adds one event per item: a run of them on one day is one line. */
 		for (same = 1; strcmp(type, "shared") == 0 && i + same < json_array_size(hist) &&
-		    json_equal(json_array_get(hist, i + same), (json_t *)ev); same++)
+		     json_equal(json_array_get(hist, i + same), (json_t *)ev);
+		     same++)
 			;
 		fputs("  ", stdout);
 		mp_print_line(stdout, cw_str(ev, "date", "?"));
@@ -802,8 +801,8 @@ case_show(int argc, char **argv)
 		json_object_del(head, "report");
 		json_object_del(head, "messages");
 		for (i = 0; i < n; i++) {
-			(void)open_item(&pt, json_object_get(items[i].m, "envelope"), id,
-			    message_kinds, me);
+			(void)open_item(
+			    &pt, json_object_get(items[i].m, "envelope"), id, message_kinds, me);
 			if (json_array_append_new(list, message_json(items[i].m, pt)) != 0) {
 				err1("out of memory");
 				goto out;
@@ -818,7 +817,8 @@ case_show(int argc, char **argv)
 		}
 	} else {
 		/* Names for what the history and head show only by id; both are optional. */
-		if (json_is_string(json_object_get(cas, "collective")) || has_event(cas, "collective"))
+		if (json_is_string(json_object_get(cas, "collective")) ||
+		    has_event(cas, "collective"))
 			colls = collective_list(c);
 		if (has_event(cas, "shared"))
 			(void)cw_get_keys(c, &keys);
@@ -834,8 +834,8 @@ case_show(int argc, char **argv)
 		if (n > 0)
 			printf("\nMessages and notes (%zu)\n", n);
 		for (i = 0; i < n; i++) {
-			r = open_item(&pt, json_object_get(items[i].m, "envelope"), id, message_kinds,
-			    me);
+			r = open_item(
+			    &pt, json_object_get(items[i].m, "envelope"), id, message_kinds, me);
 			print_message(items[i].m, pt, r);
 			json_decref(pt); /* wiped on free (mp_cli_harden) */
 			pt = NULL;
@@ -913,7 +913,8 @@ case_send(int argc, char **argv, const char *kind)
 		rc = EXIT_USER;
 		rb = json_object_get(cas, "reporter_box");
 		if (!json_is_string(rb)) {
-			err1("this case has no follow-up token; the reporter cannot be reached this "
+			err1(
+			    "this case has no follow-up token; the reporter cannot be reached this "
 			    "way");
 			goto out;
 		}

@@ -228,8 +228,8 @@ mp_url_escape(const char *s)
 		return NULL;
 	for (i = 0; i < len; i++) {
 		ch = (unsigned char)s[i];
-		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		    ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
 			out[o++] = (char)ch;
 		} else {
 			out[o++] = '%';
@@ -273,8 +273,8 @@ add_header(struct curl_slist **list, const char *name, const char *value)
 {
 	char line[512];
 	struct curl_slist *l;
-	int n = value != NULL ? snprintf(line, sizeof line, "%s: %s", name, value) :
-	    snprintf(line, sizeof line, "%s:", name);
+	int n = value != NULL ? snprintf(line, sizeof line, "%s: %s", name, value)
+	                      : snprintf(line, sizeof line, "%s:", name);
 
 	if (n < 0 || (size_t)n >= sizeof line)
 		return -1;
@@ -359,8 +359,8 @@ mp_client_request(struct mp_client *c, const char *method, const char *path_quer
 		goto out;
 	}
 	if (mp_sig_sign(sig_input, sizeof sig_input, signature, sizeof signature, digest,
-	    sizeof digest, method, path, query, (const uint8_t *)text, text ? strlen(text) : 0,
-	    (long long)time(NULL), c->id->sign_pk, c->id->sign_sk) != 0) {
+	        sizeof digest, method, path, query, (const uint8_t *)text, text ? strlen(text) : 0,
+	        (long long)time(NULL), c->id->sign_pk, c->id->sign_sk) != 0) {
 		err1("cannot sign the request to %s", path);
 		goto out;
 	}
@@ -369,8 +369,9 @@ mp_client_request(struct mp_client *c, const char *method, const char *path_quer
 	    add_header(&headers, "Accept", "application/json") != 0 ||
 	    /* No 100-continue round trip: bodies are small and the server answers at once. */
 	    add_header(&headers, "Expect", NULL) != 0 ||
-	    (text != NULL && (add_header(&headers, "Content-Digest", digest) != 0 ||
-	    add_header(&headers, "Content-Type", "application/json") != 0))) {
+	    (text != NULL &&
+	        (add_header(&headers, "Content-Digest", digest) != 0 ||
+	            add_header(&headers, "Content-Type", "application/json") != 0))) {
 		err1("cannot build the request headers");
 		goto out;
 	}
@@ -388,7 +389,7 @@ mp_client_request(struct mp_client *c, const char *method, const char *path_quer
 	if (is_post) {
 		if (curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, text ? text : "") != CURLE_OK ||
 		    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE,
-		    (curl_off_t)(text ? strlen(text) : 0)) != CURLE_OK) {
+		        (curl_off_t)(text ? strlen(text) : 0)) != CURLE_OK) {
 			err1("cannot set up the request to %s", c->url);
 			goto out;
 		}
@@ -410,7 +411,8 @@ mp_client_request(struct mp_client *c, const char *method, const char *path_quer
 	if (*status >= 200 && *status < 300) {
 		if (!json_is_object(j)) {
 			err1("the server at %s answered %s %s with something that is not JSON "
-			    "(HTTP %ld)", c->url, method, path, *status);
+			     "(HTTP %ld)",
+			    c->url, method, path, *status);
 			goto out;
 		}
 		*resp = j;
@@ -421,7 +423,8 @@ mp_client_request(struct mp_client *c, const char *method, const char *path_quer
 		j = NULL;
 		rc = 1;
 	} else {
-		err1("the server at %s answered %s %s with HTTP %ld", c->url, method, path, *status);
+		err1(
+		    "the server at %s answered %s %s with HTTP %ld", c->url, method, path, *status);
 	}
 out:
 	curl_slist_free_all(headers);

@@ -24,11 +24,15 @@ struct mp_client_opts {
 	const char *url;
 	const char *key;
 };
-#define MP_CLIENT_OPTS(o) { "url", &(o).url, NULL }, { "key", &(o).key, NULL }
+#define MP_CLIENT_OPTS(o) \
+	{ "url", &(o).url, NULL }, \
+	{ \
+		"key", &(o).key, NULL \
+	}
 #define MP_CLIENT_USAGE "[--url URL] [--key FILE]"
-#define MP_CLIENT_HELP                                                                     \
-	"  --url URL    the server (default: $MELDPUNT_URL, else " MP_DEFAULT_URL ")\n"        \
-	"  --key FILE   your key file (default: $MELDPUNT_KEY); its passphrase is asked\n"     \
+#define MP_CLIENT_HELP \
+	"  --url URL    the server (default: $MELDPUNT_URL, else " MP_DEFAULT_URL ")\n" \
+	"  --key FILE   your key file (default: $MELDPUNT_KEY); its passphrase is asked\n" \
 	"               on the terminal, or taken from $MELDPUNT_PASSPHRASE\n"
 
 /*
@@ -59,8 +63,7 @@ void mp_client_close(struct mp_client *c);
  * $MELDPUNT_CA instead of the system's when it is set (a municipality's
  * private CA), else the system's.  0, or -1.
  */
-int mp_client_setup(CURL *curl, const char *url, char *errbuf)
-    __attribute__((warn_unused_result));
+int mp_client_setup(CURL *curl, const char *url, char *errbuf) __attribute__((warn_unused_result));
 
 /*
  * An answer's body as libcurl hands it over: a malloc'ed buffer, grown as

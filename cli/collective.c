@@ -17,23 +17,22 @@
 #include "util.h"
 
 #define NAME_MAX_CP 100
-#define LINK_BATCH 20000            /* ids per POST .../cases (the route's limit) */
-#define SEND_BATCH 2000             /* messages per POST .../messages */
+#define LINK_BATCH 20000              /* ids per POST .../cases (the route's limit) */
+#define SEND_BATCH 2000               /* messages per POST .../messages */
 #define SEND_BYTES (12 * 1024 * 1024) /* and bytes, well under the route's 16 MiB */
-#define REF_LOOKUPS 20              /* more references than this: page through the list */
+#define REF_LOOKUPS 20                /* more references than this: page through the list */
 #define CASES_FILE_MAX (16 * 1024 * 1024)
 
-static const char coll_usage[] =
-    "meldpunt collective create --name NAME\n"
-    "       meldpunt collective list\n"
-    "       meldpunt collective show ID\n"
-    "       meldpunt collective add ID [CASE...] [--from-file F]\n"
-    "       meldpunt collective status ID STATUS [--closure CODE]\n"
-    "       meldpunt collective reply ID [--text T | --file F]\n"
-    "       (each also takes --json " MP_CLIENT_USAGE ")";
+static const char coll_usage[] = "meldpunt collective create --name NAME\n"
+                                 "       meldpunt collective list\n"
+                                 "       meldpunt collective show ID\n"
+                                 "       meldpunt collective add ID [CASE...] [--from-file F]\n"
+                                 "       meldpunt collective status ID STATUS [--closure CODE]\n"
+                                 "       meldpunt collective reply ID [--text T | --file F]\n"
+                                 "       (each also takes --json " MP_CLIENT_USAGE ")";
 
-static const char create_usage[] = "meldpunt collective create --name NAME [--json] "
-    MP_CLIENT_USAGE;
+static const char create_usage[] =
+    "meldpunt collective create --name NAME [--json] " MP_CLIENT_USAGE;
 static const char list_usage[] = "meldpunt collective list [--json] " MP_CLIENT_USAGE;
 static const char show_usage[] = "meldpunt collective show ID [--json] " MP_CLIENT_USAGE;
 static const char add_usage[] =
@@ -62,14 +61,12 @@ static const char list_help[] =
 static const char show_help[] =
     "Show a collective and its cases (oldest first): reference, status, whether\n"
     "the reporter has a follow-up token (and so gets collective replies), and id.\n"
-    "\n" ID_HELP
-    "  --json         print the server's answer\n";
+    "\n" ID_HELP "  --json         print the server's answer\n";
 
 static const char add_help[] =
     "Link cases to a collective.  A case already in it is skipped; a case in\n"
     "another collective is refused (and then none of that batch is linked).\n"
-    "\n" ID_HELP
-    "  CASE...        the cases: references (2026-0042) or ids\n"
+    "\n" ID_HELP "  CASE...        the cases: references (2026-0042) or ids\n"
     "  --from-file F  also the cases in F (- for standard input): one per line, the\n"
     "                 first word of each line; empty lines and lines starting with\n"
     "                 # are skipped, so the output of meldpunt cases works too\n"
@@ -79,8 +76,7 @@ static const char status_help[] =
     "Move every case of the collective to STATUS, where the policy allows the\n"
     "move from the case's own status; the others stay where they are and are\n"
     "counted by status.\n"
-    "\n" ID_HELP
-    "  STATUS          the new status\n"
+    "\n" ID_HELP "  STATUS          the new status\n"
     "  --closure CODE  how the cases ended; required for closed\n"
     "  --json          print the server's answer\n";
 
@@ -88,8 +84,7 @@ static const char reply_help[] =
     "Answer every reporter of the collective at once: the message is sealed here\n"
     "to each reporter (and every caseworker and recovery key), one envelope per\n"
     "case.  Cases without a follow-up token cannot be answered and are counted.\n"
-    "\n" ID_HELP
-    "  --text T       the message (1 to 10000 characters)\n"
+    "\n" ID_HELP "  --text T       the message (1 to 10000 characters)\n"
     "  --file F       read it from F (- for standard input); without --text or\n"
     "                 --file it is read from standard input\n"
     "  --json         print {\"sent\", \"no_token\", \"members\"}\n";
@@ -184,7 +179,7 @@ coll_list(int argc, char **argv)
 	struct cw_table t;
 	json_t *resp = NULL, *list, *s;
 	const char *row[5];
-	char (*counts)[24] = NULL;
+	char(*counts)[24] = NULL;
 	size_t i, n;
 	int npos, r, rc = EXIT_USER;
 
@@ -208,7 +203,8 @@ coll_list(int argc, char **argv)
 		goto out;
 	}
 	json_array_foreach(list, i, s) {
-		snprintf(counts[i], sizeof counts[i], "%" JSON_INTEGER_FORMAT, int_or(s, "cases", 0));
+		snprintf(
+		    counts[i], sizeof counts[i], "%" JSON_INTEGER_FORMAT, int_or(s, "cases", 0));
 		row[0] = cw_str(s, "ref", "-");
 		row[1] = cw_str(s, "created", "-");
 		row[2] = counts[i];
@@ -253,7 +249,8 @@ print_status_counts(const json_t *list, const char *key)
 	json_array_foreach(list, i, m) {
 		st = cw_str(m, key, "?");
 		v = json_object_get(counts, st);
-		if (json_object_set_new(counts, st, json_integer(v ? json_integer_value(v) + 1 : 1)) != 0) {
+		if (json_object_set_new(
+		        counts, st, json_integer(v ? json_integer_value(v) + 1 : 1)) != 0) {
 			json_decref(counts);
 			return -1;
 		}
@@ -448,8 +445,9 @@ resolve_many(struct mp_client *c, struct names *l)
 		if (mp_client_request(c, "GET", path, NULL, &status, &resp) != 0)
 			goto out;
 		json_array_foreach(json_object_get(resp, "cases"), i, cs) {
-			if (cw_id_ok(cw_str(cs, "id", "")) && json_object_set(map, cw_str(cs, "ref",
-			    ""), json_object_get(cs, "id")) != 0) {
+			if (cw_id_ok(cw_str(cs, "id", "")) &&
+			    json_object_set(
+			        map, cw_str(cs, "ref", ""), json_object_get(cs, "id")) != 0) {
 				err1("out of memory");
 				goto out;
 			}
@@ -595,14 +593,15 @@ coll_add(int argc, char **argv)
 	rc = EXIT_USER;
 	before = int_or(summary, "cases", 0);
 	if (cw_path(path, sizeof path, "/api/v1/collectives/", cw_str(summary, "id", ""),
-	    "/cases") != 0)
+	        "/cases") != 0)
 		goto out;
 	/* Each batch is linked in one transaction; 20,000 at most per request. */
 	for (first = 0; first < l.n; first += LINK_BATCH) {
 		json_decref(body);
 		json_decref(resp);
 		resp = NULL;
-		if ((ids = json_array()) == NULL || (body = json_pack("{s:o}", "add", ids)) == NULL) {
+		if ((ids = json_array()) == NULL ||
+		    (body = json_pack("{s:o}", "add", ids)) == NULL) {
 			err1("out of memory");
 			goto out;
 		}
@@ -614,7 +613,8 @@ coll_add(int argc, char **argv)
 		}
 		if (mp_client_request(c, "POST", path, body, &status, &resp) != 0) {
 			if (done > 0)
-				err1("%zu cases were linked before this error; the other %zu were not",
+				err1(
+				    "%zu cases were linked before this error; the other %zu were not",
 				    done, l.n - done);
 			goto out;
 		}
@@ -681,7 +681,7 @@ coll_status(int argc, char **argv)
 		goto out;
 	rc = EXIT_USER;
 	if (cw_path(path, sizeof path, "/api/v1/collectives/", cw_str(summary, "id", ""),
-	    "/status") != 0)
+	        "/status") != 0)
 		goto out;
 	if (mp_client_request(c, "POST", path, body, &status, &resp) != 0)
 		goto out;
@@ -729,8 +729,8 @@ partial(size_t sent, size_t reachable)
 {
 	if (sent > 0)
 		err1("%zu reporters were answered before this error; the other %zu were not "
-		    "(running the reply again answers those %zu a second time)", sent,
-		    reachable - sent, sent);
+		     "(running the reply again answers those %zu a second time)",
+		    sent, reachable - sent, sent);
 }
 
 /* POST one batch of messages; adds the server's count to *sent. */
@@ -815,7 +815,7 @@ coll_reply(int argc, char **argv)
 		goto out;
 	}
 	if (cw_path(path, sizeof path, "/api/v1/collectives/", cw_str(summary, "id", ""),
-	    "/messages") != 0)
+	        "/messages") != 0)
 		goto out;
 	members = json_array_size(json_object_get(coll, "members"));
 	json_array_foreach(json_object_get(coll, "members"), i, m)
@@ -825,18 +825,20 @@ coll_reply(int argc, char **argv)
 		case_id = cw_str(m, "id", "");
 		if (!json_is_string(rb))
 			continue;
-		if (!cw_id_ok(case_id) || mp_b64u_decode_exact(rcpt[0].pk, 32, json_string_value(rb),
-		    json_string_length(rb)) != 0) {
+		if (!cw_id_ok(case_id) ||
+		    mp_b64u_decode_exact(
+		        rcpt[0].pk, 32, json_string_value(rb), json_string_length(rb)) != 0) {
 			err1("the server sent a malformed member of the collective");
 			goto out;
 		}
-		env = mp_envelope_seal("message", case_id, (const uint8_t *)pt, strlen(pt), rcpt,
-		    n + 1);
+		env = mp_envelope_seal(
+		    "message", case_id, (const uint8_t *)pt, strlen(pt), rcpt, n + 1);
 		if (env == NULL) {
 			err1("cannot seal the reply");
 			goto out;
 		}
-		if (json_array_size(msgs) >= SEND_BATCH || bytes + envelope_bytes(env) > SEND_BYTES) {
+		if (json_array_size(msgs) >= SEND_BATCH ||
+		    bytes + envelope_bytes(env) > SEND_BYTES) {
 			if (send_batch(c, path, msgs, &sent) != 0) {
 				partial(sent, members - no_token);
 				goto out;
@@ -844,8 +846,8 @@ coll_reply(int argc, char **argv)
 			bytes = 0;
 		}
 		bytes += envelope_bytes(env);
-		if (json_array_append_new(msgs, json_pack("{s:s, s:o}", "case", case_id, "envelope",
-		    env)) != 0) {
+		if (json_array_append_new(
+		        msgs, json_pack("{s:s, s:o}", "case", case_id, "envelope", env)) != 0) {
 			env = NULL;
 			err1("out of memory");
 			goto out;

@@ -81,20 +81,24 @@ cmd_init(int argc, char **argv)
 		return usage_error(init_usage, "--recovery-name goes with --recovery-key");
 	/* Checked before anything is created: a half-made instance helps nobody. */
 	if (recovery != NULL && mp_b64u_decode_exact(box, 32, recovery, strlen(recovery)) != 0)
-		return usage_error(init_usage, "--recovery-key must be a 32-byte box key in b64u "
+		return usage_error(init_usage,
+		    "--recovery-key must be a 32-byte box key in b64u "
 		    "(the \"box\" of the recovery key's bundle)");
 	if (rname == NULL)
 		rname = "Recovery key";
 	if (!name_ok(rname))
-		return usage_error(init_usage, "--recovery-name must be 1 to %d characters on one "
-		    "line", MP_NAME_MAX);
+		return usage_error(init_usage,
+		    "--recovery-name must be 1 to %d characters on one "
+		    "line",
+		    MP_NAME_MAX);
 	if (mp_instance_create(dir, origin, url, verifier, sizeof verifier, err, sizeof err) != 0) {
 		err1("%s", err);
 		goto out;
 	}
 	if (recovery != NULL) {
 		if (open_store(&in, &st, dir) != 0 || add_recovery(st, rname, box) != 0) {
-			err1("the instance in %s was created, but without the recovery key; add it "
+			err1(
+			    "the instance in %s was created, but without the recovery key; add it "
 			    "with meldpunt key add --dir %s --role recovery --name NAME --box B64U",
 			    dir, dir);
 			goto out;
@@ -169,8 +173,9 @@ key_add(struct mp_store *st, const char *role, const char *name, const char *sig
 		return EXIT_USER;
 	}
 	if ((strcmp(role, "recovery") == 0) != (sign == NULL)) {
-		err1("%s", sign == NULL ? "--sign is required for this role" :
-		    "a recovery key has no --sign");
+		err1("%s",
+		    sign == NULL ? "--sign is required for this role"
+		                 : "a recovery key has no --sign");
 		return EXIT_USER;
 	}
 	if (mp_b64u_decode_exact(k.box_pk, 32, box, strlen(box)) != 0 ||
@@ -219,7 +224,8 @@ cmd_key(int argc, char **argv)
 	if (dir == NULL)
 		return usage_error(key_usage, "--dir is required");
 	if (strcmp(sub, "add") == 0 && (role == NULL || name == NULL || box == NULL))
-		return usage_error(key_usage, "key add needs --role, --name and --box (and --sign)");
+		return usage_error(
+		    key_usage, "key add needs --role, --name and --box (and --sign)");
 	if (strcmp(sub, "revoke") == 0 && kid == NULL)
 		return usage_error(key_usage, "key revoke needs --kid");
 	if (open_store(&in, &st, dir) != 0)
@@ -284,12 +290,13 @@ cmd_purge(int argc, char **argv)
 	/* The cut-offs follow --today; the purge itself is recorded on the real day. */
 	mp_today(day_now);
 	if ((r = mp_store_purge(st, day_now, closed, inactive, &n)) != 0) {
-		err1("%s", r == MP_STORE_FULL ? "the purge failed: the disk is full" :
-		    "the purge failed (is the database busy? try again)");
+		err1("%s",
+		    r == MP_STORE_FULL ? "the purge failed: the disk is full"
+		                       : "the purge failed (is the database busy? try again)");
 		goto out;
 	}
-	printf("purged %d case%s (closed on or before %s, or inactive since %s or earlier)\n",
-	    n, n == 1 ? "" : "s", closed, inactive);
+	printf("purged %d case%s (closed on or before %s, or inactive since %s or earlier)\n", n,
+	    n == 1 ? "" : "s", closed, inactive);
 	rc = 0;
 out:
 	mp_store_close(st);

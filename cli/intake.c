@@ -64,8 +64,7 @@ static const char intake_help[] =
     "  --location TEXT       where it happened (at most 200 characters)\n"
     "  --counterparty TEXT   the other party (at most 200 characters)\n"
     "A classification (all five, or none; it also goes into the report):\n" CW_CLASS_HELP
-    "  --json                print the server's answer (with the token) as JSON\n"
-    MP_CLIENT_HELP;
+    "  --json                print the server's answer (with the token) as JSON\n" MP_CLIENT_HELP;
 
 struct intake {
 	const char *channel, *text, *file, *language, *qr;
@@ -133,7 +132,8 @@ check_options(const struct intake *in)
 	if (in->channel == NULL)
 		return usage_error(u, "--channel is required (phone, email, post or walk_in)");
 	if (strcmp(in->channel, "web") == 0)
-		return usage_error(u, "web reports come in through the form; --channel is phone, "
+		return usage_error(u,
+		    "web reports come in through the form; --channel is phone, "
 		    "email, post or walk_in");
 	if (in->text != NULL && in->file != NULL)
 		return usage_error(u, "give --text or --file, not both");
@@ -150,20 +150,23 @@ check_options(const struct intake *in)
 			return usage_error(u, "--preferred is email or phone");
 		if ((strcmp(in->preferred, "email") == 0 && in->email == NULL) ||
 		    (strcmp(in->preferred, "phone") == 0 && in->phone == NULL))
-			return usage_error(u, "--preferred %s needs --contact-%s", in->preferred,
-			    in->preferred);
+			return usage_error(
+			    u, "--preferred %s needs --contact-%s", in->preferred, in->preferred);
 	}
 	if (in->occurred_on != NULL) {
 		cw_today(today);
 		if (!mp_day_ok(in->occurred_on) || strcmp(in->occurred_on, "1900-01-01") < 0 ||
 		    strcmp(in->occurred_on, today) > 0)
-			return usage_error(u, "--occurred-on must be a day YYYY-MM-DD, not in the "
+			return usage_error(u,
+			    "--occurred-on must be a day YYYY-MM-DD, not in the "
 			    "future");
 	}
 	if ((in->location != NULL && !text_ok(in->location, FREE_TEXT_MAX_CP)) ||
 	    (in->counterparty != NULL && !text_ok(in->counterparty, FREE_TEXT_MAX_CP)))
-		return usage_error(u, "--location and --counterparty take 1 to %d characters on "
-		    "one line", FREE_TEXT_MAX_CP);
+		return usage_error(u,
+		    "--location and --counterparty take 1 to %d characters on "
+		    "one line",
+		    FREE_TEXT_MAX_CP);
 	if (in->qr != NULL && access(in->qr, F_OK) == 0) {
 		err1("%s already exists; not overwriting it", in->qr);
 		return EXIT_USER;
@@ -209,7 +212,8 @@ report_object(const struct intake *in, const char *text, const json_t *cls)
 		goto out;
 	if (set_opt(rep, "description", text) != 0 || set_opt(rep, "language", in->language) != 0 ||
 	    set_opt(rep, "received", today) != 0 || set_opt(rep, "role", in->role) != 0 ||
-	    set_opt(rep, "wish", in->wish) != 0 || set_opt(rep, "occurred_on", in->occurred_on) != 0 ||
+	    set_opt(rep, "wish", in->wish) != 0 ||
+	    set_opt(rep, "occurred_on", in->occurred_on) != 0 ||
 	    set_opt(rep, "location", in->location) != 0 ||
 	    set_opt(rep, "counterparty", in->counterparty) != 0)
 		goto out;
@@ -313,7 +317,9 @@ print_big(const char *token)
 					if (j > 0)
 						putchar(' ');
 					for (k = 0; k < 5; k++)
-						fputs(g != NULL && g->rows[row][k] == '#' ? "\xe2\x96\x88" : " ",
+						fputs(g != NULL && g->rows[row][k] == '#'
+						        ? "\xe2\x96\x88"
+						        : " ",
 						    stdout);
 				}
 			}
@@ -390,7 +396,8 @@ print_answer(const json_t *resp, const struct intake *in, const json_t *cls)
 		return EXIT_USER;
 	}
 	printf("\nFollow-up token: give it to the person now; it is not shown again and\n"
-	    "nobody can look it up later.\n\n    %s\n\n", token);
+	       "nobody can look it up later.\n\n    %s\n\n",
+	    token);
 	if (cw_tty()) {
 		print_big(token);
 		fputs("  to read out:  ", stdout);
@@ -459,7 +466,8 @@ cmd_intake(int argc, char **argv)
 		return mp_opts_exit(r, intake_usage, intake_help);
 	if (in.language == NULL)
 		in.language = "nl";
-	if ((rc = check_options(&in)) != 0 || (rc = cw_class_json(&in.cls, intake_usage, &cls)) != 0)
+	if ((rc = check_options(&in)) != 0 ||
+	    (rc = cw_class_json(&in.cls, intake_usage, &cls)) != 0)
 		goto out;
 	/* The text first: a mistake in it should not cost a passphrase. */
 	if ((rc = cw_read_text(&text, in.text, in.file, "report")) != 0)
@@ -505,8 +513,8 @@ out:
 	wipe_arg(in.phone);
 	wipe_arg(in.location);
 	wipe_arg(in.counterparty);
-	mp_wipe_free(pt); /* the report's plaintext */
-	json_decref(rep); /* wiped on free (mp_cli_harden) */
+	mp_wipe_free(pt);  /* the report's plaintext */
+	json_decref(rep);  /* wiped on free (mp_cli_harden) */
 	json_decref(resp); /* holds the token */
 	json_decref(body);
 	json_decref(env);

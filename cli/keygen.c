@@ -93,11 +93,12 @@ cmd_keygen(int argc, char **argv)
 	if (role == NULL)
 		role = "caseworker";
 	if (!mp_role_ok(role))
-		return usage_error(keygen_usage, "--role must be caseworker, auditor, admin or "
+		return usage_error(keygen_usage,
+		    "--role must be caseworker, auditor, admin or "
 		    "recovery");
 	if (mp_utf8_check(name, strlen(name), &ncp) != 0 || ncp < 1 || ncp > MP_NAME_MAX)
-		return usage_error(keygen_usage, "--name must be 1 to %d characters of UTF-8",
-		    MP_NAME_MAX);
+		return usage_error(
+		    keygen_usage, "--name must be 1 to %d characters of UTF-8", MP_NAME_MAX);
 	for (i = 0; name[i]; i++) {
 		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
 			return usage_error(keygen_usage, "--name must not hold control characters");
@@ -138,4 +139,3 @@ out:
 	free(bundle);
 	return rc;
 }
-

@@ -20,13 +20,13 @@
 #include "mp_token.h"
 #include "util.h"
 
-#define PAGE "1000"        /* items per GET /api/v1/recipients (the route's maximum) */
-#define SHARE_BATCH 5000   /* items per POST /api/v1/recipients (the route takes 20,000) */
+#define PAGE "1000"      /* items per GET /api/v1/recipients (the route's maximum) */
+#define SHARE_BATCH 5000 /* items per POST /api/v1/recipients (the route takes 20,000) */
 #define BUNDLE_MAX (64 * 1024)
 #define SEALED_BYTES (32 + crypto_box_SEALBYTES)
 
-static const char share_usage[] = "meldpunt share --with BUNDLE_OR_KID_OR_NAME [--json] "
-    MP_CLIENT_USAGE;
+static const char share_usage[] =
+    "meldpunt share --with BUNDLE_OR_KID_OR_NAME [--json] " MP_CLIENT_USAGE;
 
 static const char share_help[] =
     "Share with a colleague every item (report, message, note) that your key can\n"
@@ -106,7 +106,8 @@ find_target(struct target *t, const json_t *keys, const char *with, const uint8_
 	if (found == NULL) {
 		if (file_pk != NULL)
 			err1("the key in %s is not an active key on the server (an admin registers "
-			    "it with meldpunt key add)", with);
+			     "it with meldpunt key add)",
+			    with);
 		else
 			err1("no active key has the kid or name '%s'", with);
 		return EXIT_USER;
@@ -276,7 +277,8 @@ cmd_share(int argc, char **argv)
 		if (post_batch(c, items, first, n < SHARE_BATCH ? n : SHARE_BATCH, &added) != 0) {
 			if (first > 0)
 				err1("%zu items were shared before this error; run share again for "
-				    "the rest", first);
+				     "the rest",
+				    first);
 			goto out;
 		}
 	}
@@ -297,8 +299,10 @@ cmd_share(int argc, char **argv)
 		mp_print_line(stdout, cw_str(t.bundle, "name", "?"));
 		printf(" (kid %s)", t.kid);
 		if (unopened > 0)
-			printf("; %zu item%s could not be opened with your key (a colleague who can "
-			    "open them can share them)", unopened, unopened == 1 ? "" : "s");
+			printf(
+			    "; %zu item%s could not be opened with your key (a colleague who can "
+			    "open them can share them)",
+			    unopened, unopened == 1 ? "" : "s");
 		putchar('\n');
 	}
 	rc = 0;

@@ -139,8 +139,8 @@ doc_verify(const struct doc *d, const struct mp_verifier *v)
 		err1("%s names the log %s, not %s (the key's)", d->name, d->origin, v->origin);
 		return -1;
 	}
-	if (!d->have_sig || crypto_sign_verify_detached(d->sig, (const uint8_t *)d->text, d->len,
-	    v->pk) != 0) {
+	if (!d->have_sig ||
+	    crypto_sign_verify_detached(d->sig, (const uint8_t *)d->text, d->len, v->pk) != 0) {
 		err1("%s: the signature does not verify with the key of %s", d->name, v->origin);
 		return -1;
 	}
@@ -209,8 +209,9 @@ print_table(const char *doc)
 	printf("Statistics %lld of %s%s, tree size %lld\n",
 	    (long long)json_integer_value(json_object_get(j, "year")),
 	    json_string_value(json_object_get(j, "origin")),
-	    json_is_true(json_object_get(j, "provisional")) ? " (provisional: the year is not over)" :
-	    "", (long long)json_integer_value(json_object_get(j, "tree_size")));
+	    json_is_true(json_object_get(j, "provisional")) ? " (provisional: the year is not over)"
+	                                                    : "",
+	    (long long)json_integer_value(json_object_get(j, "tree_size")));
 	printf("%lld cases.  '-': suppressed, below %lld or giving such a cell away.\n",
 	    (long long)json_integer_value(json_object_get(j, "cases")),
 	    (long long)json_integer_value(json_object_get(j, "threshold")));
@@ -236,7 +237,8 @@ print_table(const char *doc)
 		printf("  %-22s", "total");
 		if (i == 0) {
 			for (c = 0; c < 3; c++)
-				print_count(json_array_get(json_object_get(t, "totals"), c), c < 2 ? 11 : 13);
+				print_count(json_array_get(json_object_get(t, "totals"), c),
+				    c < 2 ? 11 : 13);
 		} else {
 			print_count(json_object_get(t, "total"), 9);
 		}
@@ -310,17 +312,18 @@ get_public(CURL *curl, const char *base, const char *path, size_t max, char **bo
 		goto out;
 	}
 	if (cc != CURLE_OK) {
-		err1("cannot reach the server at %s: %s", base, errbuf[0] ? errbuf :
-		    curl_easy_strerror(cc));
+		err1("cannot reach the server at %s: %s", base,
+		    errbuf[0] ? errbuf : curl_easy_strerror(cc));
 		goto out;
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 200) {
 		json_t *j = json_loadb(buf, blen, 0, NULL);
-		const char *msg = json_string_value(json_object_get(json_object_get(j, "error"),
-		    "message"));
+		const char *msg = json_string_value(
+		    json_object_get(json_object_get(j, "error"), "message"));
 
-		fprintf(stderr, "meldpunt: GET %s: HTTP %ld%s", url, status, msg != NULL ? ": " : "");
+		fprintf(
+		    stderr, "meldpunt: GET %s: HTTP %ld%s", url, status, msg != NULL ? ": " : "");
 		if (msg != NULL)
 			mp_print_line(stderr, msg);
 		fputc('\n', stderr);
@@ -351,8 +354,8 @@ base_url(const char *url)
 		url = MP_DEFAULT_URL;
 	n = strlen(url);
 	for (i = 0; i < n; i++)
-		if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] >= 0x7f || url[i] == '?' ||
-		    url[i] == '#')
+		if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] >= 0x7f ||
+		    url[i] == '?' || url[i] == '#')
 			break;
 	if (i < n || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) ||
 	    n > 2048) {
@@ -593,13 +596,15 @@ stats_merge(int argc, char **argv)
 		if (doc_read(&docs[i], files[i]) != 0)
 			goto out;
 		if (docs[i].origin[0] == '\0') {
-			err1("%s is a merged document: merge the services' own documents", files[i]);
+			err1(
+			    "%s is a merged document: merge the services' own documents", files[i]);
 			goto out;
 		}
 		for (k = 0; k < nkeys && strcmp(keys[k].origin, docs[i].origin) != 0; k++)
 			;
 		if (k == nkeys) {
-			err1("%s names the log %s, and no --key is for it", files[i], docs[i].origin);
+			err1("%s names the log %s, and no --key is for it", files[i],
+			    docs[i].origin);
 			goto out;
 		}
 		if (doc_verify(&docs[i], &keys[k]) != 0)

@@ -70,8 +70,8 @@ find_opt(const struct mp_opt *opts, const char *name, size_t namelen)
 }
 
 int
-mp_opts_parse(int argc, char **argv, const struct mp_opt *opts, char **pos, int maxpos,
-    int *npos, const char *usage)
+mp_opts_parse(int argc, char **argv, const struct mp_opt *opts, char **pos, int maxpos, int *npos,
+    const char *usage)
 {
 	const struct mp_opt *o;
 	const char *a, *name, *eq;
@@ -100,8 +100,10 @@ mp_opts_parse(int argc, char **argv, const struct mp_opt *opts, char **pos, int 
 		eq = strchr(name, '=');
 		namelen = eq != NULL ? (size_t)(eq - name) : strlen(name);
 		if ((o = find_opt(opts, name, namelen)) == NULL) {
-			usage_error(usage, "unknown option '%s' (put -- before an argument that "
-			    "begins with --)", a);
+			usage_error(usage,
+			    "unknown option '%s' (put -- before an argument that "
+			    "begins with --)",
+			    a);
 			return -1;
 		}
 		if (o->flag != NULL) {
@@ -154,7 +156,10 @@ subcmd_missing(const struct mp_subcmd *subs, size_t n, const char *usage)
 	list[0] = '\0';
 	for (i = 0; i < n; i++) {
 		w = snprintf(list + len, sizeof list - len, "%s%s",
-		    i == 0 ? "" : i + 1 == n ? " or " : ", ", subs[i].name);
+		    i == 0           ? ""
+		        : i + 1 == n ? " or "
+		                     : ", ",
+		    subs[i].name);
 		if (w < 0 || (size_t)w >= sizeof list - len)
 			break; /* the names that fit still say what is wanted */
 		len += (size_t)w;
@@ -620,8 +625,10 @@ mp_verifier_arg(struct mp_verifier *v, const char *arg, const char *usage)
 	if (mp_note_verifier_parse(v, arg) == 0)
 		return 0;
 	if (stat(arg, &st) != 0)
-		return usage_error(usage, "--key takes the log's verifier key (ORIGIN+HASH+KEY, as "
-		    "`meldpunt init` printed it) or a file that holds it; '%s' is neither", arg);
+		return usage_error(usage,
+		    "--key takes the log's verifier key (ORIGIN+HASH+KEY, as "
+		    "`meldpunt init` printed it) or a file that holds it; '%s' is neither",
+		    arg);
 	if (mp_read_file(arg, 4096, &text, &len) != 0)
 		goto out;
 	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))

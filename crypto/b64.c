@@ -11,15 +11,15 @@
 #include "mp_b64.h"
 
 /* -1 (all bits) when lo <= c <= hi, else 0; c, lo and hi in 0..255 (an arithmetic shift). */
-#define IN_RANGE(c, lo, hi) ((((lo) - 1 - (c)) & ((c) - (hi) - 1)) >> 8)
+#define IN_RANGE(c, lo, hi) ((((lo)-1 - (c)) & ((c) - (hi)-1)) >> 8)
 
 /* The value 0..63 of a b64u symbol, or -1 for any other byte. */
 static int
 b64u_value(int c)
 {
-	return -1 + (IN_RANGE(c, 'A', 'Z') & (c - 'A' + 1)) + (IN_RANGE(c, 'a', 'z') & (c - 'a' + 27)) +
-	    (IN_RANGE(c, '0', '9') & (c - '0' + 53)) + (IN_RANGE(c, '-', '-') & 63) +
-	    (IN_RANGE(c, '_', '_') & 64);
+	return -1 + (IN_RANGE(c, 'A', 'Z') & (c - 'A' + 1)) +
+	    (IN_RANGE(c, 'a', 'z') & (c - 'a' + 27)) + (IN_RANGE(c, '0', '9') & (c - '0' + 53)) +
+	    (IN_RANGE(c, '-', '-') & 63) + (IN_RANGE(c, '_', '_') & 64);
 }
 
 /* *v the value of symbol c (0 for no symbol); the result is negative for no symbol. */
@@ -105,7 +105,8 @@ mp_b64u_decode(uint8_t *out, size_t outmax, size_t *outlen, const char *text, si
 		bad |= symbol(&a, t[i]) | symbol(&b, t[i + 1]) | -(int)(b & 15);
 		out[o++] = (uint8_t)(a << 2 | b >> 4);
 	} else if (rest == 3) {
-		bad |= symbol(&a, t[i]) | symbol(&b, t[i + 1]) | symbol(&c, t[i + 2]) | -(int)(c & 3);
+		bad |= symbol(&a, t[i]) | symbol(&b, t[i + 1]) | symbol(&c, t[i + 2]) |
+		    -(int)(c & 3);
 		out[o++] = (uint8_t)(a << 2 | b >> 4);
 		out[o++] = (uint8_t)(b << 4 | c >> 2);
 	}
@@ -140,8 +141,9 @@ mp_b64_decode_exact(uint8_t *out, size_t want, const char *text, size_t textlen)
 	for (i = 0; i < textlen; i++)
 		if ((unsigned char)text[i] >= 0x80)
 			return -1;
-	if (sodium_base642bin(out, want, text, textlen, NULL, &got, &end,
-	    sodium_base64_VARIANT_ORIGINAL) != 0 || end != text + textlen || got != want)
+	if (sodium_base642bin(
+	        out, want, text, textlen, NULL, &got, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    end != text + textlen || got != want)
 		return -1;
 	return 0;
 }

@@ -30,8 +30,9 @@ mp_envelope_kind_ok(const char *kind)
 static int
 make_ad(char ad[AD_MAX], const char *kind, size_t kindlen, const char *case_id)
 {
-	int n = kindlen > 16 ? -1 : snprintf(ad, AD_MAX, "meldpunt/v1/%.*s/%s", (int)kindlen, kind,
-	    case_id);
+	int n = kindlen > 16
+	    ? -1
+	    : snprintf(ad, AD_MAX, "meldpunt/v1/%.*s/%s", (int)kindlen, kind, case_id);
 
 	return (n < 0 || n >= AD_MAX) ? -1 : n;
 }
@@ -70,7 +71,7 @@ struct sealed {
 	uint8_t nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
 	uint8_t *ct;
 	size_t ctlen, n;
-	uint8_t (*keys)[SEALED_BYTES];   /* K sealed to each recipient */
+	uint8_t (*keys)[SEALED_BYTES]; /* K sealed to each recipient */
 	char (*kids)[MP_KID_TEXT_LEN + 1];
 };
 
@@ -241,11 +242,11 @@ struct span {
  * text (mp_envelope_open_text): the same rules check both.
  */
 struct view {
-	int unknown;             /* a field other than the five */
-	int v1;                  /* "v" is the integer 1 */
+	int unknown; /* a field other than the five */
+	int v1;      /* "v" is the integer 1 */
 	struct span kind, nonce, ct;
-	int list_ok;             /* recipients: an array of objects, each exactly {kid, sealed} strings */
-	size_t n;                /* recipients, at most MP_ENVELOPE_MAX_RECIPIENTS + 1 counted */
+	int list_ok; /* recipients: an array of objects, each exactly {kid, sealed} strings */
+	size_t n;    /* recipients, at most MP_ENVELOPE_MAX_RECIPIENTS + 1 counted */
 	/* Filled up to n; not cleared beforehand (8 KiB an envelope). */
 	struct span kid[MP_ENVELOPE_MAX_RECIPIENTS], sealed[MP_ENVELOPE_MAX_RECIPIENTS];
 };
@@ -342,7 +343,7 @@ view_check(const struct view *e, const char **why)
 	for (i = 0; i < n; i++) {
 		char c = s[i];
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '_'))
+		        c == '-' || c == '_'))
 			return -1;
 	}
 	*why = "envelope recipients must be 1 to 256 distinct {kid, sealed}";
@@ -386,8 +387,8 @@ struct scan {
 static void
 scan_ws(struct scan *sc)
 {
-	while (sc->p < sc->end && (*sc->p == ' ' || *sc->p == '\t' || *sc->p == '\n' ||
-	    *sc->p == '\r'))
+	while (sc->p < sc->end &&
+	    (*sc->p == ' ' || *sc->p == '\t' || *sc->p == '\n' || *sc->p == '\r'))
 		sc->p++;
 }
 
@@ -467,8 +468,12 @@ view_of_text(struct view *e, const char *text, size_t len)
 	do {
 		if (!scan_string(&sc, &key) || !scan_char(&sc, ':'))
 			return 0;
-		bit = span_is(key, "v") ? 1 : span_is(key, "kind") ? 2 : span_is(key, "nonce") ? 4 :
-		    span_is(key, "ct") ? 8 : span_is(key, "recipients") ? 16 : 0;
+		bit = span_is(key, "v")          ? 1
+		    : span_is(key, "kind")       ? 2
+		    : span_is(key, "nonce")      ? 4
+		    : span_is(key, "ct")         ? 8
+		    : span_is(key, "recipients") ? 16
+		                                 : 0;
 		if (bit == 0 || (seen & bit))
 			return 0;
 		seen |= bit;
@@ -517,8 +522,8 @@ sealed_open(uint8_t K[32], struct span sealed, const uint8_t box_pk[32], const u
 }
 
 int
-mp_envelope_item_key(uint8_t K[32], const json_t *env, const uint8_t box_pk[32],
-    const uint8_t box_sk[32])
+mp_envelope_item_key(
+    uint8_t K[32], const json_t *env, const uint8_t box_pk[32], const uint8_t box_sk[32])
 {
 	char kid[MP_KID_TEXT_LEN + 1];
 	size_t i;
@@ -527,7 +532,8 @@ mp_envelope_item_key(uint8_t K[32], const json_t *env, const uint8_t box_pk[32],
 	mp_kid(kid, box_pk);
 	json_array_foreach(json_object_get(env, "recipients"), i, r) {
 		json_t *k = json_object_get(r, "kid"), *s = json_object_get(r, "sealed");
-		if (!json_is_string(k) || strcmp(json_string_value(k), kid) != 0 || !json_is_string(s))
+		if (!json_is_string(k) || strcmp(json_string_value(k), kid) != 0 ||
+		    !json_is_string(s))
 			continue;
 		return sealed_open(K, json_span(s), box_pk, box_sk);
 	}
@@ -566,7 +572,7 @@ view_open(uint8_t **pt, size_t *ptlen, const struct view *e, const char *case_id
 	if (mp_b64u_decode(ct, ctmax, &ctlen, e->ct.s, e->ct.n) != 0)
 		goto out;
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, &outlen, NULL, ct, ctlen,
-	    (const uint8_t *)ad, (unsigned long long)adlen, nonce, K) != 0)
+	        (const uint8_t *)ad, (unsigned long long)adlen, nonce, K) != 0)
 		goto out;
 	if (sodium_unpad(&unpadded, out, (size_t)outlen, MP_PAD_BLOCK) != 0)
 		goto out;
@@ -628,8 +634,8 @@ mp_envelope_open_text(uint8_t **pt, size_t *ptlen, const char *text, size_t len,
 	*pt = NULL;
 	*ptlen = 0;
 	if (view_of_text(&e, text, len))
-		return view_check(&e, &why) == 0 ? view_open(pt, ptlen, &e, case_id, box_pk,
-		    box_sk) : -1;
+		return view_check(&e, &why) == 0 ? view_open(pt, ptlen, &e, case_id, box_pk, box_sk)
+		                                 : -1;
 	if ((env = json_loadb(text, len, 0, NULL)) == NULL)
 		return -1;
 	rc = mp_envelope_open(pt, ptlen, env, case_id, box_pk, box_sk);

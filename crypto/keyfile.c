@@ -12,8 +12,9 @@
 int
 mp_role_ok(const char *role)
 {
-	return role != NULL && (strcmp(role, "caseworker") == 0 || strcmp(role, "auditor") == 0 ||
-	    strcmp(role, "admin") == 0 || strcmp(role, "recovery") == 0);
+	return role != NULL &&
+	    (strcmp(role, "caseworker") == 0 || strcmp(role, "auditor") == 0 ||
+	        strcmp(role, "admin") == 0 || strcmp(role, "recovery") == 0);
 }
 
 static struct mp_identity *
@@ -100,8 +101,8 @@ derive(uint8_t key[32], const char *pass, size_t passlen, const uint8_t *salt,
 static char *
 keyfile_ad(const json_t *pub, unsigned long long ops, size_t mem)
 {
-	json_t *o = json_pack("{s:s, s:O, s:I, s:I}", "format", FILE_FORMAT, "public", pub,
-	    "ops", (json_int_t)ops, "mem", (json_int_t)mem);
+	json_t *o = json_pack("{s:s, s:O, s:I, s:I}", "format", FILE_FORMAT, "public", pub, "ops",
+	    (json_int_t)ops, "mem", (json_int_t)mem);
 	char *s;
 
 	if (o == NULL)
@@ -137,8 +138,8 @@ mp_keyfile_seal(const struct mp_identity *id, const char *pass, size_t passlen,
 		goto out;
 	if ((pub = bundle_object(id)) == NULL || (ad = keyfile_ad(pub, opslimit, memlimit)) == NULL)
 		goto out;
-	crypto_aead_xchacha20poly1305_ietf_encrypt(ct, NULL, secret, SECRET_BYTES,
-	    (const uint8_t *)ad, strlen(ad), NULL, nonce, key);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(
+	    ct, NULL, secret, SECRET_BYTES, (const uint8_t *)ad, strlen(ad), NULL, nonce, key);
 	if (mp_b64u_encode(salt_t, sizeof salt_t, salt, sizeof salt) != 0 ||
 	    mp_b64u_encode(nonce_t, sizeof nonce_t, nonce, sizeof nonce) != 0 ||
 	    mp_b64u_encode(ct_t, sizeof ct_t, ct, sizeof ct) != 0)
@@ -176,8 +177,8 @@ get_b64u(uint8_t *out, size_t want, const json_t *o, const char *key)
 }
 
 int
-mp_keyfile_open(struct mp_identity **out, const char *text, size_t len, const char *pass,
-    size_t passlen)
+mp_keyfile_open(
+    struct mp_identity **out, const char *text, size_t len, const char *pass, size_t passlen)
 {
 	uint8_t key[32], salt[crypto_pwhash_SALTBYTES], nonce[24];
 	uint8_t ct[SECRET_BYTES + crypto_aead_xchacha20poly1305_ietf_ABYTES];
@@ -211,8 +212,7 @@ mp_keyfile_open(struct mp_identity **out, const char *text, size_t len, const ch
 	id->has_sign = strcmp(role, "recovery") != 0;
 	if (get_b64u(salt, sizeof salt, kdf, "salt") != 0 ||
 	    get_b64u(nonce, sizeof nonce, file, "nonce") != 0 ||
-	    get_b64u(ct, sizeof ct, file, "ct") != 0 ||
-	    get_b64u(id->box_pk, 32, pub, "box") != 0 ||
+	    get_b64u(ct, sizeof ct, file, "ct") != 0 || get_b64u(id->box_pk, 32, pub, "box") != 0 ||
 	    (id->has_sign && get_b64u(id->sign_pk, 32, pub, "sign") != 0))
 		goto out;
 	if ((ad = keyfile_ad(pub, (unsigned long long)ops, (size_t)mem)) == NULL)
@@ -223,7 +223,7 @@ mp_keyfile_open(struct mp_identity **out, const char *text, size_t len, const ch
 	if (derive(key, pass, passlen, salt, (unsigned long long)ops, (size_t)mem) != 0)
 		goto out;
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(secret, NULL, NULL, ct, sizeof ct,
-	    (const uint8_t *)ad, strlen(ad), nonce, key) != 0)
+	        (const uint8_t *)ad, strlen(ad), nonce, key) != 0)
 		goto out;
 	memcpy(id->sign_sk, secret, 64);
 	memcpy(id->box_sk, secret + 64, 32);

@@ -14,8 +14,8 @@
 #include "mp_merkle.h"
 
 void
-mp_log_commit(uint8_t c[MP_HASH_LEN], const uint8_t salt[MP_SALT_LEN], const uint8_t *event,
-    size_t len)
+mp_log_commit(
+    uint8_t c[MP_HASH_LEN], const uint8_t salt[MP_SALT_LEN], const uint8_t *event, size_t len)
 {
 	crypto_generichash(c, MP_HASH_LEN, event, len, salt, MP_SALT_LEN);
 }
@@ -33,8 +33,8 @@ mp_merkle_leaf(uint8_t out[MP_HASH_LEN], const uint8_t *data, size_t len)
 }
 
 void
-mp_merkle_node(uint8_t out[MP_HASH_LEN], const uint8_t left[MP_HASH_LEN],
-    const uint8_t right[MP_HASH_LEN])
+mp_merkle_node(
+    uint8_t out[MP_HASH_LEN], const uint8_t left[MP_HASH_LEN], const uint8_t right[MP_HASH_LEN])
 {
 	crypto_hash_sha256_state st;
 	const uint8_t prefix = 0x01;
@@ -61,8 +61,7 @@ is_pow2(uint64_t n)
 
 /* MTH of leaves [start, start + size), size >= 1, start aligned as above. */
 static int
-range_hash(uint64_t start, uint64_t size, mp_merkle_get_fn get, void *arg,
-    uint8_t out[MP_HASH_LEN])
+range_hash(uint64_t start, uint64_t size, mp_merkle_get_fn get, void *arg, uint8_t out[MP_HASH_LEN])
 {
 	uint8_t left[MP_HASH_LEN], right[MP_HASH_LEN];
 	uint64_t k;
@@ -254,8 +253,7 @@ mp_merkle_verify_consistency(uint64_t m, uint64_t n, const uint8_t root_m[MP_HAS
 		fn >>= 1;
 		sn >>= 1;
 	}
-	if (sn != 0 || memcmp(fr, root_m, MP_HASH_LEN) != 0 ||
-	    memcmp(sr, root_n, MP_HASH_LEN) != 0)
+	if (sn != 0 || memcmp(fr, root_m, MP_HASH_LEN) != 0 || memcmp(sr, root_n, MP_HASH_LEN) != 0)
 		return -1;
 	return 0;
 }

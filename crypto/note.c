@@ -127,9 +127,20 @@ static int
 is_space(uint32_t cp)
 {
 	switch (cp) {
-	case '\t': case '\n': case '\v': case '\f': case '\r': case ' ':
-	case 0x85: case 0xa0: case 0x1680: case 0x2028: case 0x2029:
-	case 0x202f: case 0x205f: case 0x3000:
+	case '\t':
+	case '\n':
+	case '\v':
+	case '\f':
+	case '\r':
+	case ' ':
+	case 0x85:
+	case 0xa0:
+	case 0x1680:
+	case 0x2028:
+	case 0x2029:
+	case 0x202f:
+	case 0x205f:
+	case 0x3000:
 		return 1;
 	default:
 		return cp >= 0x2000 && cp <= 0x200a;
@@ -176,8 +187,8 @@ mp_note_verifier_text(char *out, size_t outlen, const char *origin, const uint8_
 	memcpy(key + 1, pk, 32);
 	if (mp_b64_encode(b64, sizeof b64, key, sizeof key) != 0)
 		goto out;
-	n = snprintf(out, outlen, "%s+%02x%02x%02x%02x+%s", origin, kh[0], kh[1], kh[2], kh[3],
-	    b64);
+	n = snprintf(
+	    out, outlen, "%s+%02x%02x%02x%02x+%s", origin, kh[0], kh[1], kh[2], kh[3], b64);
 	if (n < 0 || (size_t)n >= outlen) {
 		out[0] = '\0';
 		goto out;
@@ -220,8 +231,9 @@ mp_note_verifier_parse(struct mp_verifier *v, const char *text)
 		goto out;
 	hex = plus + 1;
 	/* Either case, as Go's note package reads it; decoding stops at the '+'. */
-	if (sodium_hex2bin(kh, sizeof kh, hex, strnlen(hex, 2 * KEYHASH_LEN + 1), NULL, &got,
-		&end) != 0 || got != KEYHASH_LEN || end != hex + 2 * KEYHASH_LEN || *end != '+')
+	if (sodium_hex2bin(
+	        kh, sizeof kh, hex, strnlen(hex, 2 * KEYHASH_LEN + 1), NULL, &got, &end) != 0 ||
+	    got != KEYHASH_LEN || end != hex + 2 * KEYHASH_LEN || *end != '+')
 		goto out;
 	key64 = hex + 2 * KEYHASH_LEN + 1;
 	if (!ascii(key64, strlen(key64)) ||
@@ -244,8 +256,8 @@ out:
 }
 
 int
-mp_checkpoint_sign(char **out, const char *origin, uint64_t size, const uint8_t root[32],
-    const uint8_t sk[64])
+mp_checkpoint_sign(
+    char **out, const char *origin, uint64_t size, const uint8_t root[32], const uint8_t sk[64])
 {
 	/* origin, 19 digits, 44 base64 characters and three newlines. */
 	char body[MP_ORIGIN_MAX + SIZE_MAX_DIGITS + 44 + 3 + 1];
@@ -265,8 +277,8 @@ mp_checkpoint_sign(char **out, const char *origin, uint64_t size, const uint8_t 
 		goto out;
 	if (mp_b64_encode(rootb64, sizeof rootb64, root, 32) != 0)
 		goto out;
-	n = snprintf(body, sizeof body, "%s\n%llu\n%s\n", origin, (unsigned long long)size,
-	    rootb64);
+	n = snprintf(
+	    body, sizeof body, "%s\n%llu\n%s\n", origin, (unsigned long long)size, rootb64);
 	if (n < 0 || (size_t)n >= sizeof body)
 		goto out;
 	bodylen = (size_t)n;
@@ -392,8 +404,8 @@ mp_checkpoint_open(const char *text, size_t len, const struct mp_verifier *v, ui
 			continue; /* another signer's; C2SP says to ignore it */
 		msg = "bad signature by the verifier's key";
 		if (total != sizeof sig ||
-		    crypto_sign_verify_detached(sig + KEYHASH_LEN, (const uint8_t *)body, bodylen,
-			v->pk) != 0)
+		    crypto_sign_verify_detached(
+		        sig + KEYHASH_LEN, (const uint8_t *)body, bodylen, v->pk) != 0)
 			goto out;
 		good = 1;
 	}

@@ -121,7 +121,8 @@ mp_sig_base(char *out, size_t outlen, const char *method, const char *path, cons
 	if (digest != NULL)
 		n = snprintf(out, outlen,
 		    "\"@method\": %s\n\"@path\": %s\n\"@query\": %s\n\"content-digest\": %s\n"
-		    "\"@signature-params\": %s", method, path, query, digest, params);
+		    "\"@signature-params\": %s",
+		    method, path, query, digest, params);
 	else
 		n = snprintf(out, outlen,
 		    "\"@method\": %s\n\"@path\": %s\n\"@query\": %s\n\"@signature-params\": %s",
@@ -133,7 +134,8 @@ int
 mp_sig_verify(const struct mp_sig_params *p, const char *base, size_t baselen)
 {
 	return crypto_sign_verify_detached(p->sig, (const uint8_t *)base, baselen, p->sign_pk) == 0
-	    ? 0 : -1;
+	    ? 0
+	    : -1;
 }
 
 int
@@ -156,14 +158,15 @@ mp_sig_sign(char *sig_input, size_t silen, char *signature, size_t siglen, char 
 	} else if (dlen > 0) {
 		digest[0] = '\0';
 	}
-	n = snprintf(params, sizeof params, "%s;created=%lld;nonce=\"%s\";keyid=\"%s\";alg=\"ed25519\"",
+	n = snprintf(params, sizeof params,
+	    "%s;created=%lld;nonce=\"%s\";keyid=\"%s\";alg=\"ed25519\"",
 	    body != NULL ? comps_body : comps_nobody, created, nonce_t, keyid);
 	if (n < 0 || (size_t)n >= sizeof params)
 		return -1;
 	if ((base = malloc(MP_SIG_BASE_MAX)) == NULL)
 		return -1;
-	if ((n = mp_sig_base(base, MP_SIG_BASE_MAX, method, path, query, body ? digest : NULL,
-	    params)) < 0)
+	if ((n = mp_sig_base(
+	         base, MP_SIG_BASE_MAX, method, path, query, body ? digest : NULL, params)) < 0)
 		goto out;
 	crypto_sign_detached(sig, NULL, (const uint8_t *)base, (unsigned long long)n, sign_sk);
 	if (mp_b64_encode(sig_t, sizeof sig_t, sig, sizeof sig) != 0)

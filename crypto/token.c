@@ -125,8 +125,8 @@ out:
 void
 mp_token_lookup(uint8_t lookup[32], const uint8_t t[MP_TOKEN_BYTES])
 {
-	crypto_generichash(lookup, 32, t, MP_TOKEN_BYTES, (const uint8_t *)lookup_key,
-	    sizeof lookup_key - 1);
+	crypto_generichash(
+	    lookup, 32, t, MP_TOKEN_BYTES, (const uint8_t *)lookup_key, sizeof lookup_key - 1);
 }
 
 void

@@ -29,8 +29,8 @@ mp_wipe_json(void)
  * right at its guard page.
  */
 #define HEADER 64
-#define SPARE_MIN (16 * 1024)          /* a padded message or report fits */
-#define SPARE_MAX (1024 * 1024)        /* larger blocks are given back at once */
+#define SPARE_MIN (16 * 1024)   /* a padded message or report fits */
+#define SPARE_MAX (1024 * 1024) /* larger blocks are given back at once */
 
 static pthread_key_t spare_key;
 static pthread_once_t spare_once = PTHREAD_ONCE_INIT;

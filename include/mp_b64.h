@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 /* Characters needed to encode n bytes, including the terminating NUL. */
-#define MP_B64U_LEN(n) ((((n) * 4) + 2) / 3 + 1)
+#define MP_B64U_LEN(n) ((((n)*4) + 2) / 3 + 1)
 #define MP_B64_LEN(n) ((((n) + 2) / 3) * 4 + 1)
 
 /* Encode in[0..inlen) into out (NUL-terminated). 0, or -1 if out is too small. */

@@ -39,8 +39,8 @@ struct mp_backup_info {
  * *steps gets the number of steps taken (may be NULL).  0, or -1 with err
  * set; on failure dst may exist and is the caller's to remove.
  */
-int mp_backup_copy(const char *src, const char *dst, const uint8_t key[32], int *steps,
-    char *err, size_t errlen) __attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
+int mp_backup_copy(const char *src, const char *dst, const uint8_t key[32], int *steps, char *err,
+    size_t errlen) __attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
 
 /*
  * Open the database at path read-only with the raw key, run PRAGMA

@@ -35,8 +35,8 @@ json_t *mp_envelope_seal(const char *kind, const char *case_id, const uint8_t *p
  * JSON_COMPACT | JSON_PRESERVE_ORDER), without building the object: what
  * the server stores.  A new string to free, or NULL.
  */
-char *mp_envelope_seal_text(const char *kind, const char *case_id, const uint8_t *pt,
-    size_t ptlen, const struct mp_box_pk *rcpt, size_t n) __attribute__((warn_unused_result));
+char *mp_envelope_seal_text(const char *kind, const char *case_id, const uint8_t *pt, size_t ptlen,
+    const struct mp_box_pk *rcpt, size_t n) __attribute__((warn_unused_result));
 
 /*
  * Seal pt under a caller-held item key K (collectives and re-sealing use

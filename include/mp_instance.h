@@ -24,7 +24,7 @@ struct mp_secrets {
 struct mp_instance {
 	char dir[4096];
 	char origin[256];
-	char public_url[512];    /* "" until set: then http:// and the listen address */
+	char public_url[512]; /* "" until set: then http:// and the listen address */
 	char timezone[64];
 	uint8_t log_pk[32];
 	struct mp_secrets *sec;
@@ -36,8 +36,8 @@ struct mp_instance {
  * policy and a migrated database.  The log verifier key text is written to
  * verifier (may be NULL).  0, or -1 with err set.
  */
-int mp_instance_create(const char *dir, const char *origin, const char *public_url,
-    char *verifier, size_t vlen, char *err, size_t errlen) __attribute__((warn_unused_result));
+int mp_instance_create(const char *dir, const char *origin, const char *public_url, char *verifier,
+    size_t vlen, char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /*
  * Load config, secrets and policy; set the process time zone.  0, or -1
@@ -68,7 +68,7 @@ int mp_day_add(char out[11], const char *day, int n);
 int mp_day_add_months(char out[11], const char *day, int n);
 
 /* The retention cut-offs of the policy as of today. */
-int mp_retention_cutoffs(const struct mp_policy *p, const char *today, char closed[11],
-    char inactive[11]);
+int mp_retention_cutoffs(
+    const struct mp_policy *p, const char *today, char closed[11], char inactive[11]);
 
 #endif

@@ -21,7 +21,7 @@ struct mp_identity {
 	uint8_t sign_sk[64];
 	uint8_t box_pk[32];
 	uint8_t box_sk[32];
-	int has_sign;                   /* 0 for a recovery key */
+	int has_sign; /* 0 for a recovery key */
 };
 
 /* True for "caseworker", "auditor", "admin", "recovery". */

@@ -16,20 +16,20 @@
 
 #define MP_HASH_LEN 32
 #define MP_SALT_LEN 32
-#define MP_PROOF_MAX 64          /* hashes in any proof of a tree below 2^63 leaves */
+#define MP_PROOF_MAX 64 /* hashes in any proof of a tree below 2^63 leaves */
 
 /* C = BLAKE2b-256(key = salt, msg = event bytes). */
-void mp_log_commit(uint8_t c[MP_HASH_LEN], const uint8_t salt[MP_SALT_LEN], const uint8_t *event,
-    size_t len);
+void mp_log_commit(
+    uint8_t c[MP_HASH_LEN], const uint8_t salt[MP_SALT_LEN], const uint8_t *event, size_t len);
 
 /* SHA-256(0x00 || data) and SHA-256(0x01 || left || right). */
 void mp_merkle_leaf(uint8_t out[MP_HASH_LEN], const uint8_t *data, size_t len);
-void mp_merkle_node(uint8_t out[MP_HASH_LEN], const uint8_t left[MP_HASH_LEN],
-    const uint8_t right[MP_HASH_LEN]);
+void mp_merkle_node(
+    uint8_t out[MP_HASH_LEN], const uint8_t left[MP_HASH_LEN], const uint8_t right[MP_HASH_LEN]);
 
 /* The hash of the complete subtree (level, index); 0, or -1 when it cannot be read. */
-typedef int (*mp_merkle_get_fn)(void *arg, unsigned level, uint64_t index,
-    uint8_t out[MP_HASH_LEN]);
+typedef int (*mp_merkle_get_fn)(
+    void *arg, unsigned level, uint64_t index, uint8_t out[MP_HASH_LEN]);
 
 /* The root of the first n leaves (n >= 1; n = 0 gives SHA-256 of nothing).  0 or -1. */
 int mp_merkle_root(uint64_t n, mp_merkle_get_fn get, void *arg, uint8_t root[MP_HASH_LEN])
@@ -58,7 +58,7 @@ int mp_merkle_verify_consistency(uint64_t m, uint64_t n, const uint8_t root_m[MP
  * an auditor uses to recompute a root from every leaf it fetched.
  */
 struct mp_merkle_acc {
-	uint8_t stack[64][MP_HASH_LEN];  /* complete subtrees, one per set bit of n */
+	uint8_t stack[64][MP_HASH_LEN]; /* complete subtrees, one per set bit of n */
 	uint64_t n;
 };
 void mp_merkle_acc_init(struct mp_merkle_acc *a);

@@ -13,7 +13,7 @@
 struct mp_code {
 	char *code;
 	char *labels[MP_POLICY_MAX_LANGS]; /* by language index */
-	int rtl;                            /* languages only */
+	int rtl;                           /* languages only */
 };
 
 struct mp_list {
@@ -22,8 +22,18 @@ struct mp_list {
 };
 
 enum mp_list_id {
-	MP_LANGUAGES, MP_GROUNDS, MP_DOMAINS, MP_MANIFESTATIONS, MP_MUNICIPALITIES, MP_ROLES,
-	MP_WISHES, MP_CHANNELS, MP_STATUSES, MP_CLOSURES, MP_NOTICES, MP_NLISTS
+	MP_LANGUAGES,
+	MP_GROUNDS,
+	MP_DOMAINS,
+	MP_MANIFESTATIONS,
+	MP_MUNICIPALITIES,
+	MP_ROLES,
+	MP_WISHES,
+	MP_CHANNELS,
+	MP_STATUSES,
+	MP_CLOSURES,
+	MP_NOTICES,
+	MP_NLISTS
 };
 
 struct mp_transition {
@@ -32,10 +42,10 @@ struct mp_transition {
 
 /* What a route costs against the rate limits (docs/ABUSE.md). */
 enum mp_limit_class {
-	MP_LIMIT_REPORT,         /* report submissions: the API and the form */
-	MP_LIMIT_FOLLOWUP,       /* follow-up reads and reporters' messages */
-	MP_LIMIT_SIGNED,         /* caseworkers' and auditors' signed routes */
-	MP_LIMIT_PUBLIC,         /* the transparency log and the statistics */
+	MP_LIMIT_REPORT,   /* report submissions: the API and the form */
+	MP_LIMIT_FOLLOWUP, /* follow-up reads and reporters' messages */
+	MP_LIMIT_SIGNED,   /* caseworkers' and auditors' signed routes */
+	MP_LIMIT_PUBLIC,   /* the transparency log and the statistics */
 	MP_LIMIT_NCLASSES
 };
 
@@ -76,8 +86,8 @@ int mp_policy_parse(struct mp_policy **out, const char *text, size_t len, char *
 void mp_policy_free(struct mp_policy *p);
 
 /* The code's entry in list, or NULL. */
-const struct mp_code *mp_policy_find(const struct mp_policy *p, enum mp_list_id list,
-    const char *code);
+const struct mp_code *mp_policy_find(
+    const struct mp_policy *p, enum mp_list_id list, const char *code);
 
 /* Index of a language code, or -1. */
 int mp_policy_lang(const struct mp_policy *p, const char *lang);

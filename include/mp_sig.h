@@ -10,19 +10,19 @@
 #include <stdint.h>
 
 #define MP_SIG_NONCE_BYTES 16
-#define MP_SIG_MAX_SKEW 300   /* seconds either side of the server clock */
+#define MP_SIG_MAX_SKEW 300 /* seconds either side of the server clock */
 #define MP_SIG_REPLAY_WINDOW 600
-#define MP_SIG_DIGEST_LEN 64  /* "sha-256=:" 44 ":" NUL, rounded up */
+#define MP_SIG_DIGEST_LEN 64 /* "sha-256=:" 44 ":" NUL, rounded up */
 #define MP_SIG_PARAMS_LEN 256
 #define MP_SIG_BASE_MAX 8192
 
 /* A parsed Signature-Input and Signature pair. */
 struct mp_sig_params {
-	int has_digest;            /* "content-digest" is covered */
-	long long created;         /* unix seconds */
-	char nonce[32];            /* b64u of 16 bytes, 22 symbols */
-	uint8_t sign_pk[32];       /* decoded keyid */
-	char keyid[48];            /* as received, b64u of 32 bytes */
+	int has_digest;      /* "content-digest" is covered */
+	long long created;   /* unix seconds */
+	char nonce[32];      /* b64u of 16 bytes, 22 symbols */
+	uint8_t sign_pk[32]; /* decoded keyid */
+	char keyid[48];      /* as received, b64u of 32 bytes */
 	uint8_t sig[64];
 	char params[MP_SIG_PARAMS_LEN]; /* the inner list and parameters, as received */
 };
@@ -46,8 +46,8 @@ int mp_sig_parse(struct mp_sig_params *p, const char *sig_input, const char *sig
  * length written (without NUL), or -1 if out is too small or an input holds
  * a control character.
  */
-int mp_sig_base(char *out, size_t outlen, const char *method, const char *path,
-    const char *query, const char *digest, const char *params) __attribute__((warn_unused_result));
+int mp_sig_base(char *out, size_t outlen, const char *method, const char *path, const char *query,
+    const char *digest, const char *params) __attribute__((warn_unused_result));
 
 /* Verify p->sig over base with p->sign_pk. 0 if good, -1 otherwise. */
 int mp_sig_verify(const struct mp_sig_params *p, const char *base, size_t baselen)

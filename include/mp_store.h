@@ -21,13 +21,13 @@
 
 #define MP_STORE_NOTFOUND 1
 #define MP_STORE_CONFLICT 2
-#define MP_STORE_LIMIT 3     /* a cap on what a case takes in a day is reached */
-#define MP_STORE_STALE 4     /* sealed to other keys than the active recipients */
+#define MP_STORE_LIMIT 3 /* a cap on what a case takes in a day is reached */
+#define MP_STORE_STALE 4 /* sealed to other keys than the active recipients */
 #define MP_STORE_FULL (-2)
 
 #define MP_ID_BYTES 16
-#define MP_ID_LEN 22     /* b64u of 16 bytes */
-#define MP_DAY_LEN 10    /* YYYY-MM-DD */
+#define MP_ID_LEN 22  /* b64u of 16 bytes */
+#define MP_DAY_LEN 10 /* YYYY-MM-DD */
 #define MP_CODE_LEN 40
 
 struct mp_store;
@@ -45,40 +45,40 @@ struct mp_key {
 
 struct mp_case {
 	char id[MP_ID_LEN + 1];
-	char ref[24];                    /* YYYY-NNNN, more digits past 9999 */
+	char ref[24]; /* YYYY-NNNN, more digits past 9999 */
 	char received[MP_DAY_LEN + 1];
 	char updated[MP_DAY_LEN + 1];
 	char status[MP_CODE_LEN + 1];
-	char closure[MP_CODE_LEN + 1];   /* "" when none */
+	char closure[MP_CODE_LEN + 1]; /* "" when none */
 	char channel[MP_CODE_LEN + 1];
 	char language[MP_CODE_LEN + 1];
 	int anonymous;
-	int has_reporter;                /* reporter_pk is set */
+	int has_reporter; /* reporter_pk is set */
 	uint8_t reporter_pk[32];
-	char *classification;            /* JSON text or NULL; freed by mp_case_clear */
-	char *collective;                /* id or NULL */
-	char closed[MP_DAY_LEN + 1];     /* "" while open */
-	char purged[MP_DAY_LEN + 1];     /* "" until purged */
+	char *classification;        /* JSON text or NULL; freed by mp_case_clear */
+	char *collective;            /* id or NULL */
+	char closed[MP_DAY_LEN + 1]; /* "" while open */
+	char purged[MP_DAY_LEN + 1]; /* "" until purged */
 };
 
 /* Which cases a list shows; NULL or 0 fields do not filter. */
 struct mp_case_filter {
 	const char *status;
-	const char *received_before;     /* overdue: open and received before this day */
+	const char *received_before; /* overdue: open and received before this day */
 	const char *collective;
 	const char *ground;
-	int ref_year, ref_seq;           /* both > 0: the one case with this reference */
+	int ref_year, ref_seq; /* both > 0: the one case with this reference */
 };
 
 struct mp_event {
 	char day[MP_DAY_LEN + 1];
 	const char *type;
-	const char *data;                /* compact JSON object of codes */
+	const char *data; /* compact JSON object of codes */
 };
 
 struct mp_collective {
 	char id[MP_ID_LEN + 1];
-	char ref[24];                    /* CYYYY-NNNN */
+	char ref[24]; /* CYYYY-NNNN */
 	char name[401];
 	char created[MP_DAY_LEN + 1];
 	int cases;
@@ -94,10 +94,10 @@ struct mp_member {
 
 struct mp_item {
 	char id[MP_ID_LEN + 1];
-	char kind[8];                    /* report | message | note */
-	char sender[12];                 /* reporter | caseworker */
+	char kind[8];    /* report | message | note */
+	char sender[12]; /* reporter | caseworker */
 	char day[MP_DAY_LEN + 1];
-	const char *envelope;            /* JSON text, valid during the callback */
+	const char *envelope; /* JSON text, valid during the callback */
 };
 
 /* A new case with its first sealed item (the report). */
@@ -107,16 +107,16 @@ struct mp_case_new {
 	const char *channel;
 	const char *language;
 	int anonymous;
-	const uint8_t *token_tag;        /* 32 bytes, or NULL */
-	const uint8_t *reporter_pk;      /* 32 bytes, or NULL */
+	const uint8_t *token_tag;   /* 32 bytes, or NULL */
+	const uint8_t *reporter_pk; /* 32 bytes, or NULL */
 	const char *item_id;
-	const char *envelope;            /* the report envelope, JSON text */
+	const char *envelope; /* the report envelope, JSON text */
 	/*
 	 * The keys the envelope was sealed to (besides the reporter), or NULL:
 	 * when given, the case is created only if they are exactly the active
 	 * recipients (mp_store_recipients) when it commits, else MP_STORE_STALE.
 	 */
-	const uint8_t *sealed_to;        /* nsealed keys of 32 bytes */
+	const uint8_t *sealed_to; /* nsealed keys of 32 bytes */
 	size_t nsealed;
 };
 
@@ -145,8 +145,8 @@ int mp_store_key_add(struct mp_store *st, const struct mp_key *k);
 /* The key with this signing key (active or not). */
 int mp_store_key_by_sign(struct mp_store *st, const uint8_t sign_pk[32], struct mp_key *out);
 /* Every key (active ones first when active_only is 0). */
-int mp_store_keys(struct mp_store *st, int active_only,
-    int (*cb)(void *arg, const struct mp_key *k), void *arg);
+int mp_store_keys(
+    struct mp_store *st, int active_only, int (*cb)(void *arg, const struct mp_key *k), void *arg);
 int mp_store_key_revoke(struct mp_store *st, const char *kid, const char *day);
 /* Active caseworker and recovery box keys: the recipients of every envelope. */
 int mp_store_recipients(struct mp_store *st, uint8_t (**pks)[32], size_t *n);
@@ -169,37 +169,37 @@ int mp_store_history(struct mp_store *st, const char *case_id,
  * Record an event of a case (inside the caller's change); every type but
  * `shared` is also appended to the transparency log.
  */
-int mp_store_event(struct mp_store *st, const char *case_id, const char *day, const char *type,
-    const char *data);
+int mp_store_event(
+    struct mp_store *st, const char *case_id, const char *day, const char *type, const char *data);
 
 /* Set a case's classification (JSON text) and its grounds; a `classified` event. */
 int mp_store_case_classify(struct mp_store *st, const char *id, const char *classification,
     const char *const *grounds, size_t ngrounds, const char *day);
 
 /* An item's case and envelope (malloc'ed JSON text). */
-int mp_store_item_get(struct mp_store *st, const char *item_id, char case_id[MP_ID_LEN + 1],
-    char **envelope);
+int mp_store_item_get(
+    struct mp_store *st, const char *item_id, char case_id[MP_ID_LEN + 1], char **envelope);
 /* Replace an item's envelope after recipients were added; one `shared` event per kid. */
 int mp_store_item_share(struct mp_store *st, const char *item_id, const char *case_id,
     const char *envelope, const char *const *kids, size_t nkids, const char *day);
 /* Items whose envelope has no recipient kid, oldest first, after item `after`. */
 int mp_store_items_missing(struct mp_store *st, const char *kid, int limit, const char *after,
-    int (*cb)(void *arg, const char *item_id, const char *case_id, const char *envelope),
-    void *arg, int *more);
+    int (*cb)(void *arg, const char *item_id, const char *case_id, const char *envelope), void *arg,
+    int *more);
 
 /* The active key with this kid. */
 int mp_store_key_by_kid(struct mp_store *st, const char *kid, struct mp_key *out);
 
-int mp_store_collective_create(struct mp_store *st, const char *name, const char *day,
-    struct mp_collective *out);
+int mp_store_collective_create(
+    struct mp_store *st, const char *name, const char *day, struct mp_collective *out);
 int mp_store_collective_get(struct mp_store *st, const char *id, struct mp_collective *out);
-int mp_store_collectives(struct mp_store *st,
-    int (*cb)(void *arg, const struct mp_collective *c), void *arg);
+int mp_store_collectives(
+    struct mp_store *st, int (*cb)(void *arg, const struct mp_collective *c), void *arg);
 int mp_store_collective_members(struct mp_store *st, const char *id,
     int (*cb)(void *arg, const struct mp_member *m), void *arg);
 /* Link a case (MP_STORE_CONFLICT if it is in another collective; 0 if already here). */
-int mp_store_collective_link(struct mp_store *st, const char *id, const char *case_id,
-    const char *day);
+int mp_store_collective_link(
+    struct mp_store *st, const char *id, const char *case_id, const char *day);
 
 /*
  * Retention: remove the items of cases closed on or before closed_cutoff and
@@ -219,8 +219,7 @@ int mp_store_items(struct mp_store *st, const char *case_id,
  * items of this kind from this sender on that day.
  */
 int mp_store_item_add(struct mp_store *st, const char *case_id, const char *item_id,
-    const char *kind, const char *sender, const char *day, const char *envelope,
-    unsigned day_cap);
+    const char *kind, const char *sender, const char *day, const char *envelope, unsigned day_cap);
 /* Move a case: checks that it is still in `from` (else MP_STORE_CONFLICT). */
 int mp_store_case_move(struct mp_store *st, const char *id, const char *from, const char *to,
     const char *closure, const char *day);
@@ -234,9 +233,9 @@ int mp_store_case_move(struct mp_store *st, const char *id, const char *from, co
 struct mp_log_entry {
 	uint64_t index;
 	uint8_t salt[32];
-	const uint8_t *event;            /* valid during the callback */
+	const uint8_t *event; /* valid during the callback */
 	size_t len;
-	uint8_t leaf[32];                /* the commitment C */
+	uint8_t leaf[32]; /* the commitment C */
 };
 /* The number of leaves. */
 int mp_store_log_size(struct mp_store *st, uint64_t *n);

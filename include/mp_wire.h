@@ -15,18 +15,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MP_WIRE_MAX (64u * 1024 * 1024)  /* the largest message either way */
+#define MP_WIRE_MAX (64u * 1024 * 1024) /* the largest message either way */
 
 struct mp_wbuf {
 	uint8_t *p;
 	size_t len, cap;
-	int err;                 /* set by a failed put; the message is not sent */
+	int err; /* set by a failed put; the message is not sent */
 };
 
 struct mp_rbuf {
 	const uint8_t *p;
 	size_t len, off;
-	int err;                 /* set by a get that did not fit; later gets give zeroes */
+	int err; /* set by a get that did not fit; later gets give zeroes */
 };
 
 void mp_wire_init(struct mp_wbuf *w);

@@ -15,7 +15,7 @@
  */
 struct slot {
 	uint8_t h[16];
-	time_t expires;       /* 0: empty */
+	time_t expires; /* 0: empty */
 };
 
 struct replay_cache {
@@ -141,14 +141,17 @@ auth_check(struct server *srv, struct request *rq, struct api_err *e)
 	time_t now = time(NULL);
 	int n, r, rc = -1;
 
-	if (mp_sig_parse(&p, request_header(rq, "Signature-Input"),
-	    request_header(rq, "Signature")) != 0)
+	if (mp_sig_parse(
+	        &p, request_header(rq, "Signature-Input"), request_header(rq, "Signature")) != 0)
 		return unauthorized(e, "a valid request signature is required");
 	if (p.has_digest != (rq->len > 0))
-		return unauthorized(e, rq->len > 0 ? "the signature must cover content-digest" :
-		    "content-digest is covered but there is no body");
-	if (p.created < (long long)now - MP_SIG_MAX_SKEW || p.created > (long long)now + MP_SIG_MAX_SKEW)
-		return unauthorized(e, "the signature is expired or from the future; check the clock");
+		return unauthorized(e,
+		    rq->len > 0 ? "the signature must cover content-digest"
+		                : "content-digest is covered but there is no body");
+	if (p.created < (long long)now - MP_SIG_MAX_SKEW ||
+	    p.created > (long long)now + MP_SIG_MAX_SKEW)
+		return unauthorized(
+		    e, "the signature is expired or from the future; check the clock");
 	if (p.has_digest) {
 		got = request_header(rq, "Content-Digest");
 		if (mp_sig_digest(digest, sizeof digest, rq->body, rq->len) != 0 || got == NULL ||
@@ -162,8 +165,8 @@ auth_check(struct server *srv, struct request *rq, struct api_err *e)
 	 * The keyid is the public key, so the signature is checked before the
 	 * key is looked up: a stranger learns nothing about which keys exist.
 	 */
-	n = mp_sig_base(base, MP_SIG_BASE_MAX, rq->method, path, query,
-	    p.has_digest ? digest : NULL, p.params);
+	n = mp_sig_base(
+	    base, MP_SIG_BASE_MAX, rq->method, path, query, p.has_digest ? digest : NULL, p.params);
 	if (n < 0 || mp_sig_verify(&p, base, (size_t)n) != 0 ||
 	    (r = mp_store_key_by_sign(srv->st, p.sign_pk, &rq->who)) == MP_STORE_NOTFOUND ||
 	    (r == 0 && !rq->who.active)) {
@@ -179,7 +182,8 @@ auth_check(struct server *srv, struct request *rq, struct api_err *e)
 		if (r > 0)
 			unauthorized(e, "this request was sent before (replay)");
 		else
-			api_error(e, 503, "unavailable", NULL, "too many signed requests; try again");
+			api_error(
+			    e, 503, "unavailable", NULL, "too many signed requests; try again");
 		goto out;
 	}
 	switch (rq->route->auth) {

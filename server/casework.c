@@ -45,34 +45,39 @@ classification(const struct mp_policy *p, const json_t *o, const char *prefix, c
 	if (only_fields(o, cls_fields, prefix, e) != 0)
 		return -1;
 	for (i = 0; cls_fields[i] != NULL; i++)
-		if (json_object_get(o, cls_fields[i]) == NULL || json_is_null(json_object_get(o,
-		    cls_fields[i])))
-			return api_error(e, 400, "missing_field", fname(f, sizeof f, prefix,
-			    cls_fields[i]), "%s is required", cls_fields[i]);
+		if (json_object_get(o, cls_fields[i]) == NULL ||
+		    json_is_null(json_object_get(o, cls_fields[i])))
+			return api_error(e, 400, "missing_field",
+			    fname(f, sizeof f, prefix, cls_fields[i]), "%s is required",
+			    cls_fields[i]);
 	g = json_object_get(o, "grounds");
 	if (!json_is_array(g) || json_array_size(g) == 0 ||
 	    json_array_size(g) > p->lists[MP_GROUNDS].n)
 		return api_error(e, 400, "invalid_field", fname(f, sizeof f, prefix, "grounds"),
 		    "grounds is a list of one or more ground codes");
 	json_array_foreach(g, i, v) {
-		if (!json_is_string(v) || mp_policy_find(p, MP_GROUNDS, json_string_value(v)) == NULL)
-			return api_error(e, 400, "invalid_field", fname(f, sizeof f, prefix, "grounds"),
-			    "unknown ground");
+		if (!json_is_string(v) ||
+		    mp_policy_find(p, MP_GROUNDS, json_string_value(v)) == NULL)
+			return api_error(e, 400, "invalid_field",
+			    fname(f, sizeof f, prefix, "grounds"), "unknown ground");
 		for (j = 0; j < i; j++)
 			if (strcmp(grounds[j], json_string_value(v)) == 0)
-				return api_error(e, 400, "invalid_field", fname(f, sizeof f, prefix,
-				    "grounds"), "a ground is named twice");
+				return api_error(e, 400, "invalid_field",
+				    fname(f, sizeof f, prefix, "grounds"),
+				    "a ground is named twice");
 		grounds[i] = json_string_value(v);
 	}
 	*ngrounds = json_array_size(g);
 	for (i = 1; cls_fields[i] != NULL; i++) {
 		v = json_object_get(o, cls_fields[i]);
-		if (!json_is_string(v) || mp_policy_find(p, cls_lists[i], json_string_value(v)) == NULL)
-			return api_error(e, 400, "invalid_field", fname(f, sizeof f, prefix,
-			    cls_fields[i]), "%s is not one of the policy's codes", cls_fields[i]);
+		if (!json_is_string(v) ||
+		    mp_policy_find(p, cls_lists[i], json_string_value(v)) == NULL)
+			return api_error(e, 400, "invalid_field",
+			    fname(f, sizeof f, prefix, cls_fields[i]),
+			    "%s is not one of the policy's codes", cls_fields[i]);
 	}
-	canon = json_pack("{s:O, s:O, s:O, s:O, s:O}", "grounds", g,
-	    "domain", json_object_get(o, "domain"), "manifestation", json_object_get(o, "manifestation"),
+	canon = json_pack("{s:O, s:O, s:O, s:O, s:O}", "grounds", g, "domain",
+	    json_object_get(o, "domain"), "manifestation", json_object_get(o, "manifestation"),
 	    "incident_municipality", json_object_get(o, "incident_municipality"),
 	    "residence_municipality", json_object_get(o, "residence_municipality"));
 	*text = canon ? json_dumps(canon, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
@@ -151,7 +156,8 @@ h_intake(struct server *srv, struct request *rq, struct reply *out, struct api_e
 		goto out;
 	}
 	if (mp_policy_find(p, MP_CHANNELS, channel) == NULL || strcmp(channel, "web") == 0) {
-		api_error(e, 400, "invalid_field", "channel", "channel is one of the policy's "
+		api_error(e, 400, "invalid_field", "channel",
+		    "channel is one of the policy's "
 		    "channels other than web");
 		goto out;
 	}
@@ -165,8 +171,8 @@ h_intake(struct server *srv, struct request *rq, struct reply *out, struct api_e
 	}
 	if (mp_envelope_check(env, &why) != 0 ||
 	    strcmp(json_string_value(json_object_get(env, "kind")), "report") != 0) {
-		api_error(e, 400, "invalid_field", "envelope", "%s", why ? why :
-		    "an intake carries an envelope of kind report");
+		api_error(e, 400, "invalid_field", "envelope", "%s",
+		    why ? why : "an intake carries an envelope of kind report");
 		goto out;
 	}
 	clso = json_object_get(o, "classification");
@@ -205,12 +211,14 @@ h_intake(struct server *srv, struct request *rq, struct reply *out, struct api_e
 	if (mp_store_end(srv->st, r == 0) != 0 || r != 0) {
 		store_error(r != 0 ? r : -1, e);
 		if (r == MP_STORE_CONFLICT)
-			api_error(e, 409, "conflict", "id", "this case id is in use; choose another");
+			api_error(
+			    e, 409, "conflict", "id", "this case id is in use; choose another");
 		goto out;
 	}
-	rc = reply_json(out, 201, json_pack("{s:s, s:s, s:o, s:o}", "id", id, "ref", ref,
-	    "token", followup ? json_string(token) : json_null(),
-	    "followup_url", followup ? json_string(url) : json_null()));
+	rc = reply_json(out, 201,
+	    json_pack("{s:s, s:s, s:o, s:o}", "id", id, "ref", ref, "token",
+	        followup ? json_string(token) : json_null(), "followup_url",
+	        followup ? json_string(url) : json_null()));
 out:
 	sodium_memzero(token, sizeof token);
 	sodium_memzero(url, sizeof url);
@@ -236,14 +244,17 @@ check_adds(struct server *srv, const json_t *add, const char *field, struct api_
 		kid = json_object_get(a, "kid");
 		s = json_object_get(a, "sealed");
 		if (!json_is_object(a) || json_object_size(a) != 2 || !json_is_string(kid) ||
-		    !json_is_string(s) || mp_b64u_decode_exact(sealed, sizeof sealed,
-		    json_string_value(s), json_string_length(s)) != 0)
+		    !json_is_string(s) ||
+		    mp_b64u_decode_exact(
+		        sealed, sizeof sealed, json_string_value(s), json_string_length(s)) != 0)
 			return api_error(e, 400, "invalid_field", field,
 			    "each recipient is {kid, sealed: 80 bytes b64u}");
 		if (mp_store_key_by_kid(srv->st, json_string_value(kid), &k) != 0 ||
 		    (strcmp(k.role, "caseworker") != 0 && strcmp(k.role, "recovery") != 0))
-			return api_error(e, 400, "invalid_field", field, "kid %s is not an active "
-			    "caseworker or recovery key", json_string_value(kid));
+			return api_error(e, 400, "invalid_field", field,
+			    "kid %s is not an active "
+			    "caseworker or recovery key",
+			    json_string_value(kid));
 	}
 	return 0;
 }
@@ -261,7 +272,8 @@ share_item(struct server *srv, const char *item_id, const char *case_id, const j
 
 	if ((r = mp_store_item_get(srv->st, item_id, owner, &text)) != 0 ||
 	    (case_id != NULL && strcmp(owner, case_id) != 0)) {
-		api_error(e, 404, "not_found", "item", "no such item%s", case_id ? " in this case" : "");
+		api_error(
+		    e, 404, "not_found", "item", "no such item%s", case_id ? " in this case" : "");
 		if (r < 0)
 			store_error(r, e);
 		goto out;
@@ -276,8 +288,8 @@ share_item(struct server *srv, const char *item_id, const char *case_id, const j
 		if (mp_envelope_has_kid(env, kid))
 			continue;
 		if (json_array_size(list) >= MP_ENVELOPE_MAX_RECIPIENTS) {
-			api_error(e, 400, "invalid_field", "add", "an item has at most %d recipients",
-			    MP_ENVELOPE_MAX_RECIPIENTS);
+			api_error(e, 400, "invalid_field", "add",
+			    "an item has at most %d recipients", MP_ENVELOPE_MAX_RECIPIENTS);
 			goto out;
 		}
 		json_array_append(list, a);
@@ -286,7 +298,8 @@ share_item(struct server *srv, const char *item_id, const char *case_id, const j
 	if (n > 0) {
 		mp_today(day);
 		if ((newtext = json_dumps(env, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL ||
-		    (r = mp_store_item_share(srv->st, item_id, owner, newtext, kids, n, day)) != 0) {
+		    (r = mp_store_item_share(srv->st, item_id, owner, newtext, kids, n, day)) !=
+		        0) {
 			store_error(newtext ? r : -1, e);
 			goto out;
 		}
@@ -361,23 +374,27 @@ h_recipients_missing(struct server *srv, struct request *rq, struct reply *out, 
 	int more = 0;
 
 	if (kid == NULL || mp_b64u_decode_exact(k, sizeof k, kid, strlen(kid)) != 0)
-		return api_error(e, 400, "invalid_field", "missing", "missing is a kid (16 bytes b64u)");
+		return api_error(
+		    e, 400, "invalid_field", "missing", "missing is a kid (16 bytes b64u)");
 	if (limit != NULL && *limit != '\0') {
 		n = strtol(limit, &end, 10);
 		if (*end != '\0' || n < 1 || n > 1000)
-			return api_error(e, 400, "invalid_field", "limit", "limit must be 1 to 1000");
+			return api_error(
+			    e, 400, "invalid_field", "limit", "limit must be 1 to 1000");
 	}
 	if (after != NULL && *after == '\0')
 		after = NULL;
 	if (after != NULL && !id_ok(after))
-		return api_error(e, 400, "invalid_field", "after", "after must be a cursor from `next`");
+		return api_error(
+		    e, 400, "invalid_field", "after", "after must be a cursor from `next`");
 	if ((m.items = json_array()) == NULL ||
 	    mp_store_items_missing(srv->st, kid, (int)n, after, add_missing, &m, &more) != 0) {
 		json_decref(m.items);
 		return store_error(-1, e);
 	}
-	return reply_json(out, 200, json_pack("{s:o, s:o}", "items", m.items, "next",
-	    more ? json_string(m.last) : json_null()));
+	return reply_json(out, 200,
+	    json_pack(
+	        "{s:o, s:o}", "items", m.items, "next", more ? json_string(m.last) : json_null()));
 }
 
 static const char *const bulk_share_fields[] = { "items", NULL };
@@ -404,7 +421,8 @@ h_recipients_add(struct server *srv, struct request *rq, struct reply *out, stru
 		if (!json_is_object(it) || only_fields(it, bulk_item_fields, field, e) != 0 ||
 		    !json_is_string(json_object_get(it, "item"))) {
 			if (e->status != 400)
-				api_error(e, 400, "invalid_field", "items", "each item is {item, add}");
+				api_error(
+				    e, 400, "invalid_field", "items", "each item is {item, add}");
 			goto out;
 		}
 		snprintf(field, sizeof field, "items[%zu].add", i);
@@ -419,7 +437,7 @@ h_recipients_add(struct server *srv, struct request *rq, struct reply *out, stru
 	r = 0;
 	json_array_foreach(items, i, it) {
 		if ((r = share_item(srv, json_string_value(json_object_get(it, "item")), NULL,
-		    json_object_get(it, "add"), &added, e)) != 0)
+		         json_object_get(it, "add"), &added, e)) != 0)
 			break;
 	}
 	if (mp_store_end(srv->st, r == 0) != 0) {
@@ -442,8 +460,8 @@ collective_json(const struct mp_collective *c)
 
 /* Answer with status and the collective the store filled in, or with the store's error r. */
 static int
-collective_reply(struct reply *out, unsigned status, int r, const struct mp_collective *c,
-    struct api_err *e)
+collective_reply(
+    struct reply *out, unsigned status, int r, const struct mp_collective *c, struct api_err *e)
 {
 	if (r != 0)
 		return store_error(r, e);
@@ -452,16 +470,16 @@ collective_reply(struct reply *out, unsigned status, int r, const struct mp_coll
 
 /* The collective named in the path; 404 when there is none. */
 static int
-path_collective(struct server *srv, struct request *rq, struct mp_collective *c,
-    struct api_err *e)
+path_collective(struct server *srv, struct request *rq, struct mp_collective *c, struct api_err *e)
 {
 	int r;
 
 	if (!id_ok(rq->param))
 		return api_error(e, 404, "not_found", NULL, "no such collective");
 	if ((r = mp_store_collective_get(srv->st, rq->param, c)) != 0)
-		return r == MP_STORE_NOTFOUND ? api_error(e, 404, "not_found", NULL,
-		    "no such collective") : store_error(r, e);
+		return r == MP_STORE_NOTFOUND
+		    ? api_error(e, 404, "not_found", NULL, "no such collective")
+		    : store_error(r, e);
 	return 0;
 }
 
@@ -513,9 +531,9 @@ add_member(void *arg, const struct mp_member *m)
 
 	if (m->has_reporter && mp_b64u_encode(box, sizeof box, m->reporter_pk, 32) != 0)
 		return -1;
-	return json_array_append_new(arg, json_pack("{s:s, s:s, s:s, s:o}", "id", m->id, "ref",
-	    m->ref, "status", m->status, "reporter_box", m->has_reporter ? json_string(box) :
-	    json_null()));
+	return json_array_append_new(arg,
+	    json_pack("{s:s, s:s, s:s, s:o}", "id", m->id, "ref", m->ref, "status", m->status,
+	        "reporter_box", m->has_reporter ? json_string(box) : json_null()));
 }
 
 int
@@ -553,7 +571,8 @@ h_coll_add(struct server *srv, struct request *rq, struct reply *out, struct api
 		goto out;
 	add = json_object_get(o, "add");
 	if (!json_is_array(add) || json_array_size(add) == 0 || json_array_size(add) > BULK_MAX) {
-		api_error(e, 400, "invalid_field", "add", "add is a list of 1 to %d case ids", BULK_MAX);
+		api_error(
+		    e, 400, "invalid_field", "add", "add is a list of 1 to %d case ids", BULK_MAX);
 		goto out;
 	}
 	json_array_foreach(add, i, v)
@@ -572,10 +591,13 @@ h_coll_add(struct server *srv, struct request *rq, struct reply *out, struct api
 	}
 	if (mp_store_end(srv->st, r == 0) != 0) {
 		if (r == MP_STORE_NOTFOUND)
-			api_error(e, 404, "not_found", "add", "add[%zu]: no such case; nothing linked", i);
+			api_error(e, 404, "not_found", "add",
+			    "add[%zu]: no such case; nothing linked", i);
 		else if (r == MP_STORE_CONFLICT)
-			api_error(e, 409, "conflict", "add", "add[%zu] is in another collective; nothing "
-			    "linked", i);
+			api_error(e, 409, "conflict", "add",
+			    "add[%zu] is in another collective; nothing "
+			    "linked",
+			    i);
 		else
 			store_error(-1, e);
 		goto out;
@@ -643,11 +665,12 @@ h_coll_status(struct server *srv, struct request *rq, struct reply *out, struct 
 	}
 	for (i = 0; i < ro.n && r == 0; i++) {
 		if (!mp_policy_move_ok(p, ro.v[i].status, to)) {
-			json_array_append_new(skipped, json_pack("{s:s, s:s}", "id", ro.v[i].id,
-			    "status", ro.v[i].status));
+			json_array_append_new(skipped,
+			    json_pack("{s:s, s:s}", "id", ro.v[i].id, "status", ro.v[i].status));
 			continue;
 		}
-		if ((r = mp_store_case_move(srv->st, ro.v[i].id, ro.v[i].status, to, closure, day)) == 0)
+		if ((r = mp_store_case_move(
+		         srv->st, ro.v[i].id, ro.v[i].status, to, closure, day)) == 0)
 			moved++;
 	}
 	if (mp_store_end(srv->st, r == 0) != 0) {
@@ -683,7 +706,8 @@ h_coll_messages(struct server *srv, struct request *rq, struct reply *out, struc
 		goto out;
 	msgs = json_object_get(o, "messages");
 	if (!json_is_array(msgs) || (n = json_array_size(msgs)) == 0 || n > BULK_MAX) {
-		api_error(e, 400, "invalid_field", "messages", "messages is a list of 1 to %d", BULK_MAX);
+		api_error(
+		    e, 400, "invalid_field", "messages", "messages is a list of 1 to %d", BULK_MAX);
 		goto out;
 	}
 	if (mp_store_collective_members(srv->st, coll.id, roster_add, &ro) != 0 ||
@@ -699,13 +723,16 @@ h_coll_messages(struct server *srv, struct request *rq, struct reply *out, struc
 		if (!json_is_object(it) || only_fields(it, coll_one_fields, field, e) != 0)
 			goto bad;
 		if (id == NULL || strlen(id) > MP_ID_LEN) {
-			api_error(e, 400, "invalid_field", "messages", "messages[%zu].case is a case id", i);
+			api_error(e, 400, "invalid_field", "messages",
+			    "messages[%zu].case is a case id", i);
 			goto bad;
 		}
 		snprintf(key.id, sizeof key.id, "%s", id);
 		if ((m = bsearch(&key, ro.v, ro.n, sizeof *ro.v, member_cmp)) == NULL) {
-			api_error(e, 409, "conflict", "messages", "messages[%zu].case is not in this "
-			    "collective; nothing sent", i);
+			api_error(e, 409, "conflict", "messages",
+			    "messages[%zu].case is not in this "
+			    "collective; nothing sent",
+			    i);
 			goto out;
 		}
 		/* The envelope rules of one case's messages, from the member's own row. */
@@ -716,13 +743,15 @@ h_coll_messages(struct server *srv, struct request *rq, struct reply *out, struc
 		snprintf(field, sizeof field, "messages[%zu].envelope", i);
 		if (check_case_envelope(&c, json_object_get(it, "envelope"), field, e) != 0)
 			goto out;
-		if (strcmp(json_string_value(json_object_get(json_object_get(it, "envelope"), "kind")),
-		    "message") != 0) {
-			api_error(e, 400, "invalid_field", field, "a collective answer is a message");
+		if (strcmp(
+		        json_string_value(json_object_get(json_object_get(it, "envelope"), "kind")),
+		        "message") != 0) {
+			api_error(
+			    e, 400, "invalid_field", field, "a collective answer is a message");
 			goto out;
 		}
 		if ((texts[i] = json_dumps(json_object_get(it, "envelope"),
-		    JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
+		         JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
 			store_error(-1, e);
 			goto out;
 		}
@@ -734,8 +763,9 @@ h_coll_messages(struct server *srv, struct request *rq, struct reply *out, struc
 	}
 	for (i = 0; i < n && r == 0; i++) {
 		mp_new_id(item_id);
-		r = mp_store_item_add(srv->st, json_string_value(json_object_get(json_array_get(msgs, i),
-		    "case")), item_id, "message", "caseworker", day, texts[i], 0);
+		r = mp_store_item_add(srv->st,
+		    json_string_value(json_object_get(json_array_get(msgs, i), "case")), item_id,
+		    "message", "caseworker", day, texts[i], 0);
 	}
 	if (mp_store_end(srv->st, r == 0) != 0) {
 		store_error(r != 0 ? r : -1, e);

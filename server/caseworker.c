@@ -26,13 +26,13 @@ case_json(struct server *srv, const struct mp_case *c)
 	mp_today(today);
 	if (mp_day_add(due, c->received, srv->in->policy->handling_days) != 0)
 		due[0] = '\0';
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:b, s:o, s:o, s:o, s:b, s:b}",
-	    "id", c->id, "ref", c->ref, "received", c->received, "updated", c->updated,
-	    "status", c->status, "closure", text_or_null(c->closure), "channel", c->channel,
-	    "anonymous", c->anonymous, "classification", cls ? cls : json_null(),
-	    "collective", text_or_null(c->collective), "due", text_or_null(due),
-	    "overdue", strcmp(c->status, "closed") != 0 && due[0] && strcmp(today, due) > 0,
-	    "purged", c->purged[0] != '\0');
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:b, s:o, s:o, s:o, s:b, s:b}", "id",
+	    c->id, "ref", c->ref, "received", c->received, "updated", c->updated, "status",
+	    c->status, "closure", text_or_null(c->closure), "channel", c->channel, "anonymous",
+	    c->anonymous, "classification", cls ? cls : json_null(), "collective",
+	    text_or_null(c->collective), "due", text_or_null(due), "overdue",
+	    strcmp(c->status, "closed") != 0 && due[0] && strcmp(today, due) > 0, "purged",
+	    c->purged[0] != '\0');
 }
 
 struct list {
@@ -126,11 +126,14 @@ h_cases(struct server *srv, struct request *rq, struct reply *out, struct api_er
 		return api_error(e, 400, "invalid_field", "ground", "unknown ground");
 	if (f.collective != NULL) {
 		struct mp_collective coll;
-		if (!id_ok(f.collective) || mp_store_collective_get(srv->st, f.collective, &coll) != 0)
-			return api_error(e, 400, "invalid_field", "collective", "no such collective");
+		if (!id_ok(f.collective) ||
+		    mp_store_collective_get(srv->st, f.collective, &coll) != 0)
+			return api_error(
+			    e, 400, "invalid_field", "collective", "no such collective");
 	}
 	if (ref != NULL && parse_ref(ref, &f.ref_year, &f.ref_seq) != 0)
-		return api_error(e, 400, "invalid_field", "ref", "a reference looks like 2026-0042");
+		return api_error(
+		    e, 400, "invalid_field", "ref", "a reference looks like 2026-0042");
 	if (overdue != NULL) {
 		if (strcmp(overdue, "1") != 0 && strcmp(overdue, "true") != 0)
 			return api_error(e, 400, "invalid_field", "overdue", "overdue takes 1");
@@ -141,16 +144,19 @@ h_cases(struct server *srv, struct request *rq, struct reply *out, struct api_er
 		f.received_before = before;
 	}
 	if (limit != NULL && parse_limit(limit, &n) != 0)
-		return api_error(e, 400, "invalid_field", "limit", "limit must be 1 to %d", LIST_MAX);
+		return api_error(
+		    e, 400, "invalid_field", "limit", "limit must be 1 to %d", LIST_MAX);
 	if (after != NULL && !id_ok(after))
-		return api_error(e, 400, "invalid_field", "after", "after must be a cursor from `next`");
+		return api_error(
+		    e, 400, "invalid_field", "after", "after must be a cursor from `next`");
 	if ((l.cases = json_array()) == NULL ||
 	    mp_store_cases(srv->st, &f, n, after, add_case, &l, &more) != 0) {
 		json_decref(l.cases);
 		return store_error(-1, e);
 	}
-	return reply_json(out, 200, json_pack("{s:o, s:o}", "cases", l.cases, "next",
-	    more ? json_string(l.last) : json_null()));
+	return reply_json(out, 200,
+	    json_pack(
+	        "{s:o, s:o}", "cases", l.cases, "next", more ? json_string(l.last) : json_null()));
 }
 
 static int
@@ -184,8 +190,9 @@ add_item(void *arg, const struct mp_item *it)
 		x->report = env;
 		return 0;
 	}
-	return json_array_append_new(x->messages, json_pack("{s:s, s:s, s:s, s:o}", "id", it->id,
-	    "from", it->sender, "date", it->day, "envelope", env));
+	return json_array_append_new(x->messages,
+	    json_pack("{s:s, s:s, s:s, s:o}", "id", it->id, "from", it->sender, "date", it->day,
+	        "envelope", env));
 }
 
 /* Load the case named in the path; 404 when there is none. */
@@ -207,8 +214,8 @@ path_case(struct server *srv, struct request *rq, struct mp_case *c, struct api_
  * first) and answer 200 with it; -1 with e set when it cannot be read.
  */
 int
-case_reply(struct server *srv, struct request *rq, struct mp_case *c, struct reply *out,
-    struct api_err *e)
+case_reply(
+    struct server *srv, struct request *rq, struct mp_case *c, struct reply *out, struct api_err *e)
 {
 	int r;
 
@@ -266,12 +273,14 @@ move_body(const struct mp_policy *p, const json_t *o, const char **to, const cha
 	if (mp_policy_find(p, MP_STATUSES, *to) == NULL)
 		return api_error(e, 400, "invalid_field", "status", "unknown status \"%s\"", *to);
 	if (*closure != NULL && mp_policy_find(p, MP_CLOSURES, *closure) == NULL)
-		return api_error(e, 400, "invalid_field", "closure", "unknown closure code \"%s\"",
-		    *closure);
+		return api_error(
+		    e, 400, "invalid_field", "closure", "unknown closure code \"%s\"", *closure);
 	if (strcmp(*to, "closed") == 0 && *closure == NULL)
-		return api_error(e, 400, "missing_field", "closure", "closing a case needs a closure code");
+		return api_error(
+		    e, 400, "missing_field", "closure", "closing a case needs a closure code");
 	if (strcmp(*to, "closed") != 0 && *closure != NULL)
-		return api_error(e, 400, "invalid_field", "closure", "a closure code goes only with closed");
+		return api_error(
+		    e, 400, "invalid_field", "closure", "a closure code goes only with closed");
 	return 0;
 }
 
@@ -290,7 +299,8 @@ h_case_status(struct server *srv, struct request *rq, struct reply *out, struct 
 	    path_case(srv, rq, &c, e) != 0)
 		goto out;
 	if (!mp_policy_move_ok(p, c.status, to)) {
-		api_error(e, 409, "conflict", "status", "a case cannot move from %s to %s", c.status, to);
+		api_error(
+		    e, 409, "conflict", "status", "a case cannot move from %s to %s", c.status, to);
 		goto out;
 	}
 	mp_today(day);
@@ -306,8 +316,8 @@ out:
 }
 
 int
-check_case_envelope(const struct mp_case *c, const json_t *env, const char *field,
-    struct api_err *e)
+check_case_envelope(
+    const struct mp_case *c, const json_t *env, const char *field, struct api_err *e)
 {
 	char kid[MP_KID_TEXT_LEN + 1];
 	const char *why, *kind;
@@ -316,18 +326,21 @@ check_case_envelope(const struct mp_case *c, const json_t *env, const char *fiel
 		return api_error(e, 400, "invalid_field", field, "%s", why);
 	kind = json_string_value(json_object_get(env, "kind"));
 	if (strcmp(kind, "report") == 0)
-		return api_error(e, 400, "invalid_field", field, "a case has one report; send a "
+		return api_error(e, 400, "invalid_field", field,
+		    "a case has one report; send a "
 		    "message or a note");
 	if (c->purged[0] != '\0')
 		return api_error(e, 409, "conflict", NULL, "this case's contents were removed");
 	if (c->has_reporter)
 		mp_kid(kid, c->reporter_pk);
 	if (strcmp(kind, "message") == 0 && !(c->has_reporter && mp_envelope_has_kid(env, kid)))
-		return api_error(e, 400, "invalid_field", field, c->has_reporter ?
-		    "a message must be sealed to the reporter's key" :
-		    "this case has no follow-up token, so the reporter cannot read messages");
+		return api_error(e, 400, "invalid_field", field,
+		    c->has_reporter
+		        ? "a message must be sealed to the reporter's key"
+		        : "this case has no follow-up token, so the reporter cannot read messages");
 	if (strcmp(kind, "note") == 0 && c->has_reporter && mp_envelope_has_kid(env, kid))
-		return api_error(e, 400, "invalid_field", field, "a note must not be sealed to the "
+		return api_error(e, 400, "invalid_field", field,
+		    "a note must not be sealed to the "
 		    "reporter");
 	return 0;
 }
@@ -359,7 +372,8 @@ h_case_message(struct server *srv, struct request *rq, struct reply *out, struct
 	}
 	mp_new_id(item_id);
 	mp_today(day);
-	if ((r = mp_store_item_add(srv->st, c.id, item_id, kind, "caseworker", day, text, 0)) != 0) {
+	if ((r = mp_store_item_add(srv->st, c.id, item_id, kind, "caseworker", day, text, 0)) !=
+	    0) {
 		store_error(r, e);
 		goto out;
 	}

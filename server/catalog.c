@@ -80,7 +80,7 @@ key_ok(const char *k)
 		return 0;
 	for (i = 0; i < n; i++)
 		if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= '0' && k[i] <= '9') || k[i] == '_' ||
-		    k[i] == '.'))
+		        k[i] == '.'))
 			return 0;
 	return 1;
 }
@@ -162,7 +162,8 @@ ui_catalog_parse(struct ui_catalog **out, const char *text, size_t len, char *er
 		key = mp_policy_trim(s);
 		val = mp_policy_trim(eq + 1);
 		if (!key_ok(key)) {
-			mp_errf(err, errlen, "line %d: \"%.*s\" is not a key (a-z, 0-9, _ and ., at most %d)",
+			mp_errf(err, errlen,
+			    "line %d: \"%.*s\" is not a key (a-z, 0-9, _ and ., at most %d)",
 			    lineno, KEY_MAX, key, KEY_MAX);
 			goto out;
 		}
@@ -197,8 +198,8 @@ ui_catalog_parse(struct ui_catalog **out, const char *text, size_t len, char *er
 	for (i = 1; i < c->n; i++)
 		if (strcmp(c->v[i - 1].key, c->v[i].key) == 0) {
 			int a = c->v[i - 1].line, b = c->v[i].line;
-			mp_errf(err, errlen, "line %d: \"%s\" appears twice (also line %d)", a > b ? a : b,
-			    c->v[i].key, a > b ? b : a);
+			mp_errf(err, errlen, "line %d: \"%s\" appears twice (also line %d)",
+			    a > b ? a : b, c->v[i].key, a > b ? b : a);
 			goto out;
 		}
 	*out = c;
@@ -301,8 +302,9 @@ ui_catalog_match(const struct ui_catalog *ref, const struct ui_catalog *c, char 
 			return mp_errf(err, errlen, "line %d: \"%s\" is not a key of the pages",
 			    c->v[j].line, c->v[j].key);
 		if (!same_placeholders(ref->v[i].text, c->v[j].text))
-			return mp_errf(err, errlen, "line %d: \"%s\" must have the placeholders of \"%s\"",
-			    c->v[j].line, c->v[j].key, ref->v[i].text);
+			return mp_errf(err, errlen,
+			    "line %d: \"%s\" must have the placeholders of \"%s\"", c->v[j].line,
+			    c->v[j].key, ref->v[i].text);
 		i++;
 		j++;
 	}
@@ -321,8 +323,9 @@ ui_catalog_overlay(struct ui_catalog *c, const struct ui_catalog *over, char *er
 			return mp_errf(err, errlen, "line %d: \"%s\" is not a key of the pages",
 			    over->v[i].line, over->v[i].key);
 		if (!same_placeholders(t->text, over->v[i].text))
-			return mp_errf(err, errlen, "line %d: \"%s\" must have the placeholders of \"%s\"",
-			    over->v[i].line, over->v[i].key, t->text);
+			return mp_errf(err, errlen,
+			    "line %d: \"%s\" must have the placeholders of \"%s\"", over->v[i].line,
+			    over->v[i].key, t->text);
 		if ((s = strdup(over->v[i].text)) == NULL)
 			return mp_errf(err, errlen, "line 0: out of memory");
 		free(t->text);
@@ -427,11 +430,14 @@ load_lang(struct ui_catalog **out, const struct ui_catalog *ref, const struct ui
 
 	*out = NULL;
 	snprintf(name, sizeof name, "%.50s.conf", lang);
-	if (load_embedded(&c, lang, err, errlen) != 0 || load_file(&own, dir, name, err, errlen) != 0)
+	if (load_embedded(&c, lang, err, errlen) != 0 ||
+	    load_file(&own, dir, name, err, errlen) != 0)
 		goto out;
 	if (c == NULL && own == NULL) {
-		mp_errf(err, errlen, "language \"%s\" has no texts for the pages: add %s/ui/%s with every "
-		    "key of the Dutch texts (policy/ui/nl.conf)", lang, dir, name);
+		mp_errf(err, errlen,
+		    "language \"%s\" has no texts for the pages: add %s/ui/%s with every "
+		    "key of the Dutch texts (policy/ui/nl.conf)",
+		    lang, dir, name);
 		goto out;
 	}
 	if (c == NULL) {

@@ -15,16 +15,16 @@
 #include "mp_store.h"
 
 #define KIB 1024
-#define LIMIT_SMALL (128 * KIB)     /* report and message routes */
-#define LIMIT_SIGNED (1024 * KIB)   /* other signed routes */
+#define LIMIT_SMALL (128 * KIB)   /* report and message routes */
+#define LIMIT_SIGNED (1024 * KIB) /* other signed routes */
 #define LIMIT_BULK (16 * 1024 * KIB)
-#define TEXT_MAX 10000              /* code points in a description or message */
+#define TEXT_MAX 10000 /* code points in a description or message */
 #define JSON_DEPTH_MAX 8
 
 /* Who may call a route. */
 enum auth {
 	AUTH_PUBLIC,
-	AUTH_SIGNED,      /* any registered role */
+	AUTH_SIGNED, /* any registered role */
 	AUTH_CASEWORKER,
 	AUTH_AUDITOR,
 };
@@ -35,8 +35,8 @@ struct api_err {
 	const char *code;
 	char message[200];
 	char field[64];
-	unsigned retry;          /* 429 and 503: Retry-After in seconds (0: 30) */
-	char pow[32];            /* 429: a challenge whose proof would be taken, or "" */
+	unsigned retry; /* 429 and 503: Retry-After in seconds (0: 30) */
+	char pow[32];   /* 429: a challenge whose proof would be taken, or "" */
 };
 
 struct server;
@@ -46,20 +46,20 @@ struct request;
 struct reply {
 	unsigned status;
 	json_t *json;
-	const char *text;        /* static, instead of json */
-	char *body;              /* malloc'ed NUL-terminated text, instead of json; wiped when sent */
-	const char *ctype;       /* with text or body */
-	unsigned retry;          /* a 429 or 503 page: its Retry-After in seconds (0: 30) */
+	const char *text;  /* static, instead of json */
+	char *body;        /* malloc'ed NUL-terminated text, instead of json; wiped when sent */
+	const char *ctype; /* with text or body */
+	unsigned retry;    /* a 429 or 503 page: its Retry-After in seconds (0: 30) */
 };
 
-typedef int (*handler_fn)(struct server *srv, struct request *rq, struct reply *out,
-    struct api_err *err);
+typedef int (*handler_fn)(
+    struct server *srv, struct request *rq, struct reply *out, struct api_err *err);
 
 struct route {
-	const char *pattern;     /* '*' stands for one path segment */
+	const char *pattern; /* '*' stands for one path segment */
 	const char *method;
 	enum auth auth;
-	size_t limit;            /* body bytes */
+	size_t limit; /* body bytes */
 	handler_fn fn;
 };
 
@@ -69,8 +69,8 @@ struct limits;
 
 /* tls.c: the certificate chain and private key for HTTPS, read before the service starts. */
 struct tls_files {
-	char *cert;              /* PEM, NUL-terminated; NULL: plain HTTP */
-	char *key;               /* PEM, NUL-terminated, in sodium_malloc'ed memory */
+	char *cert; /* PEM, NUL-terminated; NULL: plain HTTP */
+	char *key;  /* PEM, NUL-terminated, in sodium_malloc'ed memory */
 };
 /* GnuTLS priorities: TLS 1.3 and 1.2, ECDHE, AEAD ciphers only. */
 extern const char tls_priorities[];
@@ -90,17 +90,17 @@ struct server {
 	struct mp_store *st;
 	struct replay_cache *replay;
 	struct log_cache *log;
-	struct ui *ui;           /* the pages' texts per language (catalog.c) */
+	struct ui *ui; /* the pages' texts per language (catalog.c) */
 	struct MHD_Daemon *daemon;
-	struct limits *limits;   /* rate limits and proofs of work (limit.c), or NULL */
-	struct tls_files tls;    /* HTTPS when tls.cert is set (tls.c) */
-	struct jobs *jobs;       /* the threads that answer requests (http.c) */
+	struct limits *limits; /* rate limits and proofs of work (limit.c), or NULL */
+	struct tls_files tls;  /* HTTPS when tls.cert is set (tls.c) */
+	struct jobs *jobs;     /* the threads that answer requests (http.c) */
 };
 
 #define MAX_PATH_PARAM 64
 
 struct request {
-	char *uri;               /* raw request target as received */
+	char *uri; /* raw request target as received */
 	const char *method;
 	struct MHD_Connection *conn;
 	const struct route *route;
@@ -108,8 +108,8 @@ struct request {
 	uint8_t *body;
 	size_t len, cap;
 	int started, too_large;
-	long long begun;         /* monotonic seconds when the request line came */
-	struct mp_key who;       /* the signer, on signed routes */
+	long long begun;   /* monotonic seconds when the request line came */
+	struct mp_key who; /* the signer, on signed routes */
 	/* Answered by a job thread while the connection waits (http.c). */
 	int deferred, answered;
 	unsigned status;
@@ -123,8 +123,8 @@ struct request {
  * param; NULL when there is none.  allow, when given, receives every method
  * the path takes (empty: no route has the path).
  */
-const struct route *route_find(const char *method, const char *target, char *param,
-    char *allow, size_t alen);
+const struct route *route_find(
+    const char *method, const char *target, char *param, char *allow, size_t alen);
 int api_error(struct api_err *e, unsigned status, const char *code, const char *field,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 int reply_json(struct reply *out, unsigned status, json_t *json);
@@ -138,8 +138,7 @@ void server_stop(struct server *srv);
 /* json.c: parse a request body; the object is checked for depth, UTF-8 and NUL. */
 int body_json(struct request *rq, json_t **out, struct api_err *e);
 /* Reject fields not in the NULL-terminated list. */
-int only_fields(const json_t *o, const char *const *allowed, const char *prefix,
-    struct api_err *e);
+int only_fields(const json_t *o, const char *const *allowed, const char *prefix, struct api_err *e);
 /* Code points in a valid UTF-8 string. */
 size_t utf8_len(const char *s);
 /* The length of s as a JSON string literal, and s written as one at dst (returns its end). */
@@ -152,11 +151,11 @@ int text_field(const json_t *o, const char *name, size_t min, size_t max, int re
 /* What a reporter gets back for a report; receipt_clear wipes it. */
 struct receipt {
 	char token[34];
-	char url[600];           /* the follow-up URL, token in its fragment */
-	char *svg;               /* the QR code of url */
+	char url[600]; /* the follow-up URL, token in its fragment */
+	char *svg;     /* the QR code of url */
 	char received[11];
 	char case_id[MP_ID_LEN + 1];
-	json_t *log;             /* the inclusion proof of the case's created event, or NULL */
+	json_t *log; /* the inclusion proof of the case's created event, or NULL */
 };
 /* Validate a report body (a JSON object; "received" is added), seal, store and issue a token. */
 int report_submit(struct server *srv, json_t *o, struct receipt *r, struct api_err *e);
@@ -176,9 +175,9 @@ int h_followup_message(struct server *, struct request *, struct reply *, struct
 /* Seal plaintext JSON for the case's recipients (plus extra, may be NULL) and store it. */
 /* The keys a report was sealed to (public.c), for the store to check. */
 struct sealed_to {
-	uint8_t (*keys)[32];     /* malloc'ed */
+	uint8_t (*keys)[32]; /* malloc'ed */
 	size_t n;
-	int fresh;               /* ask the store, not this process's copy */
+	int fresh; /* ask the store, not this process's copy */
 };
 int seal_and_store(struct server *srv, const char *case_id, const char *kind, const char *sender,
     json_t *plain, const uint8_t *extra_pk, unsigned day_cap, struct api_err *e);
@@ -191,8 +190,8 @@ int h_case_message(struct server *, struct request *, struct reply *, struct api
 int h_keys(struct server *, struct request *, struct reply *, struct api_err *);
 
 /* public.c: a new follow-up token: its text, URL, stored tag and reporter public key. */
-int token_issue(struct server *srv, char token[34], char *url, size_t urllen, uint8_t tag[32],
-    uint8_t pk[32]);
+int token_issue(
+    struct server *srv, char token[34], char *url, size_t urllen, uint8_t tag[32], uint8_t pk[32]);
 const char *default_language(const struct mp_policy *p);
 
 /* caseworker.c: shared by the case work handlers */
@@ -218,8 +217,8 @@ int h_coll_add(struct server *, struct request *, struct reply *, struct api_err
 int h_coll_status(struct server *, struct request *, struct reply *, struct api_err *);
 int h_coll_messages(struct server *, struct request *, struct reply *, struct api_err *);
 /* Check a caseworker's message or note envelope for a case; 0 or -1 with e set. */
-int check_case_envelope(const struct mp_case *c, const json_t *env, const char *field,
-    struct api_err *e);
+int check_case_envelope(
+    const struct mp_case *c, const json_t *env, const char *field, struct api_err *e);
 
 /* limit.c: rate limits and proofs of work, in memory only (docs/ABUSE.md). */
 struct limits *limits_new(const struct mp_policy *p);
@@ -252,7 +251,7 @@ void log_free(struct log_cache *lc);
 /* The newest checkpoint (malloc'ed note text), its size and root. */
 int log_checkpoint(struct server *srv, char **note, uint64_t *size, uint8_t root[32]);
 /* The operations of the process that holds the keys (privsep.c), by their codes. */
-#define KEYS_TOKEN_TAG 1001      /* MP_REMOTE_USER + 1 */
+#define KEYS_TOKEN_TAG 1001 /* MP_REMOTE_USER + 1 */
 #define KEYS_CHECKPOINT 1002
 #define KEYS_STATS 1003
 #define KEYS_FIND 1004
@@ -269,9 +268,9 @@ struct found_item {
 };
 struct found {
 	struct mp_case c;
-	struct found_item *items;    /* the case's messages, sealed (view only) */
+	struct found_item *items; /* the case's messages, sealed (view only) */
 	size_t n;
-	json_t *log;                 /* the proof of its created event, or NULL (view only) */
+	json_t *log; /* the proof of its created event, or NULL (view only) */
 };
 /*
  * The case whose token has this look-up value: 0 with *f filled (clear it
@@ -285,8 +284,8 @@ void found_clear(struct found *f);
  * value (NULL: no token; c->token_tag is made from it); with log, also the
  * proof of its created event (NULL if it cannot be made now).
  */
-int case_store(struct server *srv, const uint8_t *lookup, struct mp_case_new *c, char ref[24],
-    json_t **log);
+int case_store(
+    struct server *srv, const uint8_t *lookup, struct mp_case_new *c, char ref[24], json_t **log);
 int lookup_keys_serve(struct server *srv, uint32_t code, struct mp_rbuf *in, struct mp_wbuf *out);
 
 /* privsep.c: run meldpuntd's processes until stopped; the exit status. */
@@ -323,7 +322,7 @@ int store_error(int rc, struct api_err *e);
 struct html {
 	char *buf;
 	size_t len, cap;
-	int failed;              /* out of memory or too large: html_done gives NULL */
+	int failed; /* out of memory or too large: html_done gives NULL */
 };
 void html_init(struct html *h);
 /* Append fmt, whose literal text is the only markup: each %s is escaped; %d and %zu as printf. */
@@ -351,11 +350,11 @@ const char *ui_catalog_text(const struct ui_catalog *c, size_t i);
 /* The text of key, or NULL. */
 const char *ui_catalog_get(const struct ui_catalog *c, const char *key);
 /* 0 if c has exactly ref's keys, each with ref's {placeholders}; else -1, err names the first. */
-int ui_catalog_match(const struct ui_catalog *ref, const struct ui_catalog *c, char *err,
-    size_t errlen);
+int ui_catalog_match(
+    const struct ui_catalog *ref, const struct ui_catalog *c, char *err, size_t errlen);
 /* Replace texts of c by those of over (whose keys must all be in c, placeholders alike). */
-int ui_catalog_overlay(struct ui_catalog *c, const struct ui_catalog *over, char *err,
-    size_t errlen);
+int ui_catalog_overlay(
+    struct ui_catalog *c, const struct ui_catalog *over, char *err, size_t errlen);
 /*
  * The texts for each language of the policy: built in, then the instance's
  * DIR/ui/common.conf, then DIR/ui/<lang>.conf.  0, or -1 with err naming the file and line.
@@ -380,7 +379,7 @@ const char *embedded_static(const char *name);
 /* form.c: application/x-www-form-urlencoded bodies, read strictly. */
 struct form_pair {
 	char *key;
-	char *val;               /* decoded: UTF-8 without NUL, line ends as \n */
+	char *val; /* decoded: UTF-8 without NUL, line ends as \n */
 };
 struct form {
 	struct form_pair *v;
@@ -392,7 +391,7 @@ struct form {
  */
 int form_parse(struct form *f, const uint8_t *body, size_t len, const char *const *allowed,
     const char *const *repeatable);
-void form_free(struct form *f);   /* wipes every name and value */
+void form_free(struct form *f); /* wipes every name and value */
 const char *form_get(const struct form *f, const char *key);
 int form_has(const struct form *f, const char *key, const char *val);
 /* The longest text a report form field takes (code points), 0 for a choice. */
@@ -400,12 +399,12 @@ size_t form_max(const char *name);
 extern const char *const form_report_names[], *const form_report_repeatable[];
 #define FORM_ERRORS_MAX 16
 struct form_error {
-	char field[32];          /* the form's field name, "" for the form as a whole */
-	const char *key;         /* its catalog text */
-	size_t max;              /* the {max} of error.too_long */
+	char field[32];  /* the form's field name, "" for the form as a whole */
+	const char *key; /* its catalog text */
+	size_t max;      /* the {max} of error.too_long */
 };
 struct form_errors {
-	unsigned status;         /* the page's HTTP status */
+	unsigned status; /* the page's HTTP status */
 	size_t n;
 	struct form_error v[FORM_ERRORS_MAX];
 };

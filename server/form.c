@@ -39,10 +39,24 @@ static const struct field {
 #define NCONTACT (sizeof contact_fields / sizeof contact_fields[0])
 
 const char *const form_report_names[] = {
-	"lang", "description", "role", "wish", "occurred_on", "location", "incident_municipality",
-	"residence_municipality", "grounds", "domain", "manifestation", "counterparty", "contact",
-	"contact_name", "contact_email", "contact_phone", "contact_preferred",
-	"pow",                   /* a proof of work, during a flood (limit.c) */
+	"lang",
+	"description",
+	"role",
+	"wish",
+	"occurred_on",
+	"location",
+	"incident_municipality",
+	"residence_municipality",
+	"grounds",
+	"domain",
+	"manifestation",
+	"counterparty",
+	"contact",
+	"contact_name",
+	"contact_email",
+	"contact_phone",
+	"contact_preferred",
+	"pow", /* a proof of work, during a flood (limit.c) */
 	NULL,
 };
 const char *const form_report_repeatable[] = { "grounds", NULL };
@@ -417,7 +431,8 @@ form_submit(struct server *srv, const struct form *f, const char *lang, struct r
 		} else {
 			/* Nothing was stored; the page keeps what was typed so it can be sent again. */
 			errs->status = e.status == 500 ? 503 : e.status;
-			add_error(errs, "", errs->status == 503 ? "error.unavailable" : "error.form", 0);
+			add_error(
+			    errs, "", errs->status == 503 ? "error.unavailable" : "error.form", 0);
 		}
 		goto out;
 	}

@@ -37,7 +37,8 @@ static const struct route routes[] = {
 	{ "/api/v1/cases/*/status", "POST", AUTH_CASEWORKER, LIMIT_SIGNED, h_case_status },
 	{ "/api/v1/cases/*/messages", "POST", AUTH_CASEWORKER, LIMIT_SMALL, h_case_message },
 	{ "/api/v1/cases", "POST", AUTH_CASEWORKER, LIMIT_SMALL, h_intake },
-	{ "/api/v1/cases/*/classification", "POST", AUTH_CASEWORKER, LIMIT_SIGNED, h_case_classify },
+	{ "/api/v1/cases/*/classification", "POST", AUTH_CASEWORKER, LIMIT_SIGNED,
+	    h_case_classify },
 	{ "/api/v1/cases/*/recipients", "POST", AUTH_CASEWORKER, LIMIT_SIGNED, h_case_recipients },
 	{ "/api/v1/recipients", "GET", AUTH_CASEWORKER, 0, h_recipients_missing },
 	{ "/api/v1/recipients", "POST", AUTH_CASEWORKER, LIMIT_BULK, h_recipients_add },
@@ -59,8 +60,8 @@ static const struct route routes[] = {
 #define NROUTES (sizeof routes / sizeof routes[0])
 
 int
-api_error(struct api_err *e, unsigned status, const char *code, const char *field,
-    const char *fmt, ...)
+api_error(
+    struct api_err *e, unsigned status, const char *code, const char *field, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -91,7 +92,8 @@ store_error(int rc, struct api_err *e)
 		return api_error(e, 404, "not_found", NULL, "no such case");
 	if (rc == MP_STORE_CONFLICT)
 		return api_error(e, 409, "conflict", NULL, "the case changed meanwhile; try again");
-	return api_error(e, 503, "unavailable", NULL, "the service cannot store this now; "
+	return api_error(e, 503, "unavailable", NULL,
+	    "the service cannot store this now; "
 	    "nothing was saved, please try again later");
 }
 
@@ -136,7 +138,7 @@ match(const char *pattern, const char *path, size_t plen, char *param)
 			while (s + n < end && s[n] != '/' && (p[1] == '\0' || s[n] != p[1])) {
 				char c = s[n];
 				if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-				    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+				        (c >= '0' && c <= '9') || c == '-' || c == '_'))
 					return 0;
 				n++;
 			}
@@ -182,8 +184,8 @@ find_route(struct request *rq, struct api_err *e, char *allow, size_t alen)
 	if ((rq->route = route_find(rq->method, rq->uri, rq->param, allow, alen)) != NULL)
 		return 0;
 	if (allow[0] != '\0')
-		return api_error(e, 405, "method_not_allowed", NULL, "%s is not allowed here",
-		    rq->method);
+		return api_error(
+		    e, 405, "method_not_allowed", NULL, "%s is not allowed here", rq->method);
 	return api_error(e, 404, "not_found", NULL, "no such resource");
 }
 
@@ -240,7 +242,8 @@ common_headers(struct MHD_Response *r)
 	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	/* Strict for every answer: the pages need nothing but their own two files. */
-	MHD_add_response_header(r, "Content-Security-Policy", "default-src 'none'; "
+	MHD_add_response_header(r, "Content-Security-Policy",
+	    "default-src 'none'; "
 	    "script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
 	    "frame-ancestors 'none'; base-uri 'none'");
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");
@@ -301,8 +304,8 @@ send_json(struct request *rq, unsigned status, json_t *j)
 
 /* rq is NULL only when there is no request to keep the answer in (out of memory). */
 static enum MHD_Result
-send_error(struct MHD_Connection *conn, struct request *rq, const struct api_err *e,
-    const char *allow)
+send_error(
+    struct MHD_Connection *conn, struct request *rq, const struct api_err *e, const char *allow)
 {
 	json_t *inner = json_pack("{s:s, s:s}", "code", e->code, "message", e->message), *outer;
 	char *s;
@@ -324,7 +327,8 @@ send_failure(struct server *srv, struct request *rq, const struct api_err *e, co
 	char *page;
 
 	if (page_route(rq->uri) && (page = page_error(srv, rq, e)) != NULL)
-		return send_body(rq->conn, rq, e->status, page, "text/html; charset=utf-8", allow, e);
+		return send_body(
+		    rq->conn, rq, e->status, page, "text/html; charset=utf-8", allow, e);
 	return send_error(rq->conn, rq, e, allow);
 }
 
@@ -339,8 +343,9 @@ precheck(struct request *rq, struct api_err *e, char *allow, size_t alen)
 	if (find_route(rq, e, allow, alen) != 0)
 		return -1;
 	/* The pages' forms come url-encoded, as browsers send them; the API takes only JSON. */
-	if (rq->route->limit > 0 && !type_ok(request_header(rq, "Content-Type"),
-	    page_route(rq->uri) ? "application/x-www-form-urlencoded" : "application/json"))
+	if (rq->route->limit > 0 &&
+	    !type_ok(request_header(rq, "Content-Type"),
+	        page_route(rq->uri) ? "application/x-www-form-urlencoded" : "application/json"))
 		return api_error(e, 415, "unsupported_media_type", NULL, "send %s in UTF-8",
 		    page_route(rq->uri) ? "application/x-www-form-urlencoded" : "application/json");
 	if ((cl = request_header(rq, "Content-Length")) != NULL) {
@@ -351,8 +356,8 @@ precheck(struct request *rq, struct api_err *e, char *allow, size_t alen)
 		 */
 		n = strtoull(cl, &end, 10);
 		if (*end == '\0' && n > 2 * (unsigned long long)rq->route->limit + 64 * KIB)
-			return api_error(e, 413, "too_large", NULL, "the body may be at most %zu bytes",
-			    rq->route->limit);
+			return api_error(e, 413, "too_large", NULL,
+			    "the body may be at most %zu bytes", rq->route->limit);
 	}
 	return 0;
 }
@@ -595,7 +600,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		return ret;
 	}
 	if (rq->deferred)
-		return MHD_YES;  /* called again before the answer is ready */
+		return MHD_YES; /* called again before the answer is ready */
 	if (job_add(srv->jobs, rq) == 0)
 		return MHD_YES;
 	return dispatch(srv, rq);
@@ -782,18 +787,13 @@ server_start(struct server *srv, int fd)
 		return -1;
 	}
 	srv->daemon = MHD_start_daemon(flags, 0, limit_accept, srv->limits, on_request, srv,
-	    MHD_OPTION_LISTEN_SOCKET, fd,
-	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
-	    MHD_OPTION_NOTIFY_CONNECTION, limit_connection, srv->limits,
-	    MHD_OPTION_EXTERNAL_LOGGER, quiet_log, NULL,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)15,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(12 * KIB),
-	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-	    MHD_OPTION_ARRAY, srv->tls.cert != NULL ? tls : &tls[3],
-	    MHD_OPTION_END);
+	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL, MHD_OPTION_NOTIFY_CONNECTION,
+	    limit_connection, srv->limits, MHD_OPTION_EXTERNAL_LOGGER, quiet_log, NULL,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)15, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)(12 * KIB), MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_ARRAY,
+	    srv->tls.cert != NULL ? tls : &tls[3], MHD_OPTION_END);
 	if (srv->daemon == NULL) {
 		fprintf(stderr, "meldpuntd: cannot start serving HTTP\n");
 		serving_end(srv);

@@ -153,8 +153,8 @@ body_json(struct request *rq, json_t **out, struct api_err *e)
 		sodium_memzero(marked, mlen);
 		free(marked);
 	} else {
-		j = json_loadb((const char *)rq->body, rq->len, JSON_REJECT_DUPLICATES |
-		    JSON_ALLOW_NUL, &jerr);
+		j = json_loadb((const char *)rq->body, rq->len,
+		    JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	}
 	if (j == NULL) {
 		int dup = json_error_code(&jerr) == json_error_duplicate_key;
@@ -169,8 +169,8 @@ body_json(struct request *rq, json_t **out, struct api_err *e)
 	}
 	if (depth(j) > JSON_DEPTH_MAX) {
 		json_decref(j);
-		return api_error(e, 400, "invalid_json", NULL, "nesting deeper than %d levels",
-		    JSON_DEPTH_MAX);
+		return api_error(
+		    e, 400, "invalid_json", NULL, "nesting deeper than %d levels", JSON_DEPTH_MAX);
 	}
 	if (check_strings(j, "", e) != 0) {
 		json_decref(j);

@@ -26,27 +26,27 @@
 #include "extern.h"
 #include "mp_b64.h"
 
-#define CLIENT_SLOTS 16384       /* (client, class) buckets */
+#define CLIENT_SLOTS 16384 /* (client, class) buckets */
 #define CLIENT_PROBE 8
-#define CONN_SLOTS 4096          /* above the connection limit: never full */
+#define CONN_SLOTS 4096 /* above the connection limit: never full */
 #define CONN_PROBE 16
-#define CONN_CLASS 0xff          /* hashed apart from the request classes */
-#define SPENT_SLOTS 8192         /* above all_report for POW_MINUTES: never full */
+#define CONN_CLASS 0xff  /* hashed apart from the request classes */
+#define SPENT_SLOTS 8192 /* above all_report for POW_MINUTES: never full */
 #define SPENT_PROBE 16
-#define POW_MINUTES 10           /* a challenge is good for this many minutes */
-#define CHALLENGE_BYTES 21       /* minute (4, big-endian), bits (1), MAC (16) */
-#define CHALLENGE_TEXT 28        /* its b64u */
+#define POW_MINUTES 10     /* a challenge is good for this many minutes */
+#define CHALLENGE_BYTES 21 /* minute (4, big-endian), bits (1), MAC (16) */
+#define CHALLENGE_TEXT 28  /* its b64u */
 #define NONCE_MAX 64
 #define PROOF_MAX (CHALLENGE_TEXT + 1 + NONCE_MAX)
-#define ID_MAX 65                /* a kind byte and 64 bytes */
+#define ID_MAX 65 /* a kind byte and 64 bytes */
 
 struct bucket {
 	double tokens;
-	double at;               /* monotonic seconds of the last refill */
+	double at; /* monotonic seconds of the last refill */
 };
 
 struct slot {
-	uint8_t key[16];         /* keyed hash of the class and the client */
+	uint8_t key[16]; /* keyed hash of the class and the client */
 	int used;
 	int cls;
 	struct bucket b;
@@ -54,12 +54,12 @@ struct slot {
 
 struct conn_slot {
 	uint8_t key[16];
-	unsigned count;          /* open connections; 0: a free slot */
+	unsigned count; /* open connections; 0: a free slot */
 };
 
 struct spent {
-	uint8_t hash[16];        /* the tail of the proof's SHA-256 */
-	uint32_t minute;         /* its challenge's */
+	uint8_t hash[16]; /* the tail of the proof's SHA-256 */
+	uint32_t minute;  /* its challenge's */
 	int used;
 };
 
@@ -67,7 +67,7 @@ struct limits {
 	pthread_mutex_t lock;
 	struct mp_limits pol;
 	uint8_t day_key[32];
-	long long day;           /* of day_key, in days since 1970 (UTC) */
+	long long day; /* of day_key, in days since 1970 (UTC) */
 	uint8_t pow_key[32];
 	struct bucket all[MP_LIMIT_NCLASSES];
 	struct bucket flood, unproven;
@@ -78,14 +78,14 @@ struct limits {
 };
 
 enum who {
-	WHO_LOCAL,               /* loopback, no X-Forwarded-For, local exempt: no limits */
-	WHO_SHARED,              /* counts against the limits of all clients only */
-	WHO_ADDR,                /* a client of its own */
+	WHO_LOCAL,  /* loopback, no X-Forwarded-For, local exempt: no limits */
+	WHO_SHARED, /* counts against the limits of all clients only */
+	WHO_ADDR,   /* a client of its own */
 };
 
 struct client {
 	enum who who;
-	uint8_t id[ID_MAX];      /* 4 or 6 then the address bytes; 0 then a header's text */
+	uint8_t id[ID_MAX]; /* 4 or 6 then the address bytes; 0 then a header's text */
 	size_t len;
 };
 
@@ -405,7 +405,7 @@ nonce_ok(const char *s)
 		return 0;
 	for (; *s; s++)
 		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-		    (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+		        (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
 			return 0;
 	return 1;
 }
@@ -570,7 +570,8 @@ report_gate(struct limits *l, struct request *rq, double now, struct api_err *e)
 			goto out;
 		}
 		refill(&l->unproven, &l->pol.unproven, now);
-		rc = refuse(e, wait_for(&l->unproven, &l->pol.unproven), "the proof of work is "
+		rc = refuse(e, wait_for(&l->unproven, &l->pol.unproven),
+		    "the proof of work is "
 		    "wrong, expired or used before; solve the challenge in Meldpunt-Pow-Challenge");
 		challenge(l, now, e->pow, sizeof e->pow);
 		goto out;
@@ -580,7 +581,8 @@ report_gate(struct limits *l, struct request *rq, double now, struct api_err *e)
 		l->unproven.tokens -= 1;
 		goto out;
 	}
-	rc = refuse(e, wait_for(&l->unproven, &l->pol.unproven), "very many reports are coming "
+	rc = refuse(e, wait_for(&l->unproven, &l->pol.unproven),
+	    "very many reports are coming "
 	    "in; send a proof of work for the challenge in Meldpunt-Pow-Challenge");
 	challenge(l, now, e->pow, sizeof e->pow);
 out:
@@ -612,7 +614,8 @@ limit_request(struct limits *l, struct request *rq, struct api_err *e)
 		mine = client_bucket(l, key, cls, now);
 		refill(mine, &l->pol.client[cls], now);
 		if (mine->tokens < 1) {
-			refuse(e, wait_for(mine, &l->pol.client[cls]), "too many requests from "
+			refuse(e, wait_for(mine, &l->pol.client[cls]),
+			    "too many requests from "
 			    "this address");
 			goto out;
 		}

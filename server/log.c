@@ -17,34 +17,34 @@
 #include "mp_stats.h"
 #include "mp_wipe.h"
 
-#define PAGE_MAX 1000            /* leaves or events per answer */
+#define PAGE_MAX 1000 /* leaves or events per answer */
 #define STATS_CACHED 4
-#define NODES_CACHED 1024        /* subtree hashes kept (2^10, see log_node) */
+#define NODES_CACHED 1024 /* subtree hashes kept (2^10, see log_node) */
 
 struct stats_doc {
 	int year;
 	uint64_t size;
 	char *doc;
-	char sig[MP_B64_LEN(crypto_sign_BYTES) + 1];  /* b64 and a newline */
+	char sig[MP_B64_LEN(crypto_sign_BYTES) + 1]; /* b64 and a newline */
 };
 
 /* A complete subtree's hash: once in the log it never changes. */
 struct node {
 	uint64_t index;
-	unsigned level;          /* 0 while the slot is empty: level + 1 is stored */
+	unsigned level; /* 0 while the slot is empty: level + 1 is stored */
 	uint8_t hash[32];
 };
 
 struct log_cache {
-	pthread_mutex_t lock;    /* the checkpoint */
+	pthread_mutex_t lock; /* the checkpoint */
 	pthread_mutex_t node_lock;
 	struct node nodes[NODES_CACHED];
 	pthread_mutex_t stats_lock; /* the documents: a long fold must not hold up reports */
-	uint64_t size;           /* of the newest checkpoint signed */
+	uint64_t size;              /* of the newest checkpoint signed */
 	uint8_t root[32];
 	char *note;
 	struct stats_doc stats[STATS_CACHED];
-	size_t next;             /* the stats slot to reuse */
+	size_t next; /* the stats slot to reuse */
 };
 
 struct log_cache *
@@ -88,7 +88,8 @@ log_node(void *arg, unsigned level, uint64_t index, uint8_t out[32])
 	struct server *srv = arg;
 	struct log_cache *lc = srv->log;
 	/* Fibonacci hashing of (level, index) onto the 2^10 slots. */
-	struct node *n = &lc->nodes[((index ^ (uint64_t)level << 58) * 0x9E3779B97F4A7C15ULL) >> 54];
+	struct node
+	    *n = &lc->nodes[((index ^ (uint64_t)level << 58) * 0x9E3779B97F4A7C15ULL) >> 54];
 	int hit;
 
 	pthread_mutex_lock(&lc->node_lock);
@@ -214,8 +215,8 @@ hashes_json(const uint8_t (*h)[MP_HASH_LEN], size_t n)
 static json_t *
 entry_json(const struct mp_log_entry *en)
 {
-	return json_pack("{s:I, s:o, s:o}", "index", (json_int_t)en->index,
-	    "salt", b64u_json(en->salt, sizeof en->salt), "event", b64u_json(en->event, en->len));
+	return json_pack("{s:I, s:o, s:o}", "index", (json_int_t)en->index, "salt",
+	    b64u_json(en->salt, sizeof en->salt), "event", b64u_json(en->event, en->len));
 }
 
 static int
@@ -241,9 +242,9 @@ log_proof_json(struct server *srv, const char *case_id)
 	    mp_merkle_inclusion(idx, size, log_node, srv, proof, &n) != 0 ||
 	    mp_store_log_entries(srv->st, idx, idx + 1, keep_entry, &ev) != 0 || ev == NULL)
 		goto out;
-	out = json_pack("{s:O, s:O, s:O, s:s, s:o}", "index", json_object_get(ev, "index"),
-	    "salt", json_object_get(ev, "salt"), "event", json_object_get(ev, "event"),
-	    "checkpoint", note, "proof", hashes_json((const uint8_t (*)[MP_HASH_LEN])proof, n));
+	out = json_pack("{s:O, s:O, s:O, s:s, s:o}", "index", json_object_get(ev, "index"), "salt",
+	    json_object_get(ev, "salt"), "event", json_object_get(ev, "event"), "checkpoint", note,
+	    "proof", hashes_json((const uint8_t(*)[MP_HASH_LEN])proof, n));
 out:
 	json_decref(ev);
 	free(note);
@@ -300,8 +301,7 @@ page(struct server *srv, struct request *rq, uint64_t *start, uint64_t *end, str
 	uint64_t size;
 	int r;
 
-	if (query_u64(rq, "start", 1, start, e) != 0 ||
-	    (r = query_u64(rq, "end", 0, end, e)) < 0)
+	if (query_u64(rq, "start", 1, start, e) != 0 || (r = query_u64(rq, "end", 0, end, e)) < 0)
 		return -1;
 	if (mp_store_log_size(srv->st, &size) != 0)
 		return store_error(-1, e);
@@ -353,8 +353,8 @@ h_log_leaves(struct server *srv, struct request *rq, struct reply *out, struct a
 
 	if (page_entries(srv, rq, add_leaf, &start, &a, e) != 0)
 		return -1;
-	return reply_json(out, 200, json_pack("{s:I, s:o}", "start", (json_int_t)start,
-	    "leaves", a));
+	return reply_json(
+	    out, 200, json_pack("{s:I, s:o}", "start", (json_int_t)start, "leaves", a));
 }
 
 static int
@@ -410,9 +410,10 @@ h_log_inclusion(struct server *srv, struct request *rq, struct reply *out, struc
 	if (mp_merkle_inclusion(index, size, log_node, srv, proof, &n) != 0 ||
 	    mp_store_log_entries(srv->st, index, index + 1, copy_leaf, leaf) != 0)
 		return store_error(-1, e);
-	return reply_json(out, 200, json_pack("{s:I, s:I, s:o, s:o}", "index", (json_int_t)index,
-	    "size", (json_int_t)size, "leaf", b64u_json(leaf, sizeof leaf),
-	    "hashes", hashes_json((const uint8_t (*)[MP_HASH_LEN])proof, n)));
+	return reply_json(out, 200,
+	    json_pack("{s:I, s:I, s:o, s:o}", "index", (json_int_t)index, "size", (json_int_t)size,
+	        "leaf", b64u_json(leaf, sizeof leaf), "hashes",
+	        hashes_json((const uint8_t(*)[MP_HASH_LEN])proof, n)));
 }
 
 int
@@ -429,8 +430,9 @@ h_log_consistency(struct server *srv, struct request *rq, struct reply *out, str
 		return api_error(e, 400, "invalid_field", "from", "from must be 1 to `to`");
 	if (mp_merkle_consistency(from, to, log_node, srv, proof, &n) != 0)
 		return store_error(-1, e);
-	return reply_json(out, 200, json_pack("{s:I, s:I, s:o}", "from", (json_int_t)from,
-	    "to", (json_int_t)to, "hashes", hashes_json((const uint8_t (*)[MP_HASH_LEN])proof, n)));
+	return reply_json(out, 200,
+	    json_pack("{s:I, s:I, s:o}", "from", (json_int_t)from, "to", (json_int_t)to, "hashes",
+	        hashes_json((const uint8_t(*)[MP_HASH_LEN])proof, n)));
 }
 
 struct fold {
@@ -503,8 +505,8 @@ stats_make(struct server *srv, int year, uint64_t n, int provisional, struct sta
 		goto out;
 	/* In pages, so the store's lock is not held for the whole fold. */
 	for (at = 0; at < n; at += 4096)
-		if (mp_store_log_entries(srv->st, at, at + 4096 < n ? at + 4096 : n, fold_event,
-		    &f) != 0) {
+		if (mp_store_log_entries(
+		        srv->st, at, at + 4096 < n ? at + 4096 : n, fold_event, &f) != 0) {
 			if (f.err[0] != '\0')
 				fprintf(stderr, "meldpuntd: log event %llu: %s\n",
 				    (unsigned long long)f.index, f.err);
@@ -540,8 +542,8 @@ out:
  * exact document an auditor holds), and its detached signature.
  */
 static int
-stats_answer(struct server *srv, struct request *rq, struct reply *out, struct api_err *e,
-    int want_sig)
+stats_answer(
+    struct server *srv, struct request *rq, struct reply *out, struct api_err *e, int want_sig)
 {
 	struct log_cache *lc = srv->log;
 	struct stats_doc *d = NULL;

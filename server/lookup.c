@@ -83,8 +83,8 @@ find_here(struct server *srv, const uint8_t lookup[32], int view, struct found *
 }
 
 static int
-store_here(struct server *srv, const uint8_t *lookup, struct mp_case_new *c, char ref[24],
-    json_t **log)
+store_here(
+    struct server *srv, const uint8_t *lookup, struct mp_case_new *c, char ref[24], json_t **log)
 {
 	uint8_t tag[32];
 	int rc;
@@ -210,8 +210,8 @@ case_find(struct server *srv, const uint8_t lookup[32], int view, struct found *
 }
 
 int
-case_store(struct server *srv, const uint8_t *lookup, struct mp_case_new *c, char ref[24],
-    json_t **log)
+case_store(
+    struct server *srv, const uint8_t *lookup, struct mp_case_new *c, char ref[24], json_t **log)
 {
 	struct mp_wbuf w;
 	struct mp_rbuf r;

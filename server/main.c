@@ -75,7 +75,8 @@ main(int argc, char **argv)
 	}
 	if (srv.in->public_url[0] == '\0') {
 		char url[600];
-		snprintf(url, sizeof url, "%s://%s", srv.tls.cert != NULL ? "https" : "http", listen);
+		snprintf(
+		    url, sizeof url, "%s://%s", srv.tls.cert != NULL ? "https" : "http", listen);
 		if (mp_instance_set_public_url(srv.in, url) != 0) {
 			fprintf(stderr, "meldpuntd: cannot make a public URL of %s\n", listen);
 			goto out;

@@ -19,9 +19,9 @@ struct page {
 	struct server *srv;
 	const struct mp_policy *pol;
 	const struct ui_catalog *ui;
-	const char *lang;        /* the page's language code (from the policy) */
+	const char *lang; /* the page's language code (from the policy) */
 	int rtl;
-	char pow[32];            /* during a flood: the challenge the report form carries */
+	char pow[32]; /* during a flood: the challenge the report form carries */
 	int pow_bits;
 	struct html h;
 };
@@ -72,9 +72,11 @@ accept_language(const struct mp_policy *pol, const char *h)
 			start++;
 		/* "nl-BE" counts as "nl": the pages come in languages, not regions. */
 		for (n = 0; start + n < semi && h[start + n] != '-' && h[start + n] != ' ' &&
-		    n < sizeof primary - 1; n++)
-			primary[n] = (char)(h[start + n] >= 'A' && h[start + n] <= 'Z' ?
-			    h[start + n] + 32 : h[start + n]);
+		     n < sizeof primary - 1;
+		     n++)
+			primary[n] = (char)(h[start + n] >= 'A' && h[start + n] <= 'Z'
+			        ? h[start + n] + 32
+			        : h[start + n]);
 		primary[n] = '\0';
 		q = qvalue(h + semi, h + end);
 		if (q > bestq && (li = mp_policy_lang(pol, primary)) >= 0) {
@@ -135,7 +137,9 @@ var(const struct page *p, const char *name, const char *const *names, const char
     size_t n)
 {
 	static const char *const org[][2] = {
-		{ "org_name", "org.name" }, { "org_email", "org.email" }, { "org_phone", "org.phone" },
+		{ "org_name", "org.name" },
+		{ "org_email", "org.email" },
+		{ "org_phone", "org.phone" },
 	};
 	size_t len = (size_t)(strchr(name, '}') - name), i;
 
@@ -178,8 +182,10 @@ say(struct page *p, const char *key, ...)
 		 * Texts used in a title or an attribute have no placeholders.
 		 */
 		if ((v = var(p, e + 1, names, vals, n)) != NULL)
-			html_f(&p->h, strncmp(e, "{org_name}", 10) == 0 ? "<bdi>%s</bdi>" :
-			    "<bdi dir=\"ltr\">%s</bdi>", v);
+			html_f(&p->h,
+			    strncmp(e, "{org_name}", 10) == 0 ? "<bdi>%s</bdi>"
+			                                      : "<bdi dir=\"ltr\">%s</bdi>",
+			    v);
 		else
 			html_escn(&p->h, e, (size_t)(strchr(e, '}') - e) + 1);
 	}
@@ -214,7 +220,8 @@ page_begin(struct page *p, const char *title_key, int has_errors, const char *sw
 	const struct mp_list *langs = &p->pol->lists[MP_LANGUAGES];
 	size_t i;
 
-	html_f(&p->h, "<!doctype html>\n<html lang=\"%s\" dir=\"%s\">\n<head>\n"
+	html_f(&p->h,
+	    "<!doctype html>\n<html lang=\"%s\" dir=\"%s\">\n<head>\n"
 	    "<meta charset=\"utf-8\">\n"
 	    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
 	    p->lang, p->rtl ? "rtl" : "ltr");
@@ -225,12 +232,15 @@ page_begin(struct page *p, const char *title_key, int has_errors, const char *sw
 	say(p, title_key, NULL);
 	html_f(&p->h, " – ");
 	say(p, "org.name", NULL);
-	html_f(&p->h, "</title>\n<link rel=\"stylesheet\" href=\"/static/app.css\">\n"
+	html_f(&p->h,
+	    "</title>\n<link rel=\"stylesheet\" href=\"/static/app.css\">\n"
 	    "<script src=\"/static/app.js\" defer></script>\n</head>\n<body>\n"
 	    "<a class=\"skip\" href=\"#main\">");
 	say(p, "skip", NULL);
-	html_f(&p->h, "</a>\n<header class=\"site\">\n<div class=\"bar\">\n"
-	    "<a class=\"brand\" href=\"/?lang=%s\">", p->lang);
+	html_f(&p->h,
+	    "</a>\n<header class=\"site\">\n<div class=\"bar\">\n"
+	    "<a class=\"brand\" href=\"/?lang=%s\">",
+	    p->lang);
 	say(p, "org.name", NULL);
 	html_f(&p->h, "</a>\n<nav class=\"langs\" aria-label=\"");
 	say(p, "nav.languages", NULL);
@@ -249,7 +259,8 @@ page_begin(struct page *p, const char *title_key, int has_errors, const char *sw
 static void
 page_end(struct page *p)
 {
-	html_f(&p->h, "</main>\n<footer class=\"site\">\n<ul>\n<li><a href=\"/?lang=%s\">", p->lang);
+	html_f(
+	    &p->h, "</main>\n<footer class=\"site\">\n<ul>\n<li><a href=\"/?lang=%s\">", p->lang);
 	say(p, "footer.report", NULL);
 	html_f(&p->h, "</a></li>\n<li><a href=\"/f?lang=%s\">", p->lang);
 	say(p, "footer.followup", NULL);
@@ -345,13 +356,16 @@ anchor(char *out, size_t outlen, const struct page *p, const char *field)
 		const char *field;
 		enum mp_list_id list;
 	} groups[] = {
-		{ "role", MP_ROLES }, { "wish", MP_WISHES }, { "grounds", MP_GROUNDS },
+		{ "role", MP_ROLES },
+		{ "wish", MP_WISHES },
+		{ "grounds", MP_GROUNDS },
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof groups / sizeof groups[0]; i++)
 		if (strcmp(field, groups[i].field) == 0) {
-			snprintf(out, outlen, "%s-%s", field, p->pol->lists[groups[i].list].v[0].code);
+			snprintf(
+			    out, outlen, "%s-%s", field, p->pol->lists[groups[i].list].v[0].code);
 			return;
 		}
 	if (strcmp(field, "contact") == 0)
@@ -373,7 +387,8 @@ error_summary(struct page *p, const struct form_errors *errs)
 
 	if (errs == NULL || errs->n == 0)
 		return;
-	html_f(&p->h, "<div id=\"error-summary\" class=\"error-summary\" role=\"alert\" "
+	html_f(&p->h,
+	    "<div id=\"error-summary\" class=\"error-summary\" role=\"alert\" "
 	    "tabindex=\"-1\">\n<h2>");
 	say(p, "error.summary", NULL);
 	html_f(&p->h, "</h2>\n<ul>\n");
@@ -392,8 +407,8 @@ error_summary(struct page *p, const struct form_errors *errs)
 
 /* A page's start: its errors first (errs may be NULL), then its title again as the heading. */
 static void
-page_top(struct page *p, const char *title_key, const struct form_errors *errs,
-    const char *switch_to)
+page_top(
+    struct page *p, const char *title_key, const struct form_errors *errs, const char *switch_to)
 {
 	page_begin(p, title_key, errs != NULL && errs->n > 0, switch_to);
 	error_summary(p, errs);
@@ -442,8 +457,8 @@ static void
 field_open(struct page *p, const struct form_errors *errs, const char *name, const char *label_key,
     int required)
 {
-	html_f(&p->h, error_for(errs, name) ? "<div class=\"field invalid\">\n" :
-	    "<div class=\"field\">\n");
+	html_f(&p->h,
+	    error_for(errs, name) ? "<div class=\"field invalid\">\n" : "<div class=\"field\">\n");
 	html_f(&p->h, "<label for=\"%s\">", name);
 	say(p, label_key, NULL);
 	if (required) {
@@ -489,8 +504,10 @@ textarea(struct page *p, const char *name, const char *value, const struct form_
 
 	field_open(p, errs, name, label_key, 1);
 	field_notes(p, errs, name, hint_key, &d);
-	html_f(&p->h, "<textarea id=\"%s\" name=\"%s\" rows=\"%d\" maxlength=\"%zu\" dir=\"auto\" "
-	    "required", name, name, rows, max);
+	html_f(&p->h,
+	    "<textarea id=\"%s\" name=\"%s\" rows=\"%d\" maxlength=\"%zu\" dir=\"auto\" "
+	    "required",
+	    name, name, rows, max);
 	described_attrs(p, &d);
 	/* A newline right after the tag would be eaten by the parser; text keeps its own. */
 	html_f(&p->h, ">\n%s</textarea>\n</div>\n", value ? value : "");
@@ -523,8 +540,8 @@ select_list(struct page *p, const struct form *f, const struct form_errors *errs
 
 struct choice {
 	const char *value;
-	const char *text;        /* shown as is (escaped) */
-	const char *help_key;    /* a line under it, or NULL */
+	const char *text;     /* shown as is (escaped) */
+	const char *help_key; /* a line under it, or NULL */
 };
 
 /* Radio buttons or check boxes in a fieldset whose legend asks the question. */
@@ -544,11 +561,14 @@ choices(struct page *p, const struct form *f, const struct form_errors *errs, co
 	html_f(&p->h, "</legend>\n");
 	field_notes(p, errs, name, hint_key, &d);
 	for (i = 0; i < n; i++) {
-		on = strcmp(type, "checkbox") == 0 ? form_has(f, name, c[i].value) :
-		    v != NULL ? strcmp(v, c[i].value) == 0 :
-		    checked_default != NULL && strcmp(checked_default, c[i].value) == 0;
-		html_f(&p->h, "<div class=\"choice\">\n<input type=\"%s\" id=\"%s-%s\" name=\"%s\" "
-		    "value=\"%s\"", type, name, c[i].value, name, c[i].value);
+		on = strcmp(type, "checkbox") == 0 ? form_has(f, name, c[i].value)
+		    : v != NULL
+		    ? strcmp(v, c[i].value) == 0
+		    : checked_default != NULL && strcmp(checked_default, c[i].value) == 0;
+		html_f(&p->h,
+		    "<div class=\"choice\">\n<input type=\"%s\" id=\"%s-%s\" name=\"%s\" "
+		    "value=\"%s\"",
+		    type, name, c[i].value, name, c[i].value);
 		if (on)
 			html_f(&p->h, " checked");
 		if (c[i].help_key != NULL && T(p, c[i].help_key) != NULL) {
@@ -572,13 +592,13 @@ choices(struct page *p, const struct form *f, const struct form_errors *errs, co
 
 /* Choices from a policy list; help lines from the catalog as form.<name>.<code>.help. */
 static void
-list_choices(struct page *p, const struct form *f, const struct form_errors *errs,
-    const char *name, const char *type, enum mp_list_id list, const char *legend_key,
-    const char *hint_key, int with_help)
+list_choices(struct page *p, const struct form *f, const struct form_errors *errs, const char *name,
+    const char *type, enum mp_list_id list, const char *legend_key, const char *hint_key,
+    int with_help)
 {
 	const struct mp_list *l = &p->pol->lists[list];
 	struct choice *c = calloc(l->n ? l->n : 1, sizeof *c);
-	char (*keys)[96] = calloc(l->n ? l->n : 1, sizeof *keys);
+	char(*keys)[96] = calloc(l->n ? l->n : 1, sizeof *keys);
 	size_t i;
 
 	if (c == NULL || keys == NULL) {
@@ -618,7 +638,8 @@ contact_part(struct page *p, const struct form *f, const struct form_errors *err
 	 * shows them with a hint that they are only for who wants contact.
 	 */
 	html_f(&p->h, "<div class=\"contact\">\n");
-	choices(p, f, errs, "contact", "radio", "form.contact.legend", NULL, contact, 2, "anonymous");
+	choices(
+	    p, f, errs, "contact", "radio", "form.contact.legend", NULL, contact, 2, "anonymous");
 	html_f(&p->h, "<fieldset id=\"contact-fields\" class=\"contact-fields\">\n<legend>");
 	say(p, "form.contact.fields.legend", NULL);
 	html_f(&p->h, "</legend>\n<p class=\"hint\">");
@@ -643,7 +664,8 @@ pow_part(struct page *p)
 {
 	if (p->pow[0] == '\0')
 		return;
-	html_f(&p->h, "<input type=\"hidden\" name=\"pow\" id=\"pow\" value=\"\" "
+	html_f(&p->h,
+	    "<input type=\"hidden\" name=\"pow\" id=\"pow\" value=\"\" "
 	    "data-challenge=\"%s\" data-bits=\"%d\">\n"
 	    "<p id=\"pow-status\" class=\"pow-status\" role=\"status\" data-working=\"",
 	    p->pow, p->pow_bits);
@@ -656,16 +678,18 @@ pow_part(struct page *p)
 }
 
 static void
-form_page(struct page *p, const struct form *f, const struct form_errors *errs,
-    const char *switch_to)
+form_page(
+    struct page *p, const struct form *f, const struct form_errors *errs, const char *switch_to)
 {
 	page_top(p, "form.title", errs, switch_to);
 	html_f(&p->h, "<p class=\"intro\">");
 	say(p, "form.intro", NULL);
 	html_f(&p->h, "</p>\n");
-	html_f(&p->h, "<form method=\"post\" action=\"/report\" id=\"report-form\" "
+	html_f(&p->h,
+	    "<form method=\"post\" action=\"/report\" id=\"report-form\" "
 	    "accept-charset=\"utf-8\" novalidate>\n"
-	    "<input type=\"hidden\" name=\"lang\" value=\"%s\">\n", p->lang);
+	    "<input type=\"hidden\" name=\"lang\" value=\"%s\">\n",
+	    p->lang);
 	textarea(p, "description", form_get(f, "description"), errs, "form.description.label",
 	    "form.description.hint", form_max("description"), 8);
 
@@ -675,8 +699,8 @@ form_page(struct page *p, const struct form *f, const struct form_errors *errs,
 	input(p, f, errs, "location", "text", "form.location.label", "form.location.hint", NULL);
 	select_list(p, f, errs, "incident_municipality", MP_MUNICIPALITIES,
 	    "form.incident_municipality.label");
-	input(p, f, errs, "counterparty", "text", "form.counterparty.label", "form.counterparty.hint",
-	    NULL);
+	input(p, f, errs, "counterparty", "text", "form.counterparty.label",
+	    "form.counterparty.hint", NULL);
 	list_choices(p, f, errs, "grounds", "checkbox", MP_GROUNDS, "form.grounds.legend",
 	    "form.grounds.hint", 0);
 	select_list(p, f, errs, "domain", MP_DOMAINS, "form.domain.label");
@@ -721,12 +745,15 @@ receipt_page(struct page *p, const struct receipt *r)
 	page_top(p, "receipt.title", NULL, "/f");
 	html_f(&p->h, "<p>");
 	say(p, "receipt.thanks", "date", r->received, NULL);
-	html_f(&p->h, "</p>\n<section class=\"receipt\" aria-labelledby=\"code-heading\">\n"
+	html_f(&p->h,
+	    "</p>\n<section class=\"receipt\" aria-labelledby=\"code-heading\">\n"
 	    "<h2 id=\"code-heading\">");
 	say(p, "receipt.code.heading", NULL);
 	/* The token's own dashes group it; it reads left to right in every language. */
-	html_f(&p->h, "</h2>\n<p id=\"token\" class=\"token\" dir=\"ltr\" translate=\"no\">%s</p>\n"
-	    "<div id=\"qr\" class=\"qr\">", r->token);
+	html_f(&p->h,
+	    "</h2>\n<p id=\"token\" class=\"token\" dir=\"ltr\" translate=\"no\">%s</p>\n"
+	    "<div id=\"qr\" class=\"qr\">",
+	    r->token);
 	/* The image names itself: its start tag (role="img" from qr_svg) gets the label. */
 	if ((gt = strchr(r->svg, '>')) != NULL) {
 		html_markup(&p->h, r->svg, (size_t)(gt - r->svg));
@@ -746,7 +773,8 @@ receipt_page(struct page *p, const struct receipt *r)
 	say(p, "receipt.lost", NULL);
 	html_f(&p->h, "</strong></p>\n<p>");
 	say(p, "receipt.keep", NULL);
-	html_f(&p->h, "</p>\n<p class=\"actions\"><button type=\"button\" id=\"print\" "
+	html_f(&p->h,
+	    "</p>\n<p class=\"actions\"><button type=\"button\" id=\"print\" "
 	    "class=\"button\" hidden>");
 	say(p, "receipt.print", NULL);
 	html_f(&p->h, "</button></p>\n</section>\n<h2>");
@@ -806,18 +834,23 @@ entry_page(struct page *p, const char *token, const struct form_errors *errs, co
 	page_top(p, "followup.title", errs, switch_to);
 	html_f(&p->h, "<p>");
 	say(p, "followup.intro", NULL);
-	html_f(&p->h, "</p>\n<form method=\"post\" action=\"/f\" id=\"followup-form\" "
+	html_f(&p->h,
+	    "</p>\n<form method=\"post\" action=\"/f\" id=\"followup-form\" "
 	    "accept-charset=\"utf-8\" novalidate>\n"
-	    "<input type=\"hidden\" name=\"lang\" value=\"%s\">\n", p->lang);
-	html_f(&p->h, error_for(errs, "token") ? "<div class=\"field invalid\">\n" :
-	    "<div class=\"field\">\n");
+	    "<input type=\"hidden\" name=\"lang\" value=\"%s\">\n",
+	    p->lang);
+	html_f(&p->h,
+	    error_for(errs, "token") ? "<div class=\"field invalid\">\n"
+	                             : "<div class=\"field\">\n");
 	html_f(&p->h, "<label for=\"token-input\">");
 	say(p, "followup.token.label", NULL);
 	html_f(&p->h, "</label>\n");
 	field_notes(p, errs, "token", "followup.token.hint", &d);
-	html_f(&p->h, "<input type=\"text\" id=\"token-input\" name=\"token\" value=\"%s\" "
+	html_f(&p->h,
+	    "<input type=\"text\" id=\"token-input\" name=\"token\" value=\"%s\" "
 	    "class=\"token-input\" autocomplete=\"off\" autocapitalize=\"characters\" "
-	    "spellcheck=\"false\" dir=\"ltr\"", token ? token : "");
+	    "spellcheck=\"false\" dir=\"ltr\"",
+	    token ? token : "");
 	described_attrs(p, &d);
 	html_f(&p->h, ">\n</div>\n");
 	submit_button(p, "followup-submit", "followup.submit");
@@ -867,10 +900,12 @@ followup_error(struct form_errors *errs, const struct api_err *e)
 static void
 message_form(struct page *p, const char *token, const char *text, const struct form_errors *errs)
 {
-	html_f(&p->h, "<form method=\"post\" action=\"/f/message\" id=\"message-form\" "
+	html_f(&p->h,
+	    "<form method=\"post\" action=\"/f/message\" id=\"message-form\" "
 	    "accept-charset=\"utf-8\" novalidate>\n"
 	    "<input type=\"hidden\" name=\"token\" value=\"%s\">\n"
-	    "<input type=\"hidden\" name=\"lang\" value=\"%s\">\n", token ? token : "", p->lang);
+	    "<input type=\"hidden\" name=\"lang\" value=\"%s\">\n",
+	    token ? token : "", p->lang);
 	textarea(p, "text", text, errs, "status.text.label", NULL, TEXT_MAX, 6);
 	submit_button(p, "message-submit", "status.send");
 }
@@ -898,8 +933,10 @@ status_page(struct page *p, const char *token, const json_t *answer, const char 
 	html_f(&p->h, "<h2>");
 	say(p, "status.status", NULL);
 	/* The label is in the report's language, which may not be the page's. */
-	html_f(&p->h, "</h2>\n<p id=\"status\" class=\"status\" lang=\"%s\" dir=\"%s\">%s</p>\n"
-	    "<p class=\"updated\">", rl ? rl->code : p->lang, rl && rl->rtl ? "rtl" : "ltr",
+	html_f(&p->h,
+	    "</h2>\n<p id=\"status\" class=\"status\" lang=\"%s\" dir=\"%s\">%s</p>\n"
+	    "<p class=\"updated\">",
+	    rl ? rl->code : p->lang, rl && rl->rtl ? "rtl" : "ltr",
 	    json_string_value(json_object_get(answer, "status_label")));
 	say(p, "status.updated", "date", json_string_value(json_object_get(answer, "updated")),
 	    NULL);
@@ -915,9 +952,10 @@ status_page(struct page *p, const char *token, const json_t *answer, const char 
 			from = json_string_value(json_object_get(m, "from"));
 			from = from && strcmp(from, "reporter") == 0 ? "reporter" : "caseworker";
 			html_f(&p->h, "<li class=\"message from-%s\">\n<p class=\"meta\">", from);
-			say(p, strcmp(from, "reporter") == 0 ? "status.from_reporter" :
-			    "status.from_caseworker", "date",
-			    json_string_value(json_object_get(m, "date")), NULL);
+			say(p,
+			    strcmp(from, "reporter") == 0 ? "status.from_reporter"
+			                                  : "status.from_caseworker",
+			    "date", json_string_value(json_object_get(m, "date")), NULL);
 			html_f(&p->h, "</p>\n<p class=\"text\" dir=\"auto\">%s</p>\n</li>\n",
 			    json_string_value(json_object_get(m, "text")));
 		}
@@ -1000,8 +1038,8 @@ h_page_message(struct server *srv, struct request *rq, struct reply *out, struct
 	memset(&errs, 0, sizeof errs);
 	errs.status = 200;
 	if (token == NULL || *token == '\0') {
-		one_error(&errs, 400, parsed ? "token" : "", parsed ? "followup.error.missing" :
-		    "error.form");
+		one_error(&errs, 400, parsed ? "token" : "",
+		    parsed ? "followup.error.missing" : "error.form");
 		entry_page(&p, NULL, &errs, "/f");
 		goto reply;
 	}
@@ -1039,11 +1077,15 @@ static void
 statement(struct page *p)
 {
 	static const char *const parts[][2] = {
-		{ NULL, "a11y.intro" }, { NULL, "a11y.standard" },
-		{ "a11y.features.heading", "a11y.features" }, { NULL, "a11y.features.errors" },
+		{ NULL, "a11y.intro" },
+		{ NULL, "a11y.standard" },
+		{ "a11y.features.heading", "a11y.features" },
+		{ NULL, "a11y.features.errors" },
 		{ NULL, "a11y.features.nojs" },
-		{ "a11y.how.heading", "a11y.how" }, { NULL, "a11y.audit" },
-		{ "a11y.problems.heading", "a11y.problems" }, { NULL, "a11y.other_ways" },
+		{ "a11y.how.heading", "a11y.how" },
+		{ NULL, "a11y.audit" },
+		{ "a11y.problems.heading", "a11y.problems" },
+		{ NULL, "a11y.other_ways" },
 		{ NULL, "a11y.date" },
 	};
 	size_t i;
@@ -1082,8 +1124,8 @@ h_static(struct server *srv, struct request *rq, struct reply *out, struct api_e
 	if ((out->text = embedded_static(file)) == NULL)
 		return api_error(e, 404, "not_found", NULL, "no such file");
 	out->status = 200;
-	out->ctype = strstr(file, ".css") ? "text/css; charset=utf-8" :
-	    "text/javascript; charset=utf-8";
+	out->ctype = strstr(file, ".css") ? "text/css; charset=utf-8"
+	                                  : "text/javascript; charset=utf-8";
 	return 0;
 }
 
@@ -1125,7 +1167,7 @@ limit_page(struct server *srv, struct request *rq, const struct api_err *e)
 	else
 		return NULL;
 	parsed = form_parse(&f, rq->body, rq->len, names,
-	    r->fn == h_page_report ? form_report_repeatable : NULL) == 0;
+	             r->fn == h_page_report ? form_report_repeatable : NULL) == 0;
 	if (page_open(&p, srv, rq, parsed ? form_get(&f, "lang") : NULL, &none) != 0)
 		goto out;
 	one_error(&errs, 429, "", "error.limit");
@@ -1156,11 +1198,20 @@ page_error(struct server *srv, struct request *rq, const struct api_err *e)
 	if (page_open(&p, srv, rq, NULL, &none) != 0)
 		return NULL;
 	switch (e->status) {
-	case 404: title = "error.page.not_found.title"; text = "error.page.not_found"; break;
-	case 413: text = "error.page.too_large"; break;
+	case 404:
+		title = "error.page.not_found.title";
+		text = "error.page.not_found";
+		break;
+	case 413:
+		text = "error.page.too_large";
+		break;
 	case 429:
-	case 503: text = "error.page.busy"; break;
-	default: text = "error.page.other"; break;
+	case 503:
+		text = "error.page.busy";
+		break;
+	default:
+		text = "error.page.other";
+		break;
 	}
 	page_top(&p, title, NULL, "/");
 	say_in(&p, "p", text);

@@ -8,12 +8,26 @@
 #include "mp_policy.h"
 
 static const char *const list_names[MP_NLISTS] = {
-	"languages", "grounds", "domains", "manifestations", "municipalities", "roles",
-	"wishes", "channels", "statuses", "closures", "notices",
+	"languages",
+	"grounds",
+	"domains",
+	"manifestations",
+	"municipalities",
+	"roles",
+	"wishes",
+	"channels",
+	"statuses",
+	"closures",
+	"notices",
 };
 
 static const char *const required_statuses[] = {
-	"received", "intake", "registration_only", "in_progress", "referred", "closed",
+	"received",
+	"intake",
+	"registration_only",
+	"in_progress",
+	"referred",
+	"closed",
 };
 
 struct parser {
@@ -21,7 +35,7 @@ struct parser {
 	char *err;
 	size_t errlen;
 	int line;
-	unsigned limits_seen;    /* bit i: limit_lines[i] was given */
+	unsigned limits_seen; /* bit i: limit_lines[i] was given */
 };
 
 static int fail(struct parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -88,7 +102,8 @@ list_add(struct parser *ps, struct mp_list *l, const char *code)
 	size_t i;
 
 	if (!code_ok(code)) {
-		fail(ps, "\"%s\" is not a code (lower case letters, digits and _, at most 40)", code);
+		fail(ps, "\"%s\" is not a code (lower case letters, digits and _, at most 40)",
+		    code);
 		return NULL;
 	}
 	for (i = 0; i < l->n; i++)
@@ -218,8 +233,10 @@ parse_setting(struct parser *ps, char *rest)
 	} settings[] = {
 		{ "handling_days", offsetof(struct mp_policy, handling_days), 1, 3650 },
 		{ "threshold", offsetof(struct mp_policy, threshold), 1, 1000 },
-		{ "retention_closed_months", offsetof(struct mp_policy, retention_closed_months), 1, 1200 },
-		{ "retention_inactive_months", offsetof(struct mp_policy, retention_inactive_months), 1, 1200 },
+		{ "retention_closed_months", offsetof(struct mp_policy, retention_closed_months), 1,
+		    1200 },
+		{ "retention_inactive_months",
+		    offsetof(struct mp_policy, retention_inactive_months), 1, 1200 },
 	};
 	char *name = word(&rest), *val = mp_policy_trim(rest), *end;
 	long v;
@@ -251,8 +268,8 @@ static const struct limit_line {
 	const char *name;
 	enum limit_kind kind;
 	size_t off;
-	long min, max;           /* of a number; of the requests of a rate */
-	int requests, seconds;   /* the default (a number's in requests) */
+	long min, max;         /* of a number; of the requests of a rate */
+	int requests, seconds; /* the default (a number's in requests) */
 } limit_lines[] = {
 	{ "report", LIMIT_RATE, LIMIT_AT(client[MP_LIMIT_REPORT]), 1, 1000000, 10, 3600 },
 	{ "followup", LIMIT_RATE, LIMIT_AT(client[MP_LIMIT_FOLLOWUP]), 1, 1000000, 120, 3600 },
@@ -332,16 +349,18 @@ parse_limit(struct parser *ps, char *rest)
 	case LIMIT_RATE:
 		if ((v = number(a, l->min, l->max)) < 0 ||
 		    (secs = number(b, 1, LIMIT_SECONDS_MAX)) < 0)
-			return fail(ps, "%s is `%s requests seconds`: requests from %ld to %ld, "
-			    "seconds from 1 to %d", name, name, l->min, l->max, LIMIT_SECONDS_MAX);
+			return fail(ps,
+			    "%s is `%s requests seconds`: requests from %ld to %ld, "
+			    "seconds from 1 to %d",
+			    name, name, l->min, l->max, LIMIT_SECONDS_MAX);
 		r = limit_field(ps->p, l);
 		r->requests = (int)v;
 		r->seconds = (int)secs;
 		break;
 	case LIMIT_NUMBER:
 		if (*b != '\0' || (v = number(a, l->min, l->max)) < 0)
-			return fail(ps, "%s must be a whole number from %ld to %ld", name, l->min,
-			    l->max);
+			return fail(
+			    ps, "%s must be a whole number from %ld to %ld", name, l->min, l->max);
 		*(int *)limit_field(ps->p, l) = (int)v;
 		break;
 	case LIMIT_LOCAL:
@@ -373,7 +392,8 @@ check_complete(struct parser *ps)
 		return fail(ps, "section [transitions] is missing or empty");
 	if (p->handling_days == 0 || p->threshold == 0 || p->retention_closed_months == 0 ||
 	    p->retention_inactive_months == 0)
-		return fail(ps, "[settings] needs handling_days, threshold, retention_closed_months "
+		return fail(ps,
+		    "[settings] needs handling_days, threshold, retention_closed_months "
 		    "and retention_inactive_months");
 	return 0;
 }
@@ -430,11 +450,12 @@ mp_policy_parse(struct mp_policy **out, const char *text, size_t len, char *err,
 			fail(&ps, "text before the first [section]");
 			goto out;
 		}
-		if (section == MP_LANGUAGES ? parse_language(&ps, s) :
-		    section == MP_NLISTS ? parse_transition(&ps, s) :
-		    section == MP_NLISTS + 1 ? parse_setting(&ps, s) :
-		    section == MP_NLISTS + 2 ? parse_limit(&ps, s) :
-		    parse_labelled(&ps, (enum mp_list_id)section, s))
+		if (section == MP_LANGUAGES        ? parse_language(&ps, s)
+		        : section == MP_NLISTS     ? parse_transition(&ps, s)
+		        : section == MP_NLISTS + 1 ? parse_setting(&ps, s)
+		        : section == MP_NLISTS + 2
+		        ? parse_limit(&ps, s)
+		        : parse_labelled(&ps, (enum mp_list_id)section, s))
 			goto out;
 	}
 	if (check_complete(&ps) != 0)
@@ -544,21 +565,23 @@ mp_policy_json(const struct mp_policy *p)
 	if (o == NULL || a == NULL || moves == NULL)
 		goto fail;
 	for (i = 0; i < langs->n; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "code", langs->v[i].code,
-		    "name", langs->v[i].labels[0], "dir", langs->v[i].rtl ? "rtl" : "ltr"));
+		json_array_append_new(a,
+		    json_pack("{s:s, s:s, s:s}", "code", langs->v[i].code, "name",
+		        langs->v[i].labels[0], "dir", langs->v[i].rtl ? "rtl" : "ltr"));
 	json_object_set_new(o, "languages", a);
 	a = NULL;
 	for (i = 1; i < MP_NLISTS; i++)
 		json_object_set_new(o, list_names[i], list_json(p, (enum mp_list_id)i));
 	for (i = 0; i < p->nmoves; i++)
-		json_array_append_new(moves, json_pack("{s:s, s:s}", "from",
-		    p->lists[MP_STATUSES].v[p->moves[i].from].code, "to",
-		    p->lists[MP_STATUSES].v[p->moves[i].to].code));
+		json_array_append_new(moves,
+		    json_pack("{s:s, s:s}", "from", p->lists[MP_STATUSES].v[p->moves[i].from].code,
+		        "to", p->lists[MP_STATUSES].v[p->moves[i].to].code));
 	json_object_set_new(o, "transitions", moves);
 	json_object_set_new(o, "handling_days", json_integer(p->handling_days));
 	json_object_set_new(o, "disclosure_threshold", json_integer(p->threshold));
-	json_object_set_new(o, "retention", json_pack("{s:i, s:i}", "closed_months",
-	    p->retention_closed_months, "inactive_months", p->retention_inactive_months));
+	json_object_set_new(o, "retention",
+	    json_pack("{s:i, s:i}", "closed_months", p->retention_closed_months, "inactive_months",
+	        p->retention_inactive_months));
 	return o;
 fail:
 	json_decref(o);

@@ -33,8 +33,8 @@
 #include "mp_token.h"
 #include "mp_wire.h"
 
-#define CHANNELS 32              /* one for each of the worker's job threads (http.c) */
-#define WORKER_NICE 10           /* the HTTP worker's niceness above the store's */
+#define CHANNELS 32    /* one for each of the worker's job threads (http.c) */
+#define WORKER_NICE 10 /* the HTTP worker's niceness above the store's */
 
 /*
  * A child ends with _exit: nothing of the parent's exit handlers runs in
@@ -188,8 +188,7 @@ store_main(struct server *srv, const int *fds, size_t n)
 		fprintf(stderr, "meldpuntd: cannot confine the store process\n");
 		goto out;
 	}
-	if ((srv->log = log_new()) == NULL ||
-	    pthread_create(&purger, NULL, purge_loop, &pg) != 0)
+	if ((srv->log = log_new()) == NULL || pthread_create(&purger, NULL, purge_loop, &pg) != 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		ch[i].srv = srv;
@@ -382,8 +381,9 @@ privsep_run(struct server *srv, const char *listen)
 		return 1;
 	}
 	if (worker == 0)
-		child_exit(child_of(parent) != 0 ? 1 : worker_main(srv, lfd, worker_end, CHANNELS,
-		    listen));
+		child_exit(child_of(parent) != 0
+		        ? 1
+		        : worker_main(srv, lfd, worker_end, CHANNELS, listen));
 	close(lfd);
 	close_all(worker_end, CHANNELS);
 	/* The parent keeps nothing: it only waits. */

@@ -61,7 +61,7 @@ static size_t nknown;
 static int
 active_keys(struct server *srv, int fresh, uint8_t (**pks)[32], size_t *n)
 {
-	uint8_t (*got)[32] = NULL;
+	uint8_t(*got)[32] = NULL;
 	size_t k = 0;
 	int rc = 0;
 
@@ -99,14 +99,14 @@ static int
 recipients(struct server *srv, const uint8_t *extra, struct mp_box_pk **out, size_t *n,
     struct sealed_to *to, struct api_err *e)
 {
-	uint8_t (*pks)[32] = NULL;
+	uint8_t(*pks)[32] = NULL;
 	struct mp_box_pk *r;
 	size_t i, k = 0;
 
 	*out = NULL;
 	*n = 0;
-	if ((to != NULL ? active_keys(srv, to->fresh, &pks, &k) :
-	    mp_store_recipients(srv->st, &pks, &k)) != 0)
+	if ((to != NULL ? active_keys(srv, to->fresh, &pks, &k)
+	                : mp_store_recipients(srv->st, &pks, &k)) != 0)
 		return store_error(-1, e);
 	if (k == 0) {
 		free(pks);
@@ -145,8 +145,8 @@ seal_text(struct server *srv, const char *case_id, const char *kind, json_t *pla
 	if (recipients(srv, extra_pk, &rcpt, &n, to, e) != 0)
 		return NULL;
 	if ((pt = json_dumps(plain, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL ||
-	    (text = mp_envelope_seal_text(kind, case_id, (const uint8_t *)pt, strlen(pt), rcpt,
-	    n)) == NULL)
+	    (text = mp_envelope_seal_text(
+	         kind, case_id, (const uint8_t *)pt, strlen(pt), rcpt, n)) == NULL)
 		store_error(-1, e);
 	mp_wipe_free(pt);
 	free(rcpt);
@@ -167,8 +167,10 @@ seal_and_store(struct server *srv, const char *case_id, const char *kind, const 
 	rc = mp_store_item_add(srv->st, case_id, item_id, kind, sender, day, env, day_cap);
 	free(env);
 	if (rc == MP_STORE_LIMIT) {
-		api_error(e, 429, "rate_limited", NULL, "this case has taken %u messages today; "
-		    "send more tomorrow", day_cap);
+		api_error(e, 429, "rate_limited", NULL,
+		    "this case has taken %u messages today; "
+		    "send more tomorrow",
+		    day_cap);
 		e->retry = mp_seconds_to_tomorrow();
 		return -1;
 	}
@@ -211,8 +213,9 @@ token_issue(struct server *srv, char token[MP_TOKEN_TEXT_LEN + 1], char *url, si
 	uint8_t lookup[32];
 	int rc;
 
-	rc = token_new(srv, token, url, urllen, lookup, pk) != 0 || token_tag(srv, lookup, tag) != 0 ?
-	    -1 : 0;
+	rc = token_new(srv, token, url, urllen, lookup, pk) != 0 || token_tag(srv, lookup, tag) != 0
+	    ? -1
+	    : 0;
 	sodium_memzero(lookup, sizeof lookup);
 	return rc;
 }
@@ -296,14 +299,16 @@ out:
 static char *
 receipt_text(const struct receipt *r)
 {
-	static const char *const keys[] = { "{\"token\":", ",\"followup_url\":", ",\"qr_svg\":",
-	    ",\"received\":" };
+	static const char *const keys[] = {
+		"{\"token\":", ",\"followup_url\":", ",\"qr_svg\":", ",\"received\":"
+	};
 	static const char logkey[] = ",\"log\":";
 	const char *vals[] = { r->token, r->url, r->svg, r->received };
 	char *log = NULL, *text, *p;
 	size_t n = sizeof "}", i, k, loglen = 0;
 
-	if (r->log != NULL && (log = json_dumps(r->log, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
+	if (r->log != NULL &&
+	    (log = json_dumps(r->log, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
 		return NULL;
 	for (i = 0; i < 4; i++)
 		n += strlen(keys[i]) + json_quoted_len(vals[i]);
@@ -358,8 +363,7 @@ struct followup {
 };
 
 static int
-open_followup(struct server *srv, const char *text, int view, struct followup *f,
-    struct api_err *e)
+open_followup(struct server *srv, const char *text, int view, struct followup *f, struct api_err *e)
 {
 	uint8_t t[MP_TOKEN_BYTES], lookup[32];
 	int rc = -1, r;
@@ -417,12 +421,14 @@ open_messages(struct followup *f)
 		pt = NULL;
 		ptlen = 0;
 		plain = NULL;
-		if (mp_envelope_open_text(&pt, &ptlen, it->envelope, strlen(it->envelope), f->fd.c.id,
-		    f->pk, f->sk) == 0 &&
-		    (plain = json_loadb((const char *)pt, ptlen, JSON_REJECT_DUPLICATES, NULL)) != NULL &&
+		if (mp_envelope_open_text(&pt, &ptlen, it->envelope, strlen(it->envelope),
+		        f->fd.c.id, f->pk, f->sk) == 0 &&
+		    (plain = json_loadb((const char *)pt, ptlen, JSON_REJECT_DUPLICATES, NULL)) !=
+		        NULL &&
 		    json_is_string(text = json_object_get(plain, "text")))
-			json_array_append_new(list, json_pack("{s:s, s:s, s:O}", "from", it->sender,
-			    "date", it->day, "text", text));
+			json_array_append_new(list,
+			    json_pack("{s:s, s:s, s:O}", "from", it->sender, "date", it->day,
+			        "text", text));
 		/* A message it cannot open is left out. */
 		mp_envelope_free(pt, ptlen);
 		json_decref(plain);
@@ -453,15 +459,15 @@ followup_view(struct server *srv, const char *token, json_t **answer, struct api
 	if (c->purged[0] != '\0') {
 		/* The contents are gone after the retention term; the case still counts. */
 		st = mp_policy_find(srv->in->policy, MP_NOTICES, "purged");
-		*answer = json_pack("{s:s, s:s, s:s, s:s, s:O}", "status", "closed",
-		    "status_label", mp_policy_label(srv->in->policy, st, c->language),
-		    "updated", c->purged, "language", c->language, "messages", messages);
+		*answer = json_pack("{s:s, s:s, s:s, s:s, s:O}", "status", "closed", "status_label",
+		    mp_policy_label(srv->in->policy, st, c->language), "updated", c->purged,
+		    "language", c->language, "messages", messages);
 	} else {
 		st = mp_policy_find(srv->in->policy, MP_STATUSES, c->status);
 		*answer = json_pack("{s:s, s:s, s:s, s:s, s:O}", "status", c->status,
-		    "status_label", st ? mp_policy_label(srv->in->policy, st, c->language) :
-		    c->status, "updated", c->updated, "language", c->language,
-		    "messages", messages);
+		    "status_label",
+		    st ? mp_policy_label(srv->in->policy, st, c->language) : c->status, "updated",
+		    c->updated, "language", c->language, "messages", messages);
 	}
 	if (*answer == NULL) {
 		store_error(-1, e);

@@ -22,19 +22,19 @@
 
 #define VMAX 40
 #define WMAX (17 + 4 * VMAX)
-#define QUIET 4      /* modules of white border the standard asks for */
-#define RUN_MAX 32   /* "M123 123h123v1h-123z": one run of dark modules, with room */
+#define QUIET 4    /* modules of white border the standard asks for */
+#define RUN_MAX 32 /* "M123 123h123v1h-123z": one run of dark modules, with room */
 
-#define DARK 1       /* a module's bits: dark, */
-#define FIXED 2      /* and part of a function pattern, never masked */
+#define DARK 1  /* a module's bits: dark, */
+#define FIXED 2 /* and part of a function pattern, never masked */
 
 /* Level M: error correction codewords per block, and blocks, by version. */
-static const uint8_t ecc_len[VMAX + 1] = { 0,
-	10, 16, 26, 18, 24, 16, 18, 22, 22, 26, 30, 22, 22, 24, 24, 28, 28, 26, 26, 26,
-	26, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28 };
-static const uint8_t ecc_blocks[VMAX + 1] = { 0,
-	1, 1, 1, 2, 2, 4, 4, 4, 5, 5, 5, 8, 9, 9, 10, 10, 11, 13, 14, 16,
-	17, 17, 18, 20, 21, 23, 25, 26, 28, 29, 31, 33, 35, 37, 38, 40, 43, 45, 47, 49 };
+static const uint8_t ecc_len[VMAX + 1] = { 0, 10, 16, 26, 18, 24, 16, 18, 22, 22, 26, 30, 22, 22,
+	24, 24, 28, 28, 26, 26, 26, 26, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28,
+	28, 28, 28, 28 };
+static const uint8_t ecc_blocks[VMAX + 1] = { 0, 1, 1, 1, 2, 2, 4, 4, 4, 5, 5, 5, 8, 9, 9, 10, 10,
+	11, 13, 14, 16, 17, 17, 18, 20, 21, 23, 25, 26, 28, 29, 31, 33, 35, 37, 38, 40, 43, 45, 47,
+	49 };
 
 /*
  * A row or a column of a masked symbol as bits, for the penalty: bit 4 + i
@@ -57,14 +57,22 @@ static int
 mask_bit(int mask, int x, int y)
 {
 	switch (mask) {
-	case 0: return (x + y) % 2 == 0;
-	case 1: return y % 2 == 0;
-	case 2: return x % 3 == 0;
-	case 3: return (x + y) % 3 == 0;
-	case 4: return (x / 3 + y / 2) % 2 == 0;
-	case 5: return x * y % 2 + x * y % 3 == 0;
-	case 6: return (x * y % 2 + x * y % 3) % 2 == 0;
-	default: return ((x + y) % 2 + x * y % 3) % 2 == 0;
+	case 0:
+		return (x + y) % 2 == 0;
+	case 1:
+		return y % 2 == 0;
+	case 2:
+		return x % 3 == 0;
+	case 3:
+		return (x + y) % 3 == 0;
+	case 4:
+		return (x / 3 + y / 2) % 2 == 0;
+	case 5:
+		return x * y % 2 + x * y % 3 == 0;
+	case 6:
+		return (x * y % 2 + x * y % 3) % 2 == 0;
+	default:
+		return ((x + y) % 2 + x * y % 3) % 2 == 0;
 	}
 }
 
@@ -159,7 +167,7 @@ put_data(uint8_t *out, int n, int v, const char *text, size_t len)
 	put_bits(out, &bit, (unsigned)len, v < 10 ? 8 : 16);
 	for (i = 0; i < len; i++)
 		put_bits(out, &bit, (uint8_t)text[i], 8);
-	bit += 4;                       /* the terminator, cut short by the end */
+	bit += 4; /* the terminator, cut short by the end */
 	for (i = (bit + 7) / 8; i < (size_t)n; i++)
 		out[i] = (i - (bit + 7) / 8) % 2 ? 0x11 : 0xec;
 }
@@ -220,7 +228,7 @@ interleave(uint8_t *out, const uint8_t *data, int v)
 
 struct symbol {
 	int w;
-	uint8_t *m;             /* w * w modules, row by row */
+	uint8_t *m; /* w * w modules, row by row */
 };
 
 static void
@@ -296,7 +304,7 @@ function_patterns(struct symbol *s, int v)
 		fixed(s, 6, i, i % 2 == 0);
 		fixed(s, i, 6, i % 2 == 0);
 	}
-	rings(s, 3, 3, 4, 1u << 2 | 1u << 4);         /* the finder patterns */
+	rings(s, 3, 3, 4, 1u << 2 | 1u << 4); /* the finder patterns */
 	rings(s, w - 4, 3, 4, 1u << 2 | 1u << 4);
 	rings(s, 3, w - 4, 4, 1u << 2 | 1u << 4);
 	if (v >= 2) {
@@ -308,11 +316,11 @@ function_patterns(struct symbol *s, int v)
 		for (i = 0; i < n; i++)
 			for (j = 0; j < n; j++)
 				if (!((i == 0 && j == 0) || (i == 0 && j == n - 1) ||
-				    (i == n - 1 && j == 0)))
+				        (i == n - 1 && j == 0)))
 					rings(s, pos[i], pos[j], 2, 1u << 1);
 	}
 	format_bits(s, -1);
-	fixed(s, 8, w - 8, 1);          /* the dark module */
+	fixed(s, 8, w - 8, 1); /* the dark module */
 	if (v >= 7) {
 		rem = v;
 		for (i = 0; i < 12; i++)
@@ -334,7 +342,7 @@ place(struct symbol *s, const uint8_t *cw, int n)
 
 	for (right = w - 1; right >= 1; right -= 2) {
 		if (right == 6)
-			right = 5;      /* the vertical timing pattern */
+			right = 5; /* the vertical timing pattern */
 		up = ((right + 1) & 2) == 0;
 		for (row = 0; row < w; row++)
 			for (j = 0; j < 2; j++) {
@@ -363,7 +371,8 @@ line_shr(struct line a, int k, int nw)
 	int i;
 
 	for (i = 0; i < nw; i++)
-		r.b[i] = k == 0 ? a.b[i] : (a.b[i] >> k) | (i + 1 < nw ? a.b[i + 1] << (64 - k) : 0);
+		r.b[i] = k == 0 ? a.b[i]
+		                : (a.b[i] >> k) | (i + 1 < nw ? a.b[i + 1] << (64 - k) : 0);
 	return r;
 }
 
@@ -425,8 +434,7 @@ line_penalty(struct line p, const struct line *pairs, int nw)
  */
 static long
 penalty(int w, int mask, const struct line *rows, const struct line *cols,
-    const struct line *free_rows, const struct line *free_cols, struct line *mr,
-    struct line *mc)
+    const struct line *free_rows, const struct line *free_cols, struct line *mr, struct line *mc)
 {
 	int bits = format_word(mask), nw = line_words(w), i, j, x, y;
 	long pen = 0, dark = 0, total = (long)w * w;
@@ -437,8 +445,10 @@ penalty(int w, int mask, const struct line *rows, const struct line *cols,
 		line_set(&pairs, i);
 	for (i = 0; i < w; i++)
 		for (j = 0; j < nw; j++) {
-			mr[i].b[j] = rows[i].b[j] ^ (mask_rows[mask][i % 12].b[j] & free_rows[i].b[j]);
-			mc[i].b[j] = cols[i].b[j] ^ (mask_cols[mask][i % 12].b[j] & free_cols[i].b[j]);
+			mr[i].b[j] = rows[i].b[j] ^
+			    (mask_rows[mask][i % 12].b[j] & free_rows[i].b[j]);
+			mc[i].b[j] = cols[i].b[j] ^
+			    (mask_cols[mask][i % 12].b[j] & free_cols[i].b[j]);
 		}
 	for (i = 0; i < 30; i++)
 		if ((bits >> (i % 15)) & 1) {
@@ -475,7 +485,8 @@ apply(struct symbol *s, int mask)
 	for (y = 0; y < w; y++)
 		for (x = 0; x < w; x++) {
 			c = &s->m[y * w + x];
-			*c = (*c & FIXED) ? (*c & DARK) : (uint8_t)((*c & DARK) ^ mask_bit(mask, x, y));
+			*c = (*c & FIXED) ? (*c & DARK)
+			                  : (uint8_t)((*c & DARK) ^ mask_bit(mask, x, y));
 		}
 }
 
@@ -587,9 +598,11 @@ qr_svg(const char *text)
 	cap = 256 + runs * RUN_MAX;
 	if ((buf = malloc(cap)) == NULL)
 		goto out;
-	n = snprintf(buf, cap, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
+	n = snprintf(buf, cap,
+	    "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
 	    "shape-rendering=\"crispEdges\" role=\"img\"><rect width=\"%d\" height=\"%d\" "
-	    "fill=\"#fff\"/><path fill=\"#000\" d=\"", size, size, size, size);
+	    "fill=\"#fff\"/><path fill=\"#000\" d=\"",
+	    size, size, size, size);
 	if (n < 0 || (size_t)n >= cap - runs * RUN_MAX - 16) {
 		mp_wipe_free(buf);
 		buf = NULL;

@@ -37,7 +37,7 @@
 static uint64_t
 fs_rights(int abi)
 {
-	uint64_t all = (1ULL << 13) - 1;     /* ABI 1: execute .. make_sym */
+	uint64_t all = (1ULL << 13) - 1; /* ABI 1: execute .. make_sym */
 
 	if (abi >= 2)
 		all |= LANDLOCK_ACCESS_FS_REFER;
@@ -51,8 +51,7 @@ fs_rights(int abi)
  * SQLite needs.  0 when in force, 1 when the kernel lacks Landlock, -1 on
  * failure.
  */
-static int __attribute__((unused))
-landlock(const char *dir)
+static int __attribute__((unused)) landlock(const char *dir)
 {
 	struct landlock_ruleset_attr attr;
 	struct landlock_path_beneath_attr rule;
@@ -68,10 +67,10 @@ landlock(const char *dir)
 		return -1;
 	if (dir != NULL) {
 		memset(&rule, 0, sizeof rule);
-		rule.allowed_access = fs_rights(abi) & (LANDLOCK_ACCESS_FS_READ_FILE |
-		    LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_DIR |
-		    LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_REG |
-		    LANDLOCK_ACCESS_FS_TRUNCATE);
+		rule.allowed_access = fs_rights(abi) &
+		    (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE |
+		        LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
+		        LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_TRUNCATE);
 		if ((rule.parent_fd = open(dir, O_PATH | O_CLOEXEC)) < 0)
 			goto out;
 		if (syscall(SYS_landlock_add_rule, fd, LANDLOCK_RULE_PATH_BENEATH, &rule, 0) != 0) {
@@ -95,48 +94,143 @@ out:
 
 /* What the HTTP worker may call: sockets it has, memory, threads, time, randomness. */
 static const int worker_calls[] = {
-	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(close),
-	SCMP_SYS(recvfrom), SCMP_SYS(sendto), SCMP_SYS(recvmsg), SCMP_SYS(sendmsg),
-	SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(shutdown), SCMP_SYS(getsockopt),
-	SCMP_SYS(setsockopt), SCMP_SYS(getsockname), SCMP_SYS(getpeername),
-	SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait),
-	SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(select), SCMP_SYS(pselect6),
-	SCMP_SYS(eventfd2), SCMP_SYS(pipe2), SCMP_SYS(fcntl), SCMP_SYS(fstat),
-	SCMP_SYS(newfstatat), SCMP_SYS(lseek), SCMP_SYS(ioctl),
-	SCMP_SYS(futex), SCMP_SYS(set_robust_list),
-	SCMP_SYS(rseq), SCMP_SYS(sched_yield), SCMP_SYS(sched_getaffinity),
-	SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mprotect), SCMP_SYS(mremap), SCMP_SYS(brk),
-	SCMP_SYS(madvise), SCMP_SYS(mlock), SCMP_SYS(munlock), SCMP_SYS(mlock2),
-	SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigtimedwait),
-	SCMP_SYS(rt_sigreturn), SCMP_SYS(sigaltstack),
-	SCMP_SYS(getrandom), SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep),
-	SCMP_SYS(nanosleep), SCMP_SYS(gettimeofday), SCMP_SYS(gettid), SCMP_SYS(getpid),
-	SCMP_SYS(tgkill), SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(prctl),
+	SCMP_SYS(read),
+	SCMP_SYS(write),
+	SCMP_SYS(readv),
+	SCMP_SYS(writev),
+	SCMP_SYS(close),
+	SCMP_SYS(recvfrom),
+	SCMP_SYS(sendto),
+	SCMP_SYS(recvmsg),
+	SCMP_SYS(sendmsg),
+	SCMP_SYS(accept),
+	SCMP_SYS(accept4),
+	SCMP_SYS(shutdown),
+	SCMP_SYS(getsockopt),
+	SCMP_SYS(setsockopt),
+	SCMP_SYS(getsockname),
+	SCMP_SYS(getpeername),
+	SCMP_SYS(epoll_create1),
+	SCMP_SYS(epoll_ctl),
+	SCMP_SYS(epoll_wait),
+	SCMP_SYS(epoll_pwait),
+	SCMP_SYS(poll),
+	SCMP_SYS(ppoll),
+	SCMP_SYS(select),
+	SCMP_SYS(pselect6),
+	SCMP_SYS(eventfd2),
+	SCMP_SYS(pipe2),
+	SCMP_SYS(fcntl),
+	SCMP_SYS(fstat),
+	SCMP_SYS(newfstatat),
+	SCMP_SYS(lseek),
+	SCMP_SYS(ioctl),
+	SCMP_SYS(futex),
+	SCMP_SYS(set_robust_list),
+	SCMP_SYS(rseq),
+	SCMP_SYS(sched_yield),
+	SCMP_SYS(sched_getaffinity),
+	SCMP_SYS(mmap),
+	SCMP_SYS(munmap),
+	SCMP_SYS(mprotect),
+	SCMP_SYS(mremap),
+	SCMP_SYS(brk),
+	SCMP_SYS(madvise),
+	SCMP_SYS(mlock),
+	SCMP_SYS(munlock),
+	SCMP_SYS(mlock2),
+	SCMP_SYS(rt_sigprocmask),
+	SCMP_SYS(rt_sigaction),
+	SCMP_SYS(rt_sigtimedwait),
+	SCMP_SYS(rt_sigreturn),
+	SCMP_SYS(sigaltstack),
+	SCMP_SYS(getrandom),
+	SCMP_SYS(clock_gettime),
+	SCMP_SYS(clock_nanosleep),
+	SCMP_SYS(nanosleep),
+	SCMP_SYS(gettimeofday),
+	SCMP_SYS(gettid),
+	SCMP_SYS(getpid),
+	SCMP_SYS(tgkill),
+	SCMP_SYS(exit),
+	SCMP_SYS(exit_group),
+	SCMP_SYS(prctl),
 };
 
 /* What the store may not call: programs, new sockets, other processes, the kernel's own. */
 static const int store_denied[] = {
-	SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(socket), SCMP_SYS(socketpair),
-	SCMP_SYS(connect), SCMP_SYS(bind), SCMP_SYS(listen), SCMP_SYS(accept),
-	SCMP_SYS(accept4), SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv),
-	SCMP_SYS(process_vm_writev), SCMP_SYS(kill), SCMP_SYS(tkill), SCMP_SYS(mount),
-	SCMP_SYS(umount2), SCMP_SYS(pivot_root), SCMP_SYS(chroot), SCMP_SYS(setuid),
-	SCMP_SYS(setgid), SCMP_SYS(setns), SCMP_SYS(unshare), SCMP_SYS(init_module),
-	SCMP_SYS(finit_module), SCMP_SYS(delete_module), SCMP_SYS(kexec_load),
-	SCMP_SYS(bpf), SCMP_SYS(perf_event_open), SCMP_SYS(keyctl), SCMP_SYS(add_key),
-	SCMP_SYS(request_key), SCMP_SYS(userfaultfd), SCMP_SYS(fork), SCMP_SYS(vfork),
-	SCMP_SYS(chmod), SCMP_SYS(fchmod), SCMP_SYS(chown), SCMP_SYS(fchown), SCMP_SYS(symlink),
-	SCMP_SYS(link), SCMP_SYS(reboot), SCMP_SYS(swapon), SCMP_SYS(swapoff),
+	SCMP_SYS(execve),
+	SCMP_SYS(execveat),
+	SCMP_SYS(socket),
+	SCMP_SYS(socketpair),
+	SCMP_SYS(connect),
+	SCMP_SYS(bind),
+	SCMP_SYS(listen),
+	SCMP_SYS(accept),
+	SCMP_SYS(accept4),
+	SCMP_SYS(ptrace),
+	SCMP_SYS(process_vm_readv),
+	SCMP_SYS(process_vm_writev),
+	SCMP_SYS(kill),
+	SCMP_SYS(tkill),
+	SCMP_SYS(mount),
+	SCMP_SYS(umount2),
+	SCMP_SYS(pivot_root),
+	SCMP_SYS(chroot),
+	SCMP_SYS(setuid),
+	SCMP_SYS(setgid),
+	SCMP_SYS(setns),
+	SCMP_SYS(unshare),
+	SCMP_SYS(init_module),
+	SCMP_SYS(finit_module),
+	SCMP_SYS(delete_module),
+	SCMP_SYS(kexec_load),
+	SCMP_SYS(bpf),
+	SCMP_SYS(perf_event_open),
+	SCMP_SYS(keyctl),
+	SCMP_SYS(add_key),
+	SCMP_SYS(request_key),
+	SCMP_SYS(userfaultfd),
+	SCMP_SYS(fork),
+	SCMP_SYS(vfork),
+	SCMP_SYS(chmod),
+	SCMP_SYS(fchmod),
+	SCMP_SYS(chown),
+	SCMP_SYS(fchown),
+	SCMP_SYS(symlink),
+	SCMP_SYS(link),
+	SCMP_SYS(reboot),
+	SCMP_SYS(swapon),
+	SCMP_SYS(swapoff),
 };
 
 /* What the parent may call: wait, signal its children, say why it stops. */
 static const int parent_calls[] = {
-	SCMP_SYS(wait4), SCMP_SYS(waitid), SCMP_SYS(kill), SCMP_SYS(rt_sigtimedwait),
-	SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigreturn),
-	SCMP_SYS(write), SCMP_SYS(writev), SCMP_SYS(close), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
-	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(madvise), SCMP_SYS(futex),
-	SCMP_SYS(clock_gettime), SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(tgkill),
-	SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(munlock), SCMP_SYS(mprotect),
+	SCMP_SYS(wait4),
+	SCMP_SYS(waitid),
+	SCMP_SYS(kill),
+	SCMP_SYS(rt_sigtimedwait),
+	SCMP_SYS(rt_sigprocmask),
+	SCMP_SYS(rt_sigaction),
+	SCMP_SYS(rt_sigreturn),
+	SCMP_SYS(write),
+	SCMP_SYS(writev),
+	SCMP_SYS(close),
+	SCMP_SYS(fstat),
+	SCMP_SYS(newfstatat),
+	SCMP_SYS(brk),
+	SCMP_SYS(mmap),
+	SCMP_SYS(munmap),
+	SCMP_SYS(madvise),
+	SCMP_SYS(futex),
+	SCMP_SYS(clock_gettime),
+	SCMP_SYS(getpid),
+	SCMP_SYS(gettid),
+	SCMP_SYS(tgkill),
+	SCMP_SYS(exit),
+	SCMP_SYS(exit_group),
+	SCMP_SYS(munlock),
+	SCMP_SYS(mprotect),
 };
 
 /*
@@ -169,14 +263,16 @@ seccomp(const int *calls, size_t n, uint32_t act, uint32_t def, int open_eacces)
 	 * falls back to clone.
 	 */
 	if (seccomp_rule_add(ctx, def == SCMP_ACT_ALLOW ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_ALLOW,
-	    SCMP_SYS(clone), 1, def == SCMP_ACT_ALLOW ?
-	    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0) :
-	    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)) != 0 ||
+	        SCMP_SYS(clone), 1,
+	        def == SCMP_ACT_ALLOW
+	            ? SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0)
+	            : SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)) != 0 ||
 	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) != 0)
 		goto out;
-	if (open_eacces && (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open), 0) != 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0) != 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat2), 0) != 0))
+	if (open_eacces &&
+	    (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open), 0) != 0 ||
+	        seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0) != 0 ||
+	        seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat2), 0) != 0))
 		goto out;
 	rc = seccomp_load(ctx);
 out:
@@ -190,8 +286,7 @@ no_new_privs(void)
 	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
-static void __attribute__((unused))
-note(int r, const char *what, const char *who)
+static void __attribute__((unused)) note(int r, const char *what, const char *who)
 {
 	if (r == 1)
 		fprintf(stderr, "meldpuntd: no %s here; the %s goes without it\n", what, who);
@@ -222,8 +317,10 @@ confine(const char *who, const char *dir, const int *calls, size_t n, uint32_t a
 	(void)dir, (void)r, (void)calls, (void)n, (void)act, (void)def, (void)open_eacces;
 	if (no_new_privs() != 0)
 		return -1;
-	fprintf(stderr, "meldpuntd: built with AddressSanitizer: the %s goes without Landlock "
-	    "and seccomp\n", who);
+	fprintf(stderr,
+	    "meldpuntd: built with AddressSanitizer: the %s goes without Landlock "
+	    "and seccomp\n",
+	    who);
 #else
 	if (no_new_privs() != 0 || (r = landlock(dir)) < 0)
 		return -1;
@@ -238,8 +335,8 @@ confine(const char *who, const char *dir, const int *calls, size_t n, uint32_t a
 int
 sandbox_worker(void)
 {
-	return confine("HTTP worker", NULL, worker_calls, sizeof worker_calls / sizeof worker_calls[0],
-	    SCMP_ACT_ALLOW, SCMP_ACT_KILL_PROCESS, 1);
+	return confine("HTTP worker", NULL, worker_calls,
+	    sizeof worker_calls / sizeof worker_calls[0], SCMP_ACT_ALLOW, SCMP_ACT_KILL_PROCESS, 1);
 }
 
 int

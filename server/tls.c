@@ -28,23 +28,22 @@
 #include "extern.h"
 #include "mp_err.h"
 
-#define CERT_MAX (256 * KIB)    /* a chain of a few certificates */
-#define KEY_MAX (64 * KIB)      /* an RSA key of 16384 bits fits */
-#define HANDSHAKE_ROUNDS 16     /* TLS 1.2 needs 4 flights each way; spare */
+#define CERT_MAX (256 * KIB) /* a chain of a few certificates */
+#define KEY_MAX (64 * KIB)   /* an RSA key of 16384 bits fits */
+#define HANDSHAKE_ROUNDS 16  /* TLS 1.2 needs 4 flights each way; spare */
 
 /*
  * TLS 1.3 and 1.2 only; ECDHE key exchange (forward secret: no RSA key
  * transport, no finite-field DHE), AEAD ciphers only (no CBC, so no SHA-1
  * or other MAC), no SHA-1 signatures.  The server's order wins.
  */
-const char tls_priorities[] =
-    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
-    ":-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
-    ":-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305"
-    ":-MAC-ALL:+AEAD"
-    ":-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1"
-    ":-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1"
-    ":%SERVER_PRECEDENCE";
+const char tls_priorities[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+                              ":-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
+                              ":-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305"
+                              ":-MAC-ALL:+AEAD"
+                              ":-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1"
+                              ":-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1"
+                              ":%SERVER_PRECEDENCE";
 
 /*
  * Read path whole into a NUL-terminated buffer (sodium_malloc'ed when
@@ -120,17 +119,21 @@ warn_dates(const char *path, gnutls_x509_crt_t crt)
 	from = gnutls_x509_crt_get_activation_time(crt);
 	until = gnutls_x509_crt_get_expiration_time(crt);
 	if (until != (time_t)-1 && until < now)
-		fprintf(stderr, "meldpuntd: warning: the certificate in %s has expired; "
-		    "clients will refuse it\n", path);
+		fprintf(stderr,
+		    "meldpuntd: warning: the certificate in %s has expired; "
+		    "clients will refuse it\n",
+		    path);
 	else if (from != (time_t)-1 && from > now)
-		fprintf(stderr, "meldpuntd: warning: the certificate in %s is not valid yet; "
-		    "clients will refuse it\n", path);
+		fprintf(stderr,
+		    "meldpuntd: warning: the certificate in %s is not valid yet; "
+		    "clients will refuse it\n",
+		    path);
 }
 
 /* Each file on its own first, so that the message names the one at fault. */
 static int
-check_files(const struct tls_files *t, const char *certfile, const char *keyfile, char *err,
-    size_t errlen)
+check_files(
+    const struct tls_files *t, const char *certfile, const char *keyfile, char *err, size_t errlen)
 {
 	gnutls_x509_crt_t *crts = NULL;
 	gnutls_x509_privkey_t key = NULL;
@@ -140,10 +143,13 @@ check_files(const struct tls_files *t, const char *certfile, const char *keyfile
 
 	d.data = (unsigned char *)t->cert;
 	d.size = (unsigned)strlen(t->cert);
-	if ((r = gnutls_x509_crt_list_import2(&crts, &n, &d, GNUTLS_X509_FMT_PEM,
-	    GNUTLS_X509_CRT_LIST_FAIL_IF_UNSORTED)) < 0 || n == 0) {
-		mp_errf(err, errlen, "%s holds no PEM certificate chain (server certificate "
-		    "first): %s", certfile, r < 0 ? gnutls_strerror(r) : "empty");
+	if ((r = gnutls_x509_crt_list_import2(
+	         &crts, &n, &d, GNUTLS_X509_FMT_PEM, GNUTLS_X509_CRT_LIST_FAIL_IF_UNSORTED)) < 0 ||
+	    n == 0) {
+		mp_errf(err, errlen,
+		    "%s holds no PEM certificate chain (server certificate "
+		    "first): %s",
+		    certfile, r < 0 ? gnutls_strerror(r) : "empty");
 		goto out;
 	}
 	warn_dates(certfile, crts[0]);
@@ -307,8 +313,8 @@ out:
 
 /* The pair as the server will use it: the key must be the certificate's, both versions must work. */
 static int
-check_pair(const struct tls_files *t, const char *certfile, const char *keyfile, char *err,
-    size_t errlen)
+check_pair(
+    const struct tls_files *t, const char *certfile, const char *keyfile, char *err, size_t errlen)
 {
 	gnutls_certificate_credentials_t cred = NULL;
 	gnutls_datum_t c, k;
@@ -340,9 +346,10 @@ check_pair(const struct tls_files *t, const char *certfile, const char *keyfile,
 		goto out;
 	}
 	if (handshake(cred, "VERS-TLS1.2", GNUTLS_TLS1_2, why, sizeof why) != 0) {
-		mp_errf(err, errlen, "%s and %s: a TLS 1.2 handshake with ECDHE and AES-GCM or "
-		    "ChaCha20-Poly1305 fails (an RSA or ECDSA key works): %s", certfile, keyfile,
-		    why);
+		mp_errf(err, errlen,
+		    "%s and %s: a TLS 1.2 handshake with ECDHE and AES-GCM or "
+		    "ChaCha20-Poly1305 fails (an RSA or ECDSA key works): %s",
+		    certfile, keyfile, why);
 		goto out;
 	}
 	rc = 0;
@@ -353,8 +360,7 @@ out:
 }
 
 int
-tls_load(struct tls_files *t, const char *certfile, const char *keyfile, char *err,
-    size_t errlen)
+tls_load(struct tls_files *t, const char *certfile, const char *keyfile, char *err, size_t errlen)
 {
 	t->cert = NULL;
 	t->key = NULL;

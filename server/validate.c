@@ -12,8 +12,8 @@ enum check { FREE_TEXT, CODE, DAY_PAST, CODES, CONTACT };
 struct field {
 	const char *name;
 	enum check check;
-	size_t min, max;          /* FREE_TEXT: code points */
-	enum mp_list_id list;     /* CODE, CODES */
+	size_t min, max;      /* FREE_TEXT: code points */
+	enum mp_list_id list; /* CODE, CODES */
 	int required;
 };
 
@@ -93,8 +93,9 @@ check_contact(const json_t *c, struct api_err *e)
 		return api_error(e, 400, "invalid_field", "contact.phone",
 		    "contact.phone must be a telephone number");
 	if (pref != NULL) {
-		const char *given = strcmp(pref, "email") == 0 ? email :
-		    strcmp(pref, "phone") == 0 ? phone : NULL;
+		const char *given = strcmp(pref, "email") == 0 ? email
+		    : strcmp(pref, "phone") == 0               ? phone
+		                                               : NULL;
 		if (strcmp(pref, "email") != 0 && strcmp(pref, "phone") != 0)
 			return api_error(e, 400, "invalid_field", "contact.preferred",
 			    "contact.preferred must be email or phone");
@@ -110,8 +111,8 @@ check_code(const struct mp_policy *p, const struct field *f, const json_t *v, co
     struct api_err *e)
 {
 	if (!json_is_string(v) || mp_policy_find(p, f->list, json_string_value(v)) == NULL)
-		return api_error(e, 400, "invalid_field", name, "%s is not one of the policy's codes",
-		    name);
+		return api_error(
+		    e, 400, "invalid_field", name, "%s is not one of the policy's codes", name);
 	return 0;
 }
 
@@ -125,8 +126,7 @@ check_field(const struct mp_policy *p, const struct field *f, const json_t *v, s
 
 	switch (f->check) {
 	case FREE_TEXT:
-		return text_field(v, f->name, f->min, f->max,
-		    f->required, &s, e);
+		return text_field(v, f->name, f->min, f->max, f->required, &s, e);
 	case CODE:
 		return check_code(p, f, json_object_get(v, f->name), f->name, e);
 	case DAY_PAST:

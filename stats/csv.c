@@ -24,17 +24,25 @@ static const struct {
 	{ "collective", { "Collectief", "Collective" } },
 	{ "total", { "Totaal", "Total" } },
 	{ "cases", { "Aantal zaken", "Cases" } },
-	{ "resident_incident_here", { "Inwoner, voorval in de gemeente",
-		"Resident, incident in the municipality" } },
-	{ "resident_incident_elsewhere", { "Inwoner, voorval elders",
-		"Resident, incident elsewhere" } },
-	{ "nonresident_incident_here", { "Geen inwoner, voorval in de gemeente",
-		"Non-resident, incident in the municipality" } },
+	{ "resident_incident_here",
+	    { "Inwoner, voorval in de gemeente", "Resident, incident in the municipality" } },
+	{ "resident_incident_elsewhere",
+	    { "Inwoner, voorval elders", "Resident, incident elsewhere" } },
+	{ "nonresident_incident_here",
+	    { "Geen inwoner, voorval in de gemeente",
+	        "Non-resident, incident in the municipality" } },
 };
 
 static const enum mp_list_id policy_list[NT] = {
-	MP_MUNICIPALITIES, MP_GROUNDS, MP_DOMAINS, MP_MANIFESTATIONS, MP_CHANNELS, MP_STATUSES,
-	MP_CLOSURES, MP_NLISTS, MP_NLISTS,
+	MP_MUNICIPALITIES,
+	MP_GROUNDS,
+	MP_DOMAINS,
+	MP_MANIFESTATIONS,
+	MP_CHANNELS,
+	MP_STATUSES,
+	MP_CLOSURES,
+	MP_NLISTS,
+	MP_NLISTS,
 };
 
 /*

@@ -137,14 +137,18 @@ parse_table(struct stats_doc_table *tb, int t, const json_t *j, char *why, size_
 			return stats_err(why, whylen, "table %s: a row that is not a code", name);
 		if (t == T_MUNI) {
 			if (!json_is_array(v) || json_array_size(v) != NCOLS)
-				return stats_err(why, whylen, "table %s: row %s is not %d cells", name, code,
-				    NCOLS);
+				return stats_err(why, whylen, "table %s: row %s is not %d cells",
+				    name, code, NCOLS);
 			for (c = 0; c < NCOLS; c++)
-				if (get_cell(json_array_get(v, c), 1, &tb->cells[i * NCOLS + c]) != 0)
-					return stats_err(why, whylen, "table %s: row %s has a cell that is not "
-					    "a count or null", name, code);
+				if (get_cell(json_array_get(v, c), 1, &tb->cells[i * NCOLS + c]) !=
+				    0)
+					return stats_err(why, whylen,
+					    "table %s: row %s has a cell that is not "
+					    "a count or null",
+					    name, code);
 		} else if (get_cell(v, 1, &tb->cells[i]) != 0) {
-			return stats_err(why, whylen, "table %s: row %s is not a count or null", name, code);
+			return stats_err(
+			    why, whylen, "table %s: row %s is not a count or null", name, code);
 		}
 		i++;
 	}
@@ -153,15 +157,17 @@ parse_table(struct stats_doc_table *tb, int t, const json_t *j, char *why, size_
 		v = json_object_get(j, "totals");
 		if (!json_is_array(cols) || json_array_size(cols) != NCOLS || !json_is_array(v) ||
 		    json_array_size(v) != NCOLS)
-			return stats_err(why, whylen, "table %s: columns or totals are not %d long", name,
-			    NCOLS);
+			return stats_err(why, whylen, "table %s: columns or totals are not %d long",
+			    name, NCOLS);
 		for (c = 0; c < NCOLS; c++) {
 			if (!json_is_string(json_array_get(cols, c)) ||
-			    strcmp(json_string_value(json_array_get(cols, c)), stats_col_names[c]) != 0)
-				return stats_err(why, whylen, "table %s: column %zu is not %s", name, c + 1,
-				    stats_col_names[c]);
+			    strcmp(json_string_value(json_array_get(cols, c)),
+			        stats_col_names[c]) != 0)
+				return stats_err(why, whylen, "table %s: column %zu is not %s",
+				    name, c + 1, stats_col_names[c]);
 			if (get_cell(json_array_get(v, c), 0, &tb->total[c]) != 0)
-				return stats_err(why, whylen, "table %s: a total that is not a count", name);
+				return stats_err(
+				    why, whylen, "table %s: a total that is not a count", name);
 		}
 	} else if (get_cell(json_object_get(j, "total"), 0, &tb->total[0]) != 0) {
 		return stats_err(why, whylen, "table %s: total is not a count", name);
@@ -201,8 +207,8 @@ parse_header(struct stats_doc *d, const json_t *o, char *why, size_t whylen)
 	if (!d->merged) {
 		if ((d->src = calloc(1, sizeof *d->src)) == NULL)
 			return stats_err(why, whylen, "out of memory");
-		if (get_source(&d->src[0], json_object_get(o, "origin"), json_object_get(o,
-		    "tree_size"), json_object_get(o, "root")) != 0)
+		if (get_source(&d->src[0], json_object_get(o, "origin"),
+		        json_object_get(o, "tree_size"), json_object_get(o, "root")) != 0)
 			return stats_err(why, whylen, "origin, tree_size or root is malformed");
 		d->nsrc = 1;
 		return 0;
@@ -218,13 +224,15 @@ parse_header(struct stats_doc *d, const json_t *o, char *why, size_t whylen)
 		static const char *const skeys[] = { "origin", "tree_size", "root" };
 
 		s = json_array_get(sources, i);
-		if (!members_are(s, skeys, 3) || get_source(&d->src[i], json_object_get(s, "origin"),
-		    json_object_get(s, "tree_size"), json_object_get(s, "root")) != 0)
+		if (!members_are(s, skeys, 3) ||
+		    get_source(&d->src[i], json_object_get(s, "origin"),
+		        json_object_get(s, "tree_size"), json_object_get(s, "root")) != 0)
 			return stats_err(why, whylen, "source %zu is malformed", i + 1);
 		d->nsrc = i + 1;
 		if (!json_is_string(json_array_get(origins, i)) ||
 		    strcmp(json_string_value(json_array_get(origins, i)), d->src[i].origin) != 0)
-			return stats_err(why, whylen, "origin %zu is not its source's origin", i + 1);
+			return stats_err(
+			    why, whylen, "origin %zu is not its source's origin", i + 1);
 	}
 	return 0;
 }
@@ -257,7 +265,7 @@ stats_doc_parse(struct stats_doc *d, const char *text, size_t len, char *why, si
 	}
 	for (t = 0; t < NT; t++)
 		if (parse_table(&d->t[t], t, json_object_get(tables, stats_table_names[t]), why,
-		    whylen) != 0)
+		        whylen) != 0)
 			goto out;
 	/* The rows must make a layout: synthetic rows last, within the limits. */
 	for (t = 0; t < NT; t++) {
@@ -449,8 +457,8 @@ diff(struct differ *df, const char *fmt, ...)
 
 /* A cell as the difference lines show it; row SIZE_MAX is a row the document lacks. */
 static const char *
-cell_text(char *buf, size_t len, const struct stats_doc_table *tb, size_t row, size_t col,
-    size_t ncols)
+cell_text(
+    char *buf, size_t len, const struct stats_doc_table *tb, size_t row, size_t col, size_t ncols)
 {
 	int64_t v;
 
@@ -477,11 +485,11 @@ diff_cell(struct differ *df, int t, const char *code, const struct stats_doc_tab
 		if (strcmp(va, vb) == 0)
 			continue;
 		if (t == T_MUNI)
-			diff(df, "%s/%s/%s: published %s, recomputed %s", stats_table_names[t], code,
-			    stats_col_names[c], va, vb);
+			diff(df, "%s/%s/%s: published %s, recomputed %s", stats_table_names[t],
+			    code, stats_col_names[c], va, vb);
 		else
-			diff(df, "%s/%s: published %s, recomputed %s", stats_table_names[t], code, va,
-			    vb);
+			diff(df, "%s/%s: published %s, recomputed %s", stats_table_names[t], code,
+			    va, vb);
 	}
 }
 
@@ -511,8 +519,9 @@ diff_table(struct differ *df, int t, const struct stats_doc *a, const struct sta
 		if (ta->total[c] == tb->total[c])
 			continue;
 		if (t == T_MUNI)
-			diff(df, "%s/total/%s: published %lld, recomputed %lld", stats_table_names[t],
-			    stats_col_names[c], (long long)ta->total[c], (long long)tb->total[c]);
+			diff(df, "%s/total/%s: published %lld, recomputed %lld",
+			    stats_table_names[t], stats_col_names[c], (long long)ta->total[c],
+			    (long long)tb->total[c]);
 		else
 			diff(df, "%s/total: published %lld, recomputed %lld", stats_table_names[t],
 			    (long long)ta->total[c], (long long)tb->total[c]);
@@ -550,7 +559,8 @@ mp_stats_compare(const char *published, const char *recomputed,
 		else
 			key[0] = '\0';
 		if (strcmp(sa->origin, sb->origin) != 0)
-			diff(&df, "%sorigin: published %s, recomputed %s", key, sa->origin, sb->origin);
+			diff(&df, "%sorigin: published %s, recomputed %s", key, sa->origin,
+			    sb->origin);
 		if (sa->tree_size != sb->tree_size)
 			diff(&df, "%stree_size: published %llu, recomputed %llu", key,
 			    (unsigned long long)sa->tree_size, (unsigned long long)sb->tree_size);
@@ -560,8 +570,8 @@ mp_stats_compare(const char *published, const char *recomputed,
 	if (a.year != b.year)
 		diff(&df, "year: published %d, recomputed %d", a.year, b.year);
 	if (a.provisional != b.provisional)
-		diff(&df, "provisional: published %s, recomputed %s", a.provisional ? "true" :
-		    "false", b.provisional ? "true" : "false");
+		diff(&df, "provisional: published %s, recomputed %s",
+		    a.provisional ? "true" : "false", b.provisional ? "true" : "false");
 	if (a.threshold != b.threshold)
 		diff(&df, "threshold: published %d, recomputed %d", a.threshold, b.threshold);
 	if (a.cases != b.cases)

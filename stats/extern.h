@@ -12,7 +12,16 @@
 
 /* The tables of a document, in the order they are published. */
 enum stats_table {
-	T_MUNI, T_GROUND, T_DOMAIN, T_MANIF, T_CHANNEL, T_STATUS, T_CLOSURE, T_ANON, T_KIND, NT
+	T_MUNI,
+	T_GROUND,
+	T_DOMAIN,
+	T_MANIF,
+	T_CHANNEL,
+	T_STATUS,
+	T_CLOSURE,
+	T_ANON,
+	T_KIND,
+	NT
 };
 
 #define NCOLS 3 /* municipality columns */
@@ -44,8 +53,8 @@ struct stats_list {
 struct mp_stats_layout {
 	struct stats_list rows[NT]; /* the published rows, synthetic rows included */
 	struct stats_list munis;    /* codes an event may name: served + elsewhere + unknown */
-	size_t nev[NT];             /* codes of rows[t] an event may name (without the synthetic row) */
-	size_t received, closed;    /* status indexes; closed is SIZE_MAX when absent */
+	size_t nev[NT]; /* codes of rows[t] an event may name (without the synthetic row) */
+	size_t received, closed; /* status indexes; closed is SIZE_MAX when absent */
 };
 
 /* Index of code[0..len) in l, or SIZE_MAX. */
@@ -70,8 +79,8 @@ struct stats_source {
 struct stats_doc_table {
 	char **codes;
 	size_t n;
-	int64_t *cells;        /* n (municipality: n * NCOLS); -1 is suppressed */
-	int64_t total[NCOLS];  /* [0] for the one-column tables */
+	int64_t *cells;       /* n (municipality: n * NCOLS); -1 is suppressed */
+	int64_t total[NCOLS]; /* [0] for the one-column tables */
 };
 
 struct stats_doc {

@@ -109,12 +109,15 @@ chars(struct cur *c, struct slice *out, const char *what)
 
 	while (c->p < c->e && *c->p != '"') {
 		if ((unsigned char)*c->p < 0x20 || (unsigned char)*c->p > 0x7e || *c->p == '\\')
-			return stats_err(c->err, c->errlen, "not a v1 event: %s holds a byte that no "
-			    "code has at byte %zu", what, (size_t)(c->p - c->b));
+			return stats_err(c->err, c->errlen,
+			    "not a v1 event: %s holds a byte that no "
+			    "code has at byte %zu",
+			    what, (size_t)(c->p - c->b));
 		c->p++;
 	}
 	if (c->p == c->e)
-		return stats_err(c->err, c->errlen, "not a v1 event: %s ends without its quote", what);
+		return stats_err(
+		    c->err, c->errlen, "not a v1 event: %s ends without its quote", what);
 	out->s = start;
 	out->n = (size_t)(c->p - start);
 	c->p++;
@@ -165,8 +168,8 @@ number(struct cur *c, uint32_t *out)
 		n++;
 	}
 	if (n == 0 || n > 10 || (n > 1 && c->p[-(ptrdiff_t)n] == '0') || v == 0 || v > UINT32_MAX)
-		return stats_err(c->err, c->errlen, "not a v1 event: seq is not a number from 1 to %lu",
-		    (unsigned long)UINT32_MAX);
+		return stats_err(c->err, c->errlen,
+		    "not a v1 event: seq is not a number from 1 to %lu", (unsigned long)UINT32_MAX);
 	*out = (uint32_t)v;
 	return 0;
 }
@@ -211,9 +214,10 @@ parse_classified(struct cur *c, struct event *ev)
 		ev->has_grounds = 1;
 		do {
 			if (ev->ngrounds == MAX_GROUNDS)
-				return stats_err(c->err, c->errlen, "not a v1 event: more than %d grounds",
-				    MAX_GROUNDS);
-			if (expect(c, "\"") != 0 || code(c, &ev->grounds[ev->ngrounds], "a ground") != 0)
+				return stats_err(c->err, c->errlen,
+				    "not a v1 event: more than %d grounds", MAX_GROUNDS);
+			if (expect(c, "\"") != 0 ||
+			    code(c, &ev->grounds[ev->ngrounds], "a ground") != 0)
 				return -1;
 			ev->ngrounds++;
 		} while (accept(c, ","));
@@ -273,7 +277,8 @@ parse_event(struct event *ev, const char *b, size_t len, char *err, size_t errle
 		/* Closing needs a closure code (API.md), and only closing has one. */
 		if ((ev->status.n == 6 && memcmp(ev->status.s, "closed", 6) == 0) !=
 		    (ev->closure.s != NULL))
-			return stats_err(err, errlen, "not a v1 event: a closure code goes with status "
+			return stats_err(err, errlen,
+			    "not a v1 event: a closure code goes with status "
 			    "closed, and only with it");
 		break;
 	case E_COLLECTIVE:
@@ -394,8 +399,8 @@ find(const struct mp_stats *s, int t, const struct slice *v)
  * the case's state); -1 with err naming the first unknown code.
  */
 static int
-resolve(const struct mp_stats *s, const struct event *ev, struct case_st *st, char *err,
-    size_t errlen)
+resolve(
+    const struct mp_stats *s, const struct event *ev, struct case_st *st, char *err, size_t errlen)
 {
 	static const char *const mnames[] = { "incident_municipality", "residence_municipality" };
 	const struct slice *mun[] = { &ev->incident, &ev->residence };
@@ -405,8 +410,9 @@ resolve(const struct mp_stats *s, const struct event *ev, struct case_st *st, ch
 	switch (ev->type) {
 	case E_CREATED:
 		if ((i = find(s, T_CHANNEL, &ev->channel)) == SIZE_MAX)
-			return stats_err(err, errlen, "case %.22s: channel %.*s is not in the layout",
-			    ev->id, (int)ev->channel.n, ev->channel.s);
+			return stats_err(err, errlen,
+			    "case %.22s: channel %.*s is not in the layout", ev->id,
+			    (int)ev->channel.n, ev->channel.s);
 		st->channel = (uint8_t)i;
 		st->status = (uint8_t)s->l->received;
 		st->flags |= ev->anonymous ? F_ANON : 0;
@@ -416,24 +422,29 @@ resolve(const struct mp_stats *s, const struct event *ev, struct case_st *st, ch
 		st->grounds = 0;
 		for (j = 0; j < ev->ngrounds; j++) {
 			if ((i = find(s, T_GROUND, &ev->grounds[j])) == SIZE_MAX)
-				return stats_err(err, errlen, "case %.22s: ground %.*s is not in the layout",
-				    ev->id, (int)ev->grounds[j].n, ev->grounds[j].s);
+				return stats_err(err, errlen,
+				    "case %.22s: ground %.*s is not in the layout", ev->id,
+				    (int)ev->grounds[j].n, ev->grounds[j].s);
 			if (st->grounds & ((uint64_t)1 << i))
-				return stats_err(err, errlen, "case %.22s: ground %.*s is named twice", ev->id,
+				return stats_err(err, errlen,
+				    "case %.22s: ground %.*s is named twice", ev->id,
 				    (int)ev->grounds[j].n, ev->grounds[j].s);
 			st->grounds |= (uint64_t)1 << i;
 		}
 		st->domain = st->manif = NONE8;
 		if (ev->domain.s != NULL) {
 			if ((i = find(s, T_DOMAIN, &ev->domain)) == SIZE_MAX)
-				return stats_err(err, errlen, "case %.22s: domain %.*s is not in the layout",
-				    ev->id, (int)ev->domain.n, ev->domain.s);
+				return stats_err(err, errlen,
+				    "case %.22s: domain %.*s is not in the layout", ev->id,
+				    (int)ev->domain.n, ev->domain.s);
 			st->domain = (uint8_t)i;
 		}
 		if (ev->manif.s != NULL) {
 			if ((i = find(s, T_MANIF, &ev->manif)) == SIZE_MAX)
-				return stats_err(err, errlen, "case %.22s: manifestation %.*s is not in the "
-				    "layout", ev->id, (int)ev->manif.n, ev->manif.s);
+				return stats_err(err, errlen,
+				    "case %.22s: manifestation %.*s is not in the "
+				    "layout",
+				    ev->id, (int)ev->manif.n, ev->manif.s);
 			st->manif = (uint8_t)i;
 		}
 		for (j = 0; j < 2; j++) {
@@ -441,21 +452,24 @@ resolve(const struct mp_stats *s, const struct event *ev, struct case_st *st, ch
 			if (mun[j]->s == NULL)
 				continue;
 			if ((i = stats_list_find(&s->l->munis, mun[j]->s, mun[j]->n)) == SIZE_MAX)
-				return stats_err(err, errlen, "case %.22s: %s %.*s is not in the layout",
-				    ev->id, mnames[j], (int)mun[j]->n, mun[j]->s);
+				return stats_err(err, errlen,
+				    "case %.22s: %s %.*s is not in the layout", ev->id, mnames[j],
+				    (int)mun[j]->n, mun[j]->s);
 			*mdst[j] = (uint16_t)i;
 		}
 		break;
 	case E_STATUS:
 		if ((i = find(s, T_STATUS, &ev->status)) == SIZE_MAX)
-			return stats_err(err, errlen, "case %.22s: status %.*s is not in the layout", ev->id,
+			return stats_err(err, errlen,
+			    "case %.22s: status %.*s is not in the layout", ev->id,
 			    (int)ev->status.n, ev->status.s);
 		st->status = (uint8_t)i;
 		st->closure = NONE8;
 		if (ev->closure.s != NULL) {
 			if ((i = find(s, T_CLOSURE, &ev->closure)) == SIZE_MAX)
-				return stats_err(err, errlen, "case %.22s: closure %.*s is not in the layout",
-				    ev->id, (int)ev->closure.n, ev->closure.s);
+				return stats_err(err, errlen,
+				    "case %.22s: closure %.*s is not in the layout", ev->id,
+				    (int)ev->closure.n, ev->closure.s);
 			st->closure = (uint8_t)i;
 		}
 		break;
@@ -504,8 +518,9 @@ mp_stats_add(struct mp_stats *s, const uint8_t *event, size_t len, char *err, si
 		if (at->flags & F_USED)
 			return stats_err(err, errlen, "case %.22s: created twice", ev.id);
 		if (ev.seq != 1)
-			return stats_err(err, errlen, "case %.22s: its created event has seq %lu, not 1",
-			    ev.id, (unsigned long)ev.seq);
+			return stats_err(err, errlen,
+			    "case %.22s: its created event has seq %lu, not 1", ev.id,
+			    (unsigned long)ev.seq);
 		memset(&st, 0, sizeof st);
 		memcpy(st.id, ev.id, ID_LEN);
 		st.flags = F_USED;
@@ -516,14 +531,17 @@ mp_stats_add(struct mp_stats *s, const uint8_t *event, size_t len, char *err, si
 			st.flags |= F_YEAR;
 	} else {
 		if (!(at->flags & F_USED))
-			return stats_err(err, errlen, "case %.22s: a %s event before its created event",
-			    ev.id, type_names[ev.type]);
+			return stats_err(err, errlen,
+			    "case %.22s: a %s event before its created event", ev.id,
+			    type_names[ev.type]);
 		if ((uint64_t)ev.seq != (uint64_t)at->seq + 1)
 			return stats_err(err, errlen, "case %.22s: seq %lu after seq %lu", ev.id,
 			    (unsigned long)ev.seq, (unsigned long)at->seq);
 		if (ev.ym < at->ym)
-			return stats_err(err, errlen, "case %.22s: a %s event in a month before the case "
-			    "was created", ev.id, type_names[ev.type]);
+			return stats_err(err, errlen,
+			    "case %.22s: a %s event in a month before the case "
+			    "was created",
+			    ev.id, type_names[ev.type]);
 		st = *at;
 	}
 	st.seq = ev.seq;
@@ -571,7 +589,8 @@ stats_fold_doc(const struct mp_stats *s, struct stats_doc *d)
 	for (t = 0; t < NT; t++) {
 		d->t[t].codes = l->rows[t].v;
 		d->t[t].n = n = l->rows[t].n;
-		if ((d->t[t].cells = calloc(n * (t == T_MUNI ? NCOLS : 1) + 1, sizeof(int64_t))) == NULL)
+		if ((d->t[t].cells = calloc(n * (t == T_MUNI ? NCOLS : 1) + 1, sizeof(int64_t))) ==
+		    NULL)
 			return -1;
 	}
 	for (i = 0; i < s->cap; i++) {

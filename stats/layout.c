@@ -5,12 +5,21 @@
 #include "extern.h"
 
 const char *const stats_table_names[NT] = {
-	"municipality", "ground", "domain", "manifestation", "channel", "status", "closure",
-	"anonymity", "kind",
+	"municipality",
+	"ground",
+	"domain",
+	"manifestation",
+	"channel",
+	"status",
+	"closure",
+	"anonymity",
+	"kind",
 };
 
 const char *const stats_col_names[NCOLS] = {
-	"resident_incident_here", "resident_incident_elsewhere", "nonresident_incident_here",
+	"resident_incident_here",
+	"resident_incident_elsewhere",
+	"nonresident_incident_here",
 };
 
 /* The rows no policy list holds: each table's own, and the fixed two-row tables. */
@@ -172,12 +181,12 @@ stats_layout_new(const char *const *const rows[NT], const size_t n[NT])
 	for (t = T_GROUND; t <= T_MANIF; t++)
 		if (!last_is(&l->rows[t], not_classified))
 			goto out;
-	if (!last_is(&l->rows[T_CLOSURE], open_row) ||
-	    !rows_are(&l->rows[T_ANON], anon_rows, 2) || !rows_are(&l->rows[T_KIND], kind_rows, 2))
+	if (!last_is(&l->rows[T_CLOSURE], open_row) || !rows_are(&l->rows[T_ANON], anon_rows, 2) ||
+	    !rows_are(&l->rows[T_KIND], kind_rows, 2))
 		goto out;
 	for (t = 0; t < NT; t++)
-		l->nev[t] = l->rows[t].n - (t == T_GROUND || t == T_DOMAIN || t == T_MANIF ||
-		    t == T_CLOSURE);
+		l->nev[t] = l->rows[t].n -
+		    (t == T_GROUND || t == T_DOMAIN || t == T_MANIF || t == T_CLOSURE);
 	l->nev[T_ANON] = l->nev[T_KIND] = 0;
 	if (l->nev[T_GROUND] > MAX_GROUNDS || l->nev[T_DOMAIN] > MAX_SMALL ||
 	    l->nev[T_MANIF] > MAX_SMALL || l->nev[T_CLOSURE] > MAX_SMALL ||
@@ -215,8 +224,15 @@ struct mp_stats_layout *
 mp_stats_layout_policy(const struct mp_policy *p)
 {
 	static const enum mp_list_id lists[NT] = {
-		MP_MUNICIPALITIES, MP_GROUNDS, MP_DOMAINS, MP_MANIFESTATIONS, MP_CHANNELS,
-		MP_STATUSES, MP_CLOSURES, MP_NLISTS, MP_NLISTS,
+		MP_MUNICIPALITIES,
+		MP_GROUNDS,
+		MP_DOMAINS,
+		MP_MANIFESTATIONS,
+		MP_CHANNELS,
+		MP_STATUSES,
+		MP_CLOSURES,
+		MP_NLISTS,
+		MP_NLISTS,
 	};
 	const char **rows[NT] = { NULL };
 	size_t n[NT] = { 0 }, i, cap;
@@ -236,8 +252,9 @@ mp_stats_layout_policy(const struct mp_policy *p)
 			goto out;
 		for (i = 0; i < pl->n; i++) {
 			/* Served rows leave out the two codes that name no municipality we serve. */
-			if (t == T_MUNI && (strcmp(pl->v[i].code, "elsewhere") == 0 ||
-			    strcmp(pl->v[i].code, "unknown") == 0))
+			if (t == T_MUNI &&
+			    (strcmp(pl->v[i].code, "elsewhere") == 0 ||
+			        strcmp(pl->v[i].code, "unknown") == 0))
 				continue;
 			rows[t][n[t]++] = pl->v[i].code;
 		}

@@ -125,13 +125,13 @@ add_doc(struct stats_doc *out, const struct stats_doc *in)
 	for (t = 0; t < NT; t++) {
 		ncols = t == T_MUNI ? NCOLS : 1;
 		for (r = 0; r < in->t[t].n; r++) {
-			j = stats_list_find(&out->layout->rows[t], in->t[t].codes[r],
-			    strlen(in->t[t].codes[r]));
+			j = stats_list_find(
+			    &out->layout->rows[t], in->t[t].codes[r], strlen(in->t[t].codes[r]));
 			if (j == SIZE_MAX)
 				return -1; /* cannot happen: out's rows are the union */
 			for (c = 0; c < ncols; c++)
 				if (add_cell(&out->t[t].cells[j * ncols + c],
-				    in->t[t].cells[r * ncols + c]) != 0)
+				        in->t[t].cells[r * ncols + c]) != 0)
 					return -1;
 		}
 		for (c = 0; c < ncols; c++)
@@ -162,15 +162,16 @@ mp_stats_merge(const char *const *docs, size_t n, char *err, size_t errlen)
 	if ((in = calloc(n, sizeof *in)) == NULL)
 		goto oom;
 	for (i = 0; i < n; i++) {
-		if (docs[i] == NULL || stats_doc_parse(&in[i], docs[i], strlen(docs[i]), why,
-		    sizeof why) != 0) {
-			stats_err(err, errlen, "document %zu is not a statistics document: %s", i + 1,
-			    docs[i] == NULL ? "none given" : why);
+		if (docs[i] == NULL ||
+		    stats_doc_parse(&in[i], docs[i], strlen(docs[i]), why, sizeof why) != 0) {
+			stats_err(err, errlen, "document %zu is not a statistics document: %s",
+			    i + 1, docs[i] == NULL ? "none given" : why);
 			goto out;
 		}
 		if (in[i].year != in[0].year) {
-			stats_err(err, errlen, "document %zu is of %d, document 1 of %d: merge one year",
-			    i + 1, in[i].year, in[0].year);
+			stats_err(err, errlen,
+			    "document %zu is of %d, document 1 of %d: merge one year", i + 1,
+			    in[i].year, in[0].year);
 			goto out;
 		}
 		nsrc += in[i].nsrc;
@@ -203,14 +204,15 @@ mp_stats_merge(const char *const *docs, size_t n, char *err, size_t errlen)
 		if (union_rows(in, n, t, &rows[t], &nrows[t]) != 0)
 			goto oom;
 	if ((out.layout = stats_layout_new((const char *const *const *)rows, nrows)) == NULL) {
-		stats_err(err, errlen, "the documents' rows together exceed what a document may hold");
+		stats_err(
+		    err, errlen, "the documents' rows together exceed what a document may hold");
 		goto out;
 	}
 	for (t = 0; t < NT; t++) {
 		out.t[t].codes = out.layout->rows[t].v;
 		out.t[t].n = out.layout->rows[t].n;
 		if ((out.t[t].cells = calloc(out.t[t].n * (t == T_MUNI ? NCOLS : 1) + 1,
-		    sizeof *out.t[t].cells)) == NULL)
+		         sizeof *out.t[t].cells)) == NULL)
 			goto oom;
 	}
 	for (i = 0; i < n; i++)

@@ -116,7 +116,8 @@ stats_suppress_doc(struct stats_doc *d, int k)
 		if ((sup[t] = calloc(n + 1, sizeof *sup[t])) == NULL)
 			goto out;
 	}
-	if ((col = calloc(nm + 1, sizeof *col)) == NULL || (csup = calloc(nm + 1, sizeof *csup)) == NULL)
+	if ((col = calloc(nm + 1, sizeof *col)) == NULL ||
+	    (csup = calloc(nm + 1, sizeof *csup)) == NULL)
 		goto out;
 
 	/*

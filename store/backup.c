@@ -28,8 +28,8 @@ key_db(sqlite3 *db, const uint8_t key[32])
 
 	sodium_bin2hex(hex, sizeof hex, key, 32);
 	n = snprintf(pragma, sizeof pragma, "PRAGMA key = \"x'%s'\"", hex);
-	r = (n > 0 && (size_t)n < sizeof pragma) ?
-	    sqlite3_exec(db, pragma, NULL, NULL, NULL) : SQLITE_ERROR;
+	r = (n > 0 && (size_t)n < sizeof pragma) ? sqlite3_exec(db, pragma, NULL, NULL, NULL)
+	                                         : SQLITE_ERROR;
 	sodium_memzero(pragma, sizeof pragma);
 	sodium_memzero(hex, sizeof hex);
 	return r == SQLITE_OK ? 0 : -1;
@@ -37,8 +37,8 @@ key_db(sqlite3 *db, const uint8_t key[32])
 
 /* Open an existing file with the key and prove the key by reading the schema. */
 static int
-open_keyed(sqlite3 **out, const char *path, int flags, const uint8_t key[32], char *err,
-    size_t errlen)
+open_keyed(
+    sqlite3 **out, const char *path, int flags, const uint8_t key[32], char *err, size_t errlen)
 {
 	sqlite3 *db = NULL;
 
@@ -75,8 +75,8 @@ exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 }
 
 int
-mp_backup_copy(const char *src, const char *dst, const uint8_t key[32], int *steps, char *err,
-    size_t errlen)
+mp_backup_copy(
+    const char *src, const char *dst, const uint8_t key[32], int *steps, char *err, size_t errlen)
 {
 	sqlite3 *from = NULL, *to = NULL;
 	sqlite3_backup *b = NULL;
@@ -199,8 +199,8 @@ out:
 }
 
 int
-mp_backup_verify(const char *path, const uint8_t key[32], struct mp_backup_info *info, char *err,
-    size_t errlen)
+mp_backup_verify(
+    const char *path, const uint8_t key[32], struct mp_backup_info *info, char *err, size_t errlen)
 {
 	sqlite3 *db = NULL;
 	long long v, has_log = 0;
@@ -212,13 +212,16 @@ mp_backup_verify(const char *path, const uint8_t key[32], struct mp_backup_info 
 		goto out;
 	if (query_int(db, "SELECT count(*) FROM cases", &info->cases) != 0 ||
 	    query_int(db, "SELECT count(*) FROM keys WHERE revoked IS NULL", &info->keys) != 0 ||
-	    query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
-	    "name = 'log'", &has_log) != 0 ||
+	    query_int(db,
+	        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+	        "name = 'log'",
+	        &has_log) != 0 ||
 	    (has_log && query_int(db, "SELECT count(*) FROM log", &info->log_size) != 0) ||
 	    query_int(db, "PRAGMA user_version", &v) != 0 ||
 	    query_int(db, "PRAGMA page_count", &info->pages) != 0 ||
 	    query_int(db, "PRAGMA page_size", &info->page_size) != 0) {
-		mp_errf(err, errlen, "%s is not a meldpunt database (%s)", path, sqlite3_errmsg(db));
+		mp_errf(
+		    err, errlen, "%s is not a meldpunt database (%s)", path, sqlite3_errmsg(db));
 		goto out;
 	}
 	info->schema = (int)v;

@@ -6,21 +6,22 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
-#define STORE_STMTS 64           /* prepared statements kept, by their SQL text */
-#define STORE_READERS 4          /* reading connections (8 measured no faster: each starts cold after a commit) */
+#define STORE_STMTS 64 /* prepared statements kept, by their SQL text */
+#define STORE_READERS \
+	4 /* reading connections (8 measured no faster: each starts cold after a commit) */
 
 struct store_job;
 
 /* Statements kept prepared for one connection, found by the address of their SQL. */
 struct store_stmts {
-	const char *sql[STORE_STMTS];    /* string literals */
+	const char *sql[STORE_STMTS]; /* string literals */
 	sqlite3_stmt *s[STORE_STMTS];
 };
 
 /* A reading connection (query_only) and the statements it keeps. */
 struct store_reader {
 	sqlite3 *db;
-	pthread_mutex_t lock;    /* a thread holds one reader at a time, however deep its reads */
+	pthread_mutex_t lock; /* a thread holds one reader at a time, however deep its reads */
 	struct store_stmts stmts;
 };
 
@@ -32,9 +33,9 @@ struct store_reader {
  */
 struct mp_store {
 	struct store_remote *remote; /* not NULL: every call goes to another process (remote.c) */
-	sqlite3 *db;             /* the writer */
-	pthread_mutex_t lock;    /* recursive: the writer; a change may call other store functions */
-	int depth;               /* nesting of changes of the thread holding lock */
+	sqlite3 *db;                 /* the writer */
+	pthread_mutex_t lock; /* recursive: the writer; a change may call other store functions */
+	int depth;            /* nesting of changes of the thread holding lock */
 	struct store_stmts stmts;
 	struct store_reader readers[STORE_READERS];
 
@@ -42,16 +43,16 @@ struct mp_store {
 	 * Group commit (store.c): every outermost change is a savepoint of the
 	 * open batch's transaction; the last to end commits for all of them.
 	 */
-	int open;                /* a batch's transaction is open on the writer (under lock) */
-	int bare;                /* the change under way has no savepoint (under lock) */
-	int alone;               /* ... because it opened the batch's transaction (under lock) */
-	int mark;                /* ... else the writer's total changes when it began (under lock) */
-	pthread_mutex_t qlock;   /* the fields below; never held while waiting for lock */
-	pthread_cond_t qcond;    /* a change ended, or a batch was answered */
-	int joining;             /* changes begun and not yet ended */
-	int committing;          /* a batch's COMMIT is under way */
+	int open;              /* a batch's transaction is open on the writer (under lock) */
+	int bare;              /* the change under way has no savepoint (under lock) */
+	int alone;             /* ... because it opened the batch's transaction (under lock) */
+	int mark;              /* ... else the writer's total changes when it began (under lock) */
+	pthread_mutex_t qlock; /* the fields below; never held while waiting for lock */
+	pthread_cond_t qcond;  /* a change ended, or a batch was answered */
+	int joining;           /* changes begun and not yet ended */
+	int committing;        /* a batch's COMMIT is under way */
 	struct store_job *members; /* ended changes waiting for the open batch's COMMIT */
-	uint64_t commits;        /* transactions committed, and the changes in them (under lock) */
+	uint64_t commits; /* transactions committed, and the changes in them (under lock) */
 	uint64_t changes;
 };
 
@@ -91,8 +92,8 @@ int store_change(struct mp_store *st, int (*fn)(struct mp_store *, void *), void
 int store_change_lean(struct mp_store *st, int (*fn)(struct mp_store *, void *), void *arg);
 
 /* log.c: append an event of a case to the transparency log (lock held, inside a change). */
-int store_log_append(struct mp_store *st, const char *case_id, const char *day, const char *type,
-    const char *data);
+int store_log_append(
+    struct mp_store *st, const char *case_id, const char *day, const char *type, const char *data);
 /* log.c: put the events recorded before the log existed into it, once. */
 int store_log_backfill(struct mp_store *st);
 

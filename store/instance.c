@@ -166,17 +166,20 @@ mp_instance_create(const char *dir, const char *origin, const char *public_url, 
 	int n, rc = -1;
 
 	if (!origin_ok(origin))
-		return mp_errf(err, errlen, "the origin must be printable text without spaces or '+' "
+		return mp_errf(err, errlen,
+		    "the origin must be printable text without spaces or '+' "
 		    "(for example meldpunt.leiden.nl/log)");
 	if (public_url != NULL && !url_ok(public_url))
-		return mp_errf(err, errlen, "the public URL must start with http:// or https:// and "
+		return mp_errf(err, errlen,
+		    "the public URL must start with http:// or https:// and "
 		    "hold no spaces, quotes or '#'");
 	if (mp_policy_parse(&pol, policy, strlen(policy), err, errlen) != 0)
 		return -1;
 	mp_policy_free(pol);
 	if (mkdir(dir, 0700) != 0)
-		return mp_errf(err, errlen, "%s: %s", dir, errno == EEXIST ?
-		    "already exists (an instance is created only once)" : strerror(errno));
+		return mp_errf(err, errlen, "%s: %s", dir,
+		    errno == EEXIST ? "already exists (an instance is created only once)"
+		                    : strerror(errno));
 	if ((sec = sodium_malloc(sizeof *sec)) == NULL) {
 		mp_errf(err, errlen, "out of memory");
 		goto out;
@@ -185,12 +188,16 @@ mp_instance_create(const char *dir, const char *origin, const char *public_url, 
 	randombytes_buf(sec->pepper, sizeof sec->pepper);
 	crypto_sign_keypair(log_pk, sec->log_sk);
 	if (public_url != NULL)
-		n = snprintf(conf, sizeof conf, "# meldpunt instance configuration\n"
-		    "origin = %s\npublic_url = %s\ntimezone = %s\n", origin, public_url, DEFAULT_TZ);
+		n = snprintf(conf, sizeof conf,
+		    "# meldpunt instance configuration\n"
+		    "origin = %s\npublic_url = %s\ntimezone = %s\n",
+		    origin, public_url, DEFAULT_TZ);
 	else
-		n = snprintf(conf, sizeof conf, "# meldpunt instance configuration\n"
+		n = snprintf(conf, sizeof conf,
+		    "# meldpunt instance configuration\n"
 		    "origin = %s\n# public_url = https://meldpunt.example.nl  (unset: http:// and "
-		    "the --listen address)\ntimezone = %s\n", origin, DEFAULT_TZ);
+		    "the --listen address)\ntimezone = %s\n",
+		    origin, DEFAULT_TZ);
 	if (n < 0 || (size_t)n >= sizeof conf) {
 		mp_errf(err, errlen, "configuration too long");
 		goto out;
@@ -201,7 +208,8 @@ mp_instance_create(const char *dir, const char *origin, const char *public_url, 
 	    write_new(dir, MP_INSTANCE_CONF, conf, (size_t)n, err, errlen) != 0 ||
 	    write_new(dir, MP_INSTANCE_POLICY, policy, strlen(policy), err, errlen) != 0)
 		goto out;
-	if (join(path, sizeof path, dir, MP_INSTANCE_DB) != 0 || mp_store_create(path, sec->db_key) != 0) {
+	if (join(path, sizeof path, dir, MP_INSTANCE_DB) != 0 ||
+	    mp_store_create(path, sec->db_key) != 0) {
 		mp_errf(err, errlen, "%s: cannot create the database", dir);
 		goto out;
 	}
@@ -252,22 +260,24 @@ parse_conf(struct mp_instance *in, char *text, char *err, size_t errlen)
 			    MP_INSTANCE_CONF, lineno);
 		*eq = '\0';
 		k = line;
-		for (e = eq; e > k && (e[-1] == ' ' || e[-1] == '\t'); )
+		for (e = eq; e > k && (e[-1] == ' ' || e[-1] == '\t');)
 			*--e = '\0';
 		v = eq + 1;
 		while (*v == ' ' || *v == '\t')
 			v++;
-		for (e = v + strlen(v); e > v && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'); )
+		for (e = v + strlen(v); e > v && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r');)
 			*--e = '\0';
 		if (strcmp(k, "origin") == 0 && origin_ok(v))
 			snprintf(in->origin, sizeof in->origin, "%s", v);
 		else if (strcmp(k, "public_url") == 0 && url_ok(v))
 			mp_instance_set_public_url(in, v);
-		else if (strcmp(k, "timezone") == 0 && zone_ok(v) && strlen(v) < sizeof in->timezone)
+		else if (strcmp(k, "timezone") == 0 && zone_ok(v) &&
+		    strlen(v) < sizeof in->timezone)
 			snprintf(in->timezone, sizeof in->timezone, "%s", v);
 		else
-			return mp_errf(err, errlen, "%s line %d: unknown setting or bad value for \"%s\"",
-			    MP_INSTANCE_CONF, lineno, k);
+			return mp_errf(err, errlen,
+			    "%s line %d: unknown setting or bad value for \"%s\"", MP_INSTANCE_CONF,
+			    lineno, k);
 	}
 	if (in->origin[0] == '\0')
 		return mp_errf(err, errlen, "%s: origin is required", MP_INSTANCE_CONF);
@@ -454,8 +464,8 @@ mp_day_add_months(char out[11], const char *day, int n)
 }
 
 int
-mp_retention_cutoffs(const struct mp_policy *p, const char *today, char closed[11],
-    char inactive[11])
+mp_retention_cutoffs(
+    const struct mp_policy *p, const char *today, char closed[11], char inactive[11])
 {
 	if (mp_day_add_months(closed, today, -p->retention_closed_months) != 0 ||
 	    mp_day_add_months(inactive, today, -p->retention_inactive_months) != 0)

@@ -11,8 +11,8 @@
 
 /* Event bytes: {"v":1,"case":..,"seq":..,"type":..,"month":..} plus data's members. */
 static char *
-event_bytes(const char *case_id, int64_t seq, const char *type, const char *day,
-    const char *data, size_t *len)
+event_bytes(const char *case_id, int64_t seq, const char *type, const char *day, const char *data,
+    size_t *len)
 {
 	size_t dlen = strlen(data), cap;
 	char *out;
@@ -24,9 +24,10 @@ event_bytes(const char *case_id, int64_t seq, const char *type, const char *day,
 	cap = 128 + strlen(case_id) + strlen(type) + dlen;
 	if ((out = malloc(cap)) == NULL)
 		return NULL;
-	n = snprintf(out, cap, "{\"v\":1,\"case\":\"%s\",\"seq\":%lld,\"type\":\"%s\","
-	    "\"month\":\"%.7s\"%s%.*s}", case_id, (long long)seq, type, day, dlen > 2 ? "," : "",
-	    (int)(dlen - 2), data + 1);
+	n = snprintf(out, cap,
+	    "{\"v\":1,\"case\":\"%s\",\"seq\":%lld,\"type\":\"%s\","
+	    "\"month\":\"%.7s\"%s%.*s}",
+	    case_id, (long long)seq, type, day, dlen > 2 ? "," : "", (int)(dlen - 2), data + 1);
 	if (n < 0 || (size_t)n >= cap) {
 		free(out);
 		return NULL;
@@ -41,7 +42,8 @@ put_node(struct mp_store *st, unsigned level, uint64_t idx, const uint8_t hash[3
 	sqlite3_stmt *s;
 	int r;
 
-	if ((s = store_prep(st, "INSERT INTO log_nodes (level, idx, hash) VALUES (?, ?, ?)")) == NULL)
+	if ((s = store_prep(st, "INSERT INTO log_nodes (level, idx, hash) VALUES (?, ?, ?)")) ==
+	    NULL)
 		return -1;
 	sqlite3_bind_int(s, 1, (int)level);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)idx);
@@ -71,8 +73,8 @@ query_int(struct mp_store *st, const char *sql, const char *param, int64_t *out)
 }
 
 int
-store_log_append(struct mp_store *st, const char *case_id, const char *day, const char *type,
-    const char *data)
+store_log_append(
+    struct mp_store *st, const char *case_id, const char *day, const char *type, const char *data)
 {
 	uint8_t salt[32], leaf[32], h[32], left[32];
 	sqlite3_stmt *s = NULL;
@@ -84,15 +86,16 @@ store_log_append(struct mp_store *st, const char *case_id, const char *day, cons
 	int rc = -1, r;
 
 	if (query_int(st, "SELECT coalesce(max(seq), 0) + 1 FROM log WHERE case_id = ?", case_id,
-	    &seq) != 0 || query_int(st, "SELECT coalesce(max(idx), -1) + 1 FROM log", NULL,
-	    &size) != 0)
+	        &seq) != 0 ||
+	    query_int(st, "SELECT coalesce(max(idx), -1) + 1 FROM log", NULL, &size) != 0)
 		goto out;
 	if ((ev = event_bytes(case_id, seq, type, day, data, &len)) == NULL)
 		goto out;
 	randombytes_buf(salt, sizeof salt);
 	mp_log_commit(leaf, salt, (const uint8_t *)ev, len);
-	if ((s = store_prep(st, "INSERT INTO log (idx, case_id, seq, salt, event, leaf) "
-	    "VALUES (?, ?, ?, ?, ?, ?)")) == NULL)
+	if ((s = store_prep(st,
+	         "INSERT INTO log (idx, case_id, seq, salt, event, leaf) "
+	         "VALUES (?, ?, ?, ?, ?, ?)")) == NULL)
 		goto out;
 	sqlite3_bind_int64(s, 1, size);
 	sqlite3_bind_text(s, 2, case_id, -1, SQLITE_STATIC);
@@ -138,13 +141,15 @@ store_log_backfill(struct mp_store *st)
 		rc = 0;
 		goto out;
 	}
-	if ((s = store_prep(st, "SELECT case_id, day, type, data FROM events "
-	    "WHERE type != 'shared' ORDER BY seq")) == NULL)
+	if ((s = store_prep(st,
+	         "SELECT case_id, day, type, data FROM events "
+	         "WHERE type != 'shared' ORDER BY seq")) == NULL)
 		goto out;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW)
 		if ((rc = store_log_append(st, (const char *)sqlite3_column_text(s, 0),
-		    (const char *)sqlite3_column_text(s, 1), (const char *)sqlite3_column_text(s, 2),
-		    (const char *)sqlite3_column_text(s, 3))) != 0)
+		         (const char *)sqlite3_column_text(s, 1),
+		         (const char *)sqlite3_column_text(s, 2),
+		         (const char *)sqlite3_column_text(s, 3))) != 0)
 			goto out;
 	rc = r == SQLITE_DONE ? 0 : store_fail(st->db, r);
 out:
@@ -207,8 +212,9 @@ mp_store_log_entries(struct mp_store *st, uint64_t start, uint64_t end,
 	if (start > INT64_MAX || end > INT64_MAX)
 		return -1;
 	store_lock(st);
-	if ((s = store_prep(st, "SELECT idx, salt, event, leaf FROM log "
-	    "WHERE idx >= ? AND idx < ? ORDER BY idx")) == NULL)
+	if ((s = store_prep(st,
+	         "SELECT idx, salt, event, leaf FROM log "
+	         "WHERE idx >= ? AND idx < ? ORDER BY idx")) == NULL)
 		goto out;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)start);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)end);

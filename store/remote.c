@@ -40,8 +40,8 @@ mp_store_remote(struct mp_store **out, const int *fds, size_t n)
 	*out = NULL;
 	if (n == 0 || (st = calloc(1, sizeof *st)) == NULL)
 		return -1;
-	if ((rm = calloc(1, sizeof *rm)) == NULL || (rm->fds = calloc(n, sizeof *rm->fds)) == NULL ||
-	    (rm->busy = calloc(n, 1)) == NULL) {
+	if ((rm = calloc(1, sizeof *rm)) == NULL ||
+	    (rm->fds = calloc(n, sizeof *rm->fds)) == NULL || (rm->busy = calloc(n, 1)) == NULL) {
 		if (rm != NULL)
 			free(rm->fds);
 		free(rm);
@@ -135,8 +135,8 @@ call(struct store_remote *rm, const struct mp_wbuf *req, struct mp_rbuf *r, uint
 }
 
 int
-mp_remote_call(struct mp_store *st, const struct mp_wbuf *req, struct mp_rbuf *ans, uint8_t **msg,
-    size_t *len)
+mp_remote_call(
+    struct mp_store *st, const struct mp_wbuf *req, struct mp_rbuf *ans, uint8_t **msg, size_t *len)
 {
 	if (st->remote == NULL)
 		return -1;
@@ -327,7 +327,9 @@ mp_get_case_new(struct mp_rbuf *r, struct mp_case_new *c, uint8_t tag[32], uint8
 		c->sealed_to = NULL;
 	}
 	return r->err || c->id == NULL || c->day == NULL || c->channel == NULL ||
-	    c->language == NULL || c->item_id == NULL || c->envelope == NULL ? -1 : 0;
+	        c->language == NULL || c->item_id == NULL || c->envelope == NULL
+	    ? -1
+	    : 0;
 }
 
 void
@@ -359,8 +361,8 @@ get_collective(struct mp_rbuf *r, struct mp_collective *c)
  * the caller's to free when the call then fails.
  */
 static int
-call_one(struct store_remote *rm, struct mp_wbuf *req, void (*get)(struct mp_rbuf *, void *),
-    void *out)
+call_one(
+    struct store_remote *rm, struct mp_wbuf *req, void (*get)(struct mp_rbuf *, void *), void *out)
 {
 	struct mp_rbuf r;
 	uint8_t *msg;
@@ -462,8 +464,8 @@ remote_collective_get(struct store_remote *rm, const char *id, struct mp_collect
 }
 
 int
-remote_collective_create(struct store_remote *rm, const char *name, const char *day,
-    struct mp_collective *out)
+remote_collective_create(
+    struct store_remote *rm, const char *name, const char *day, struct mp_collective *out)
 {
 	struct mp_wbuf w;
 
@@ -521,8 +523,8 @@ row_key(struct mp_rbuf *r, void *cb, void *arg)
 }
 
 int
-remote_keys(struct store_remote *rm, int active_only, int (*cb)(void *, const struct mp_key *),
-    void *arg)
+remote_keys(
+    struct store_remote *rm, int active_only, int (*cb)(void *, const struct mp_key *), void *arg)
 {
 	struct mp_wbuf w;
 
@@ -593,8 +595,8 @@ row_case(struct mp_rbuf *r, void *cb, void *arg)
 }
 
 int
-remote_cases(struct store_remote *rm, const struct mp_case_filter *f, int limit,
-    const char *after, int (*cb)(void *, const struct mp_case *), void *arg, int *more)
+remote_cases(struct store_remote *rm, const struct mp_case_filter *f, int limit, const char *after,
+    int (*cb)(void *, const struct mp_case *), void *arg, int *more)
 {
 	struct mp_wbuf w;
 
@@ -671,8 +673,8 @@ get_item(struct mp_rbuf *r, void *out)
 }
 
 int
-remote_item_get(struct store_remote *rm, const char *item_id, char case_id[MP_ID_LEN + 1],
-    char **envelope)
+remote_item_get(
+    struct store_remote *rm, const char *item_id, char case_id[MP_ID_LEN + 1], char **envelope)
 {
 	struct item_got a = { case_id, envelope };
 	struct mp_wbuf w;
@@ -711,15 +713,17 @@ remote_item_share(struct store_remote *rm, const char *item_id, const char *case
 static int
 row_missing(struct mp_rbuf *r, void *cb, void *arg)
 {
-	int (*fn)(void *, const char *, const char *, const char *) =
-	    (int (*)(void *, const char *, const char *, const char *))cb;
+	int (*fn)(void *, const char *, const char *,
+	    const char *) = (int (*)(void *, const char *, const char *, const char *))cb;
 	const char *item, *kase, *env;
 
 	item = mp_get_str(r);
 	kase = mp_get_str(r);
 	env = mp_get_str(r);
 	return r->err || item == NULL || kase == NULL || env == NULL ||
-	    fn(arg, item, kase, env) != 0 ? -1 : 0;
+	        fn(arg, item, kase, env) != 0
+	    ? -1
+	    : 0;
 }
 
 int
@@ -738,8 +742,8 @@ remote_items_missing(struct store_remote *rm, const char *kid, int limit, const 
 static int
 row_collective(struct mp_rbuf *r, void *cb, void *arg)
 {
-	int (*fn)(void *, const struct mp_collective *) =
-	    (int (*)(void *, const struct mp_collective *))cb;
+	int (*fn)(void *,
+	    const struct mp_collective *) = (int (*)(void *, const struct mp_collective *))cb;
 	struct mp_collective c;
 
 	get_collective(r, &c);
@@ -747,8 +751,8 @@ row_collective(struct mp_rbuf *r, void *cb, void *arg)
 }
 
 int
-remote_collectives(struct store_remote *rm, int (*cb)(void *, const struct mp_collective *),
-    void *arg)
+remote_collectives(
+    struct store_remote *rm, int (*cb)(void *, const struct mp_collective *), void *arg)
 {
 	struct mp_wbuf w;
 
@@ -772,8 +776,8 @@ row_member(struct mp_rbuf *r, void *cb, void *arg)
 }
 
 int
-remote_collective_members(struct store_remote *rm, const char *id,
-    int (*cb)(void *, const struct mp_member *), void *arg)
+remote_collective_members(
+    struct store_remote *rm, const char *id, int (*cb)(void *, const struct mp_member *), void *arg)
 {
 	struct mp_wbuf w;
 
@@ -783,8 +787,8 @@ remote_collective_members(struct store_remote *rm, const char *id,
 }
 
 int
-remote_collective_link(struct store_remote *rm, const char *id, const char *case_id,
-    const char *day)
+remote_collective_link(
+    struct store_remote *rm, const char *id, const char *case_id, const char *day)
 {
 	struct mp_wbuf w;
 
@@ -822,8 +826,8 @@ remote_items(struct store_remote *rm, const char *case_id,
 }
 
 int
-remote_item_add(struct store_remote *rm, const char *case_id, const char *item_id,
-    const char *kind, const char *sender, const char *day, const char *envelope, unsigned day_cap)
+remote_item_add(struct store_remote *rm, const char *case_id, const char *item_id, const char *kind,
+    const char *sender, const char *day, const char *envelope, unsigned day_cap)
 {
 	struct mp_wbuf w;
 
@@ -886,8 +890,8 @@ remote_log_node(struct store_remote *rm, unsigned level, uint64_t index, uint8_t
 static int
 row_entry(struct mp_rbuf *r, void *cb, void *arg)
 {
-	int (*fn)(void *, const struct mp_log_entry *) =
-	    (int (*)(void *, const struct mp_log_entry *))cb;
+	int (*fn)(
+	    void *, const struct mp_log_entry *) = (int (*)(void *, const struct mp_log_entry *))cb;
 	struct mp_log_entry e;
 
 	memset(&e, 0, sizeof e);

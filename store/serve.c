@@ -14,15 +14,15 @@
 #include "mp_remote.h"
 #include "remote.h"
 
-#define LIST_MAX 1000            /* rows a page of cases or items may ask for */
-#define ENTRIES_MAX 65536        /* log entries one call may ask for */
+#define LIST_MAX 1000     /* rows a page of cases or items may ask for */
+#define ENTRIES_MAX 65536 /* log entries one call may ask for */
 #define GROUNDS_MAX 64
 #define KIDS_MAX 1024
 
 /* Rows of an answer: the count is written in place once they are all there. */
 struct rows {
 	struct mp_wbuf *w;
-	size_t at;               /* where the count goes */
+	size_t at; /* where the count goes */
 	uint32_t n;
 };
 
@@ -266,7 +266,9 @@ op_list(struct mp_store *st, uint32_t op, struct mp_rbuf *r, struct mp_wbuf *w)
 	case OP_KEYS:
 		flag = mp_get_u32(r);
 		break;
-	case OP_HISTORY: case OP_COLL_MEMBERS: case OP_ITEMS:
+	case OP_HISTORY:
+	case OP_COLL_MEMBERS:
+	case OP_ITEMS:
 		s = mp_get_str(r);
 		break;
 	case OP_ITEMS_MISSING:
@@ -280,8 +282,9 @@ op_list(struct mp_store *st, uint32_t op, struct mp_rbuf *r, struct mp_wbuf *w)
 		break;
 	}
 	if (mp_wire_done(r) != 0 || limit > LIST_MAX || (b > a && b - a > ENTRIES_MAX) ||
-	    (s == NULL && (op == OP_HISTORY || op == OP_COLL_MEMBERS || op == OP_ITEMS ||
-	    op == OP_ITEMS_MISSING)))
+	    (s == NULL &&
+	        (op == OP_HISTORY || op == OP_COLL_MEMBERS || op == OP_ITEMS ||
+	            op == OP_ITEMS_MISSING)))
 		return -1;
 	rows_start(&rs, w);
 	switch (op) {
@@ -335,23 +338,23 @@ op_one(struct mp_store *st, uint32_t op, struct mp_rbuf *r, struct mp_wbuf *w)
 	switch (op) {
 	case OP_KEY_BY_SIGN:
 	case OP_KEY_BY_KID:
-		rc = op == OP_KEY_BY_SIGN ? mp_store_key_by_sign(st, pk, &k) :
-		    mp_store_key_by_kid(st, s, &k);
+		rc = op == OP_KEY_BY_SIGN ? mp_store_key_by_sign(st, pk, &k)
+		                          : mp_store_key_by_kid(st, s, &k);
 		if (rc == 0)
 			put_key(w, &k);
 		return rc;
 	case OP_CASE_GET:
 	case OP_CASE_BY_TAG:
-		rc = op == OP_CASE_GET ? mp_store_case_get(st, s, &c) :
-		    mp_store_case_by_tag(st, pk, &c);
+		rc = op == OP_CASE_GET ? mp_store_case_get(st, s, &c)
+		                       : mp_store_case_by_tag(st, pk, &c);
 		if (rc == 0)
 			mp_put_case(w, &c);
 		mp_case_clear(&c);
 		return rc;
 	case OP_COLL_GET:
 	case OP_COLL_CREATE:
-		rc = op == OP_COLL_GET ? mp_store_collective_get(st, s, &co) :
-		    mp_store_collective_create(st, s, t, &co);
+		rc = op == OP_COLL_GET ? mp_store_collective_get(st, s, &co)
+		                       : mp_store_collective_create(st, s, t, &co);
 		if (rc == 0)
 			put_collective(w, &co);
 		return rc;
@@ -362,7 +365,7 @@ op_one(struct mp_store *st, uint32_t op, struct mp_rbuf *r, struct mp_wbuf *w)
 static int
 op_recipients(struct mp_store *st, struct mp_rbuf *r, struct mp_wbuf *w)
 {
-	uint8_t (*pks)[32] = NULL;
+	uint8_t(*pks)[32] = NULL;
 	size_t n;
 	int rc;
 
@@ -448,11 +451,20 @@ dispatch(struct mp_store *st, uint32_t op, struct mp_rbuf *r, struct mp_wbuf *w,
 			return -1;
 		(*depth)--;
 		return mp_store_end(st, rc != 0);
-	case OP_KEY_BY_SIGN: case OP_KEY_BY_KID: case OP_CASE_GET: case OP_CASE_BY_TAG:
-	case OP_COLL_GET: case OP_COLL_CREATE:
+	case OP_KEY_BY_SIGN:
+	case OP_KEY_BY_KID:
+	case OP_CASE_GET:
+	case OP_CASE_BY_TAG:
+	case OP_COLL_GET:
+	case OP_COLL_CREATE:
 		return op_one(st, op, r, w);
-	case OP_KEYS: case OP_HISTORY: case OP_COLL_MEMBERS: case OP_ITEMS:
-	case OP_ITEMS_MISSING: case OP_COLLS: case OP_LOG_ENTRIES:
+	case OP_KEYS:
+	case OP_HISTORY:
+	case OP_COLL_MEMBERS:
+	case OP_ITEMS:
+	case OP_ITEMS_MISSING:
+	case OP_COLLS:
+	case OP_LOG_ENTRIES:
 		return op_list(st, op, r, w);
 	case OP_RECIPIENTS:
 		return op_recipients(st, r, w);
@@ -466,9 +478,13 @@ dispatch(struct mp_store *st, uint32_t op, struct mp_rbuf *r, struct mp_wbuf *w,
 		return op_item_get(st, r, w);
 	case OP_ITEM_SHARE:
 		return op_share(st, r);
-	case OP_COLL_LINK: case OP_CASE_MOVE: case OP_ITEM_ADD:
+	case OP_COLL_LINK:
+	case OP_CASE_MOVE:
+	case OP_ITEM_ADD:
 		return op_texts(st, op, r);
-	case OP_LOG_SIZE: case OP_LOG_NODE: case OP_LOG_CREATED:
+	case OP_LOG_SIZE:
+	case OP_LOG_NODE:
+	case OP_LOG_CREATED:
 		return op_log(st, op, r, w);
 	}
 	if (op >= MP_REMOTE_USER && user != NULL)
@@ -481,8 +497,8 @@ dispatch(struct mp_store *st, uint32_t op, struct mp_rbuf *r, struct mp_wbuf *w,
  * answers its code with no fields, whatever it had begun to write.
  */
 void
-mp_store_answer(struct mp_store *st, const uint8_t *msg, size_t len, struct mp_wbuf *w,
-    int *depth, mp_remote_fn user, void *arg)
+mp_store_answer(struct mp_store *st, const uint8_t *msg, size_t len, struct mp_wbuf *w, int *depth,
+    mp_remote_fn user, void *arg)
 {
 	struct mp_rbuf r;
 	uint32_t op;

@@ -79,8 +79,8 @@ migrate(sqlite3 *db)
 	for (n = 0; mp_migrations[n] != NULL; n++)
 		;
 	if (v > n) {
-		fprintf(stderr, "meldpunt: the database is newer (version %d) than this program (%d)\n",
-		    v, n);
+		fprintf(stderr,
+		    "meldpunt: the database is newer (version %d) than this program (%d)\n", v, n);
 		return -1;
 	}
 	for (i = v; i < n; i++) {
@@ -107,8 +107,9 @@ open_db(sqlite3 **out, const char *path, const uint8_t key[32], int create)
 	int rc = -1;
 
 	*out = NULL;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &db,
+	        SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX,
+	        NULL) != SQLITE_OK) {
 		fprintf(stderr, "meldpunt: cannot open %s\n", path);
 		goto out;
 	}
@@ -129,8 +130,10 @@ open_db(sqlite3 **out, const char *path, const uint8_t key[32], int create)
 		goto fail;
 	}
 	/* Every change is a savepoint (docs/STORE.md): their undo pages stay in memory, not in files. */
-	if (exec(db, "PRAGMA journal_mode = WAL") != 0 || exec(db, "PRAGMA synchronous = FULL") != 0 ||
-	    exec(db, "PRAGMA secure_delete = ON") != 0 || exec(db, "PRAGMA foreign_keys = ON") != 0 ||
+	if (exec(db, "PRAGMA journal_mode = WAL") != 0 ||
+	    exec(db, "PRAGMA synchronous = FULL") != 0 ||
+	    exec(db, "PRAGMA secure_delete = ON") != 0 ||
+	    exec(db, "PRAGMA foreign_keys = ON") != 0 ||
 	    exec(db, "PRAGMA temp_store = MEMORY") != 0)
 		goto fail;
 	sqlite3_busy_timeout(db, 5000);
@@ -387,7 +390,7 @@ run(struct mp_store *st, const char *sql)
 /* A change waiting for the COMMIT of its batch; on its caller's stack. */
 struct store_job {
 	int rc;
-	int done;                /* under qlock: rc is final, the caller may return */
+	int done; /* under qlock: rc is final, the caller may return */
 	struct store_job *next;
 };
 
@@ -743,8 +746,9 @@ key_add(struct mp_store *st, void *arg)
 	sqlite3_stmt *s;
 	int r;
 
-	if ((s = store_prep(st, "INSERT INTO keys (kid, name, role, sign_pk, box_pk, added) "
-	    "VALUES (?, ?, ?, ?, ?, ?)")) == NULL)
+	if ((s = store_prep(st,
+	         "INSERT INTO keys (kid, name, role, sign_pk, box_pk, added) "
+	         "VALUES (?, ?, ?, ?, ?, ?)")) == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, k->kid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, k->name, -1, SQLITE_STATIC);
@@ -773,13 +777,13 @@ mp_store_key_by_sign(struct mp_store *st, const uint8_t sign_pk[32], struct mp_k
 	if (st->remote != NULL)
 		return remote_key_by_sign(st->remote, sign_pk, out);
 
-	return read_one(st, "SELECT " KEY_COLS " FROM keys WHERE sign_pk = ?", sign_pk, 32, row_key,
-	    out);
+	return read_one(
+	    st, "SELECT " KEY_COLS " FROM keys WHERE sign_pk = ?", sign_pk, 32, row_key, out);
 }
 
 int
-mp_store_keys(struct mp_store *st, int active_only, int (*cb)(void *, const struct mp_key *),
-    void *arg)
+mp_store_keys(
+    struct mp_store *st, int active_only, int (*cb)(void *, const struct mp_key *), void *arg)
 {
 	struct mp_key k;
 	sqlite3_stmt *s;
@@ -787,9 +791,10 @@ mp_store_keys(struct mp_store *st, int active_only, int (*cb)(void *, const stru
 
 	if (st->remote != NULL)
 		return remote_keys(st->remote, active_only, cb, arg);
-	if ((s = read_prep(st, active_only ?
-	    "SELECT " KEY_COLS " FROM keys WHERE revoked IS NULL ORDER BY rowid" :
-	    "SELECT " KEY_COLS " FROM keys ORDER BY revoked IS NOT NULL, rowid", NULL, 0)) == NULL)
+	if ((s = read_prep(st,
+	         active_only ? "SELECT " KEY_COLS " FROM keys WHERE revoked IS NULL ORDER BY rowid"
+	                     : "SELECT " KEY_COLS " FROM keys ORDER BY revoked IS NOT NULL, rowid",
+	         NULL, 0)) == NULL)
 		goto out;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		row_key(s, &k);
@@ -812,7 +817,8 @@ key_revoke(struct mp_store *st, void *arg)
 	sqlite3_stmt *s;
 	int rc = -1;
 
-	if ((s = store_prep(st, "UPDATE keys SET revoked = ? WHERE kid = ? AND revoked IS NULL")) == NULL)
+	if ((s = store_prep(st, "UPDATE keys SET revoked = ? WHERE kid = ? AND revoked IS NULL")) ==
+	    NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, a->day, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, a->kid, -1, SQLITE_STATIC);
@@ -836,14 +842,15 @@ mp_store_key_revoke(struct mp_store *st, const char *kid, const char *day)
 static int
 recipients_now(struct mp_store *st, uint8_t (**pks)[32], size_t *n)
 {
-	uint8_t (*v)[32] = NULL, (*nv)[32];
+	uint8_t(*v)[32] = NULL, (*nv)[32];
 	sqlite3_stmt *s;
 	int rc = -1, r;
 
 	*pks = NULL;
 	*n = 0;
-	if ((s = store_prep(st, "SELECT box_pk FROM keys WHERE revoked IS NULL AND "
-	    "role IN ('caseworker', 'recovery') ORDER BY rowid")) == NULL)
+	if ((s = store_prep(st,
+	         "SELECT box_pk FROM keys WHERE revoked IS NULL AND "
+	         "role IN ('caseworker', 'recovery') ORDER BY rowid")) == NULL)
 		return -1;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		if ((nv = realloc(v, (*n + 1) * sizeof *v)) == NULL)
@@ -883,7 +890,7 @@ mp_store_recipients(struct mp_store *st, uint8_t (**pks)[32], size_t *n)
 static int
 recipients_same(struct mp_store *st, const uint8_t *keys, size_t n)
 {
-	uint8_t (*now)[32];
+	uint8_t(*now)[32];
 	size_t k;
 	int rc;
 
@@ -902,8 +909,9 @@ insert_item(struct mp_store *st, const char *case_id, const char *item_id, const
 	sqlite3_stmt *s;
 	int r;
 
-	if ((s = store_prep(st, "INSERT INTO items (id, case_id, kind, sender, day, envelope) "
-	    "VALUES (?, ?, ?, ?, ?, ?)")) == NULL)
+	if ((s = store_prep(st,
+	         "INSERT INTO items (id, case_id, kind, sender, day, envelope) "
+	         "VALUES (?, ?, ?, ?, ?, ?)")) == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, item_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, case_id, -1, SQLITE_STATIC);
@@ -933,16 +941,18 @@ case_create(struct mp_store *st, void *arg)
 	/* Checked in the change: a key revoked meanwhile never gets a report it was not meant to. */
 	if (c->sealed_to != NULL && (r = recipients_same(st, c->sealed_to, c->nsealed)) != 0)
 		return r;
-	if ((s = store_prep(st, "SELECT coalesce(max(seq), 0) + 1 FROM cases WHERE year = ?")) == NULL)
+	if ((s = store_prep(st, "SELECT coalesce(max(seq), 0) + 1 FROM cases WHERE year = ?")) ==
+	    NULL)
 		goto out;
 	sqlite3_bind_int(s, 1, year);
 	if (sqlite3_step(s) != SQLITE_ROW)
 		goto out;
 	seq = sqlite3_column_int(s, 0);
 	store_done(st, s);
-	if ((s = store_prep(st, "INSERT INTO cases (id, year, seq, received, updated, status, channel, "
-	    "language, anonymous, token_tag, reporter_pk) "
-	    "VALUES (?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, ?)")) == NULL)
+	if ((s = store_prep(st,
+	         "INSERT INTO cases (id, year, seq, received, updated, status, channel, "
+	         "language, anonymous, token_tag, reporter_pk) "
+	         "VALUES (?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, ?)")) == NULL)
 		goto out;
 	sqlite3_bind_text(s, 1, c->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 2, year);
@@ -962,7 +972,8 @@ case_create(struct mp_store *st, void *arg)
 	}
 	snprintf(data, sizeof data, "{\"channel\":\"%s\",\"anonymous\":%s}", c->channel,
 	    c->anonymous ? "true" : "false");
-	if ((rc = insert_item(st, c->id, c->item_id, "report", "reporter", c->day, c->envelope)) != 0 ||
+	if ((rc = insert_item(st, c->id, c->item_id, "report", "reporter", c->day, c->envelope)) !=
+	        0 ||
 	    (rc = mp_store_event(st, c->id, c->day, "created", data)) != 0)
 		goto out;
 	snprintf(ref, 24, "%04d-%04d", year, seq);
@@ -982,7 +993,8 @@ mp_store_case_create(struct mp_store *st, const struct mp_case_new *c, char ref[
 	return store_change_lean(st, case_create, &a);
 }
 
-#define CASE_COLS "id, year, seq, received, updated, status, closure, channel, language, " \
+#define CASE_COLS \
+	"id, year, seq, received, updated, status, closure, channel, language, " \
 	"anonymous, reporter_pk, classification, collective, closed, purged"
 
 /* A row of CASE_COLS into the struct mp_case out (the shape read_one takes); -1: clear it. */
@@ -993,8 +1005,8 @@ row_case(sqlite3_stmt *s, void *out)
 
 	memset(c, 0, sizeof *c);
 	store_copy_text(c->id, sizeof c->id, s, 0);
-	snprintf(c->ref, sizeof c->ref, "%04d-%04d", sqlite3_column_int(s, 1),
-	    sqlite3_column_int(s, 2));
+	snprintf(
+	    c->ref, sizeof c->ref, "%04d-%04d", sqlite3_column_int(s, 1), sqlite3_column_int(s, 2));
 	store_copy_text(c->received, sizeof c->received, s, 3);
 	store_copy_text(c->updated, sizeof c->updated, s, 4);
 	store_copy_text(c->status, sizeof c->status, s, 5);
@@ -1064,13 +1076,15 @@ mp_store_cases(struct mp_store *st, const struct mp_case_filter *f, int limit, c
 		return remote_cases(st->remote, f, limit, after, cb, arg, more);
 	*more = 0;
 	/* rowid is insertion order: newest first is rowid descending. */
-	if ((s = read_prep(st, "SELECT " CASE_COLS " FROM cases WHERE (?1 IS NULL OR status = ?1) AND "
-	    "(?2 IS NULL OR rowid < (SELECT rowid FROM cases WHERE id = ?2)) AND "
-	    "(?4 IS NULL OR (status != 'closed' AND received < ?4)) AND "
-	    "(?5 IS NULL OR collective = ?5) AND "
-	    "(?6 IS NULL OR id IN (SELECT case_id FROM case_grounds WHERE ground = ?6)) AND "
-	    "(?7 IS NULL OR (year = ?7 AND seq = ?8)) "
-	    "ORDER BY rowid DESC LIMIT ?3", f->status, 0)) == NULL)
+	if ((s = read_prep(st,
+	         "SELECT " CASE_COLS " FROM cases WHERE (?1 IS NULL OR status = ?1) AND "
+	         "(?2 IS NULL OR rowid < (SELECT rowid FROM cases WHERE id = ?2)) AND "
+	         "(?4 IS NULL OR (status != 'closed' AND received < ?4)) AND "
+	         "(?5 IS NULL OR collective = ?5) AND "
+	         "(?6 IS NULL OR id IN (SELECT case_id FROM case_grounds WHERE ground = ?6)) AND "
+	         "(?7 IS NULL OR (year = ?7 AND seq = ?8)) "
+	         "ORDER BY rowid DESC LIMIT ?3",
+	         f->status, 0)) == NULL)
 		goto out;
 	if (after != NULL)
 		sqlite3_bind_text(s, 2, after, -1, SQLITE_STATIC);
@@ -1106,8 +1120,8 @@ out:
 }
 
 int
-mp_store_items(struct mp_store *st, const char *case_id, int (*cb)(void *, const struct mp_item *),
-    void *arg)
+mp_store_items(
+    struct mp_store *st, const char *case_id, int (*cb)(void *, const struct mp_item *), void *arg)
 {
 	struct mp_item it;
 	sqlite3_stmt *s;
@@ -1115,8 +1129,10 @@ mp_store_items(struct mp_store *st, const char *case_id, int (*cb)(void *, const
 
 	if (st->remote != NULL)
 		return remote_items(st->remote, case_id, cb, arg);
-	if ((s = read_prep(st, "SELECT id, kind, sender, day, envelope FROM items WHERE case_id = ? "
-	    "ORDER BY rowid", case_id, 0)) == NULL)
+	if ((s = read_prep(st,
+	         "SELECT id, kind, sender, day, envelope FROM items WHERE case_id = ? "
+	         "ORDER BY rowid",
+	         case_id, 0)) == NULL)
 		goto out;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		store_copy_text(it.id, sizeof it.id, s, 0);
@@ -1172,8 +1188,9 @@ items_on_day(struct mp_store *st, const struct item_add *a)
 	sqlite3_stmt *s;
 	int n = -1;
 
-	if ((s = store_prep(st, "SELECT count(*) FROM items WHERE case_id = ? AND kind = ? "
-	    "AND sender = ? AND day = ?")) == NULL)
+	if ((s = store_prep(st,
+	         "SELECT count(*) FROM items WHERE case_id = ? AND kind = ? "
+	         "AND sender = ? AND day = ?")) == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, a->case_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, a->kind, -1, SQLITE_STATIC);
@@ -1210,8 +1227,8 @@ mp_store_item_add(struct mp_store *st, const char *case_id, const char *item_id,
 	struct item_add a = { case_id, item_id, kind, sender, day, envelope, day_cap };
 
 	if (st->remote != NULL)
-		return remote_item_add(st->remote, case_id, item_id, kind, sender, day, envelope,
-		    day_cap);
+		return remote_item_add(
+		    st->remote, case_id, item_id, kind, sender, day, envelope, day_cap);
 	return store_change_lean(st, item_add, &a);
 }
 
@@ -1228,9 +1245,10 @@ case_move(struct mp_store *st, void *arg)
 	char data[128];
 	int rc = -1, r;
 
-	if ((s = store_prep(st, "UPDATE cases SET status = ?, closure = ?, updated = ?4, "
-	    "closed = CASE WHEN ?1 = 'closed' THEN ?4 ELSE NULL END "
-	    "WHERE id = ? AND status = ?")) == NULL)
+	if ((s = store_prep(st,
+	         "UPDATE cases SET status = ?, closure = ?, updated = ?4, "
+	         "closed = CASE WHEN ?1 = 'closed' THEN ?4 ELSE NULL END "
+	         "WHERE id = ? AND status = ?")) == NULL)
 		goto out;
 	sqlite3_bind_text(s, 1, to, -1, SQLITE_STATIC);
 	if (closure != NULL)
@@ -1269,8 +1287,8 @@ mp_store_case_move(struct mp_store *st, const char *id, const char *from, const 
 }
 
 int
-mp_store_event(struct mp_store *st, const char *case_id, const char *day, const char *type,
-    const char *data)
+mp_store_event(
+    struct mp_store *st, const char *case_id, const char *day, const char *type, const char *data)
 {
 	sqlite3_stmt *s;
 	int r, rc;
@@ -1278,7 +1296,8 @@ mp_store_event(struct mp_store *st, const char *case_id, const char *day, const 
 	if (st->remote != NULL)
 		return -1;
 	store_lock(st);
-	if ((s = store_prep(st, "INSERT INTO events (case_id, day, type, data) VALUES (?, ?, ?, ?)")) == NULL) {
+	if ((s = store_prep(st,
+	         "INSERT INTO events (case_id, day, type, data) VALUES (?, ?, ?, ?)")) == NULL) {
 		store_unlock(st);
 		return -1;
 	}
@@ -1296,8 +1315,8 @@ mp_store_event(struct mp_store *st, const char *case_id, const char *day, const 
 }
 
 int
-mp_store_history(struct mp_store *st, const char *case_id,
-    int (*cb)(void *, const struct mp_event *), void *arg)
+mp_store_history(
+    struct mp_store *st, const char *case_id, int (*cb)(void *, const struct mp_event *), void *arg)
 {
 	struct mp_event ev;
 	sqlite3_stmt *s;
@@ -1306,7 +1325,7 @@ mp_store_history(struct mp_store *st, const char *case_id,
 	if (st->remote != NULL)
 		return remote_history(st->remote, case_id, cb, arg);
 	if ((s = read_prep(st, "SELECT day, type, data FROM events WHERE case_id = ? ORDER BY seq",
-	    case_id, 0)) == NULL)
+	         case_id, 0)) == NULL)
 		goto out;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		store_copy_text(ev.day, sizeof ev.day, s, 0);
@@ -1336,7 +1355,8 @@ case_classify(struct mp_store *st, void *arg)
 	size_t i;
 	int rc = -1, r;
 
-	if ((s = store_prep(st, "UPDATE cases SET classification = ?, updated = ? WHERE id = ?")) == NULL)
+	if ((s = store_prep(st, "UPDATE cases SET classification = ?, updated = ? WHERE id = ?")) ==
+	    NULL)
 		goto out;
 	sqlite3_bind_text(s, 1, classification, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, day, -1, SQLITE_STATIC);
@@ -1353,7 +1373,7 @@ case_classify(struct mp_store *st, void *arg)
 		goto out;
 	for (i = 0; i < a->ngrounds; i++)
 		if ((rc = run2(st, "INSERT INTO case_grounds (case_id, ground) VALUES (?, ?)", id,
-		    a->grounds[i], 1)) != 0)
+		         a->grounds[i], 1)) != 0)
 			goto out;
 	rc = mp_store_event(st, id, day, "classified", classification);
 out:
@@ -1390,16 +1410,16 @@ row_item_found(sqlite3_stmt *s, void *out)
 }
 
 int
-mp_store_item_get(struct mp_store *st, const char *item_id, char case_id[MP_ID_LEN + 1],
-    char **envelope)
+mp_store_item_get(
+    struct mp_store *st, const char *item_id, char case_id[MP_ID_LEN + 1], char **envelope)
 {
 	struct item_found f = { case_id, envelope };
 
 	if (st->remote != NULL)
 		return remote_item_get(st->remote, item_id, case_id, envelope);
 	*envelope = NULL;
-	return read_one(st, "SELECT case_id, envelope FROM items WHERE id = ?", item_id, 0,
-	    row_item_found, &f);
+	return read_one(
+	    st, "SELECT case_id, envelope FROM items WHERE id = ?", item_id, 0, row_item_found, &f);
 }
 
 struct item_share {
@@ -1449,9 +1469,11 @@ mp_store_items_missing(struct mp_store *st, const char *kid, int limit, const ch
 	*more = 0;
 	snprintf(needle, sizeof needle, "\"kid\":\"%.22s\"", kid);
 	/* Envelopes are stored compact, so a recipient shows as "kid":"<kid>". */
-	if ((s = read_prep(st, "SELECT id, case_id, envelope FROM items WHERE instr(envelope, ?1) = 0 "
-	    "AND (?2 IS NULL OR rowid > (SELECT rowid FROM items WHERE id = ?2)) "
-	    "ORDER BY rowid LIMIT ?3", needle, 0)) == NULL)
+	if ((s = read_prep(st,
+	         "SELECT id, case_id, envelope FROM items WHERE instr(envelope, ?1) = 0 "
+	         "AND (?2 IS NULL OR rowid > (SELECT rowid FROM items WHERE id = ?2)) "
+	         "ORDER BY rowid LIMIT ?3",
+	         needle, 0)) == NULL)
 		goto out;
 	if (after != NULL)
 		sqlite3_bind_text(s, 2, after, -1, SQLITE_STATIC);
@@ -1462,7 +1484,8 @@ mp_store_items_missing(struct mp_store *st, const char *kid, int limit, const ch
 			break;
 		}
 		if (cb(arg, (const char *)sqlite3_column_text(s, 0),
-		    (const char *)sqlite3_column_text(s, 1), (const char *)sqlite3_column_text(s, 2)) != 0)
+		        (const char *)sqlite3_column_text(s, 1),
+		        (const char *)sqlite3_column_text(s, 2)) != 0)
 			goto out;
 	}
 	rc = (r == SQLITE_DONE || r == SQLITE_ROW) ? 0 : -1;
@@ -1480,7 +1503,8 @@ mp_store_key_by_kid(struct mp_store *st, const char *kid, struct mp_key *out)
 	    0, row_key, out);
 }
 
-#define COLL_COLS "c.id, c.year, c.seq, c.name, c.created, " \
+#define COLL_COLS \
+	"c.id, c.year, c.seq, c.name, c.created, " \
 	"(SELECT count(*) FROM cases WHERE collective = c.id)"
 
 /* A row of COLL_COLS into the struct mp_collective out (the shape read_one takes); 0. */
@@ -1510,8 +1534,10 @@ collective_create(struct mp_store *st, void *arg)
 	sqlite3_stmt *s;
 	int r;
 
-	if ((s = store_prep(st, "INSERT INTO collectives (id, year, seq, name, created) VALUES (?1, ?2, "
-	    "(SELECT coalesce(max(seq), 0) + 1 FROM collectives WHERE year = ?2), ?3, ?4)")) == NULL)
+	if ((s = store_prep(st,
+	         "INSERT INTO collectives (id, year, seq, name, created) VALUES (?1, ?2, "
+	         "(SELECT coalesce(max(seq), 0) + 1 FROM collectives WHERE year = ?2), ?3, ?4)")) ==
+	    NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, a->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 2, atoi(a->day));
@@ -1523,8 +1549,8 @@ collective_create(struct mp_store *st, void *arg)
 }
 
 int
-mp_store_collective_create(struct mp_store *st, const char *name, const char *day,
-    struct mp_collective *out)
+mp_store_collective_create(
+    struct mp_store *st, const char *name, const char *day, struct mp_collective *out)
 {
 	char id[MP_ID_LEN + 1];
 	struct collective_create a = { id, name, day };
@@ -1548,8 +1574,8 @@ mp_store_collective_get(struct mp_store *st, const char *id, struct mp_collectiv
 }
 
 int
-mp_store_collectives(struct mp_store *st, int (*cb)(void *, const struct mp_collective *),
-    void *arg)
+mp_store_collectives(
+    struct mp_store *st, int (*cb)(void *, const struct mp_collective *), void *arg)
 {
 	struct mp_collective c;
 	sqlite3_stmt *s;
@@ -1557,8 +1583,8 @@ mp_store_collectives(struct mp_store *st, int (*cb)(void *, const struct mp_coll
 
 	if (st->remote != NULL)
 		return remote_collectives(st->remote, cb, arg);
-	if ((s = read_prep(st, "SELECT " COLL_COLS " FROM collectives c ORDER BY c.rowid DESC", NULL,
-	    0)) == NULL)
+	if ((s = read_prep(st, "SELECT " COLL_COLS " FROM collectives c ORDER BY c.rowid DESC",
+	         NULL, 0)) == NULL)
 		goto out;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		row_collective(s, &c);
@@ -1571,8 +1597,8 @@ out:
 }
 
 int
-mp_store_collective_members(struct mp_store *st, const char *id,
-    int (*cb)(void *, const struct mp_member *), void *arg)
+mp_store_collective_members(
+    struct mp_store *st, const char *id, int (*cb)(void *, const struct mp_member *), void *arg)
 {
 	struct mp_member m;
 	sqlite3_stmt *s;
@@ -1580,8 +1606,10 @@ mp_store_collective_members(struct mp_store *st, const char *id,
 
 	if (st->remote != NULL)
 		return remote_collective_members(st->remote, id, cb, arg);
-	if ((s = read_prep(st, "SELECT id, year, seq, status, reporter_pk FROM cases "
-	    "WHERE collective = ? ORDER BY rowid", id, 0)) == NULL)
+	if ((s = read_prep(st,
+	         "SELECT id, year, seq, status, reporter_pk FROM cases "
+	         "WHERE collective = ? ORDER BY rowid",
+	         id, 0)) == NULL)
 		goto out;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		memset(&m, 0, sizeof m);
@@ -1618,7 +1646,8 @@ collective_link(struct mp_store *st, void *arg)
 		goto out;
 	}
 	snprintf(data, sizeof data, "{\"collective\":\"%.22s\"}", id);
-	if ((rc = run2(st, "UPDATE cases SET collective = ?1 WHERE id = ?2", id, case_id, 1)) != 0 ||
+	if ((rc = run2(st, "UPDATE cases SET collective = ?1 WHERE id = ?2", id, case_id, 1)) !=
+	        0 ||
 	    (rc = touch_case(st, case_id, day)) != 0)
 		goto out;
 	rc = mp_store_event(st, case_id, day, "collective", data);
@@ -1628,8 +1657,7 @@ out:
 }
 
 int
-mp_store_collective_link(struct mp_store *st, const char *id, const char *case_id,
-    const char *day)
+mp_store_collective_link(struct mp_store *st, const char *id, const char *case_id, const char *day)
 {
 	struct collective_link a = { id, case_id, day };
 
@@ -1646,7 +1674,7 @@ purge_case(struct mp_store *st, const char *id, const char *today)
 
 	if ((rc = run2(st, "DELETE FROM items WHERE case_id = ?", id, NULL, -1)) != 0 ||
 	    (rc = run2(st, "UPDATE cases SET purged = ?2, reporter_pk = NULL WHERE id = ?1", id,
-	    today, 1)) != 0)
+	         today, 1)) != 0)
 		return rc;
 	return mp_store_event(st, id, today, "purged", "{}");
 }
@@ -1655,7 +1683,7 @@ int
 mp_store_purge(struct mp_store *st, const char *today, const char *closed_cutoff,
     const char *inactive_cutoff, int *n)
 {
-	char (*ids)[MP_ID_LEN + 1] = NULL, (*nids)[MP_ID_LEN + 1];
+	char(*ids)[MP_ID_LEN + 1] = NULL, (*nids)[MP_ID_LEN + 1];
 	sqlite3_stmt *s = NULL;
 	size_t cap = 0, k = 0, i;
 	int rc, r;
@@ -1666,8 +1694,10 @@ mp_store_purge(struct mp_store *st, const char *today, const char *closed_cutoff
 	if ((rc = mp_store_begin(st)) != 0)
 		return rc;
 	rc = -1;
-	if ((s = store_prep(st, "SELECT id FROM cases WHERE purged IS NULL AND "
-	    "((status = 'closed' AND closed <= ?1) OR (status != 'closed' AND updated <= ?2))")) == NULL)
+	if ((s = store_prep(st,
+	         "SELECT id FROM cases WHERE purged IS NULL AND "
+	         "((status = 'closed' AND closed <= ?1) OR (status != 'closed' AND updated <= ?2))")) ==
+	    NULL)
 		goto out;
 	sqlite3_bind_text(s, 1, closed_cutoff, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, inactive_cutoff, -1, SQLITE_STATIC);

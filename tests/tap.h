@@ -49,8 +49,8 @@ t_vresult_(int ok, const char *file, int line, const char *fmt, va_list ap)
 	return ok;
 }
 
-static int t_ok_(int ok, const char *file, int line, const char *fmt, ...) T_PRINTF_(4, 5)
-    T_UNUSED_;
+static int t_ok_(int ok, const char *file, int line, const char *fmt, ...)
+    T_PRINTF_(4, 5) T_UNUSED_;
 
 static int
 t_ok_(int ok, const char *file, int line, const char *fmt, ...)
@@ -106,8 +106,8 @@ t_show_mem_(const char *label, const void *mem, size_t len)
 	fputc('\n', stdout);
 }
 
-static int t_eq_str_(const char *got, const char *want, const char *file, int line,
-    const char *fmt, ...) T_PRINTF_(5, 6) T_UNUSED_;
+static int t_eq_str_(const char *got, const char *want, const char *file, int line, const char *fmt,
+    ...) T_PRINTF_(5, 6) T_UNUSED_;
 
 static int
 t_eq_str_(const char *got, const char *want, const char *file, int line, const char *fmt, ...)
@@ -150,8 +150,8 @@ static int t_eq_mem_(const void *got, const void *want, size_t len, const char *
     const char *fmt, ...) T_PRINTF_(6, 7) T_UNUSED_;
 
 static int
-t_eq_mem_(const void *got, const void *want, size_t len, const char *file, int line,
-    const char *fmt, ...)
+t_eq_mem_(
+    const void *got, const void *want, size_t len, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 	int ok;

@@ -140,7 +140,8 @@ pol_load(void)
 			POL.nst++;
 		} else if (strcmp(section, "[transitions]") == 0 && ntrans < POL_MAX) {
 			snprintf(trans[ntrans++], sizeof trans[0], "%s %s", code, rest);
-		} else if (strcmp(section, "[settings]") == 0 && strcmp(code, "handling_days") == 0) {
+		} else if (strcmp(section, "[settings]") == 0 &&
+		    strcmp(code, "handling_days") == 0) {
 			POL.handling_days = atoi(trim(rest));
 		} else if (strcmp(section, "[notices]") == 0 && strcmp(code, "purged") == 0) {
 			labels(rest, POL.purged);
@@ -175,8 +176,8 @@ cw_get_as(struct resp *r, const struct mp_identity *who, const char *id)
 	char target[160];
 
 	snprintf(target, sizeof target, "/api/v1/cases/%s", id);
-	return signed_req(r, who ? who : anna, "GET", target, NULL) == 0 && r->status == 200 ? 0 :
-	    -1;
+	return signed_req(r, who ? who : anna, "GET", target, NULL) == 0 && r->status == 200 ? 0
+	                                                                                     : -1;
 }
 
 int
@@ -191,8 +192,8 @@ cw_post(struct resp *r, const char *id, const char *what, const char *body)
 long
 cw_move(const char *id, const char *status, const char *closure)
 {
-	json_t *o = closure ? json_pack("{s:s, s:s}", "status", status, "closure", closure) :
-	    json_pack("{s:s}", "status", status);
+	json_t *o = closure ? json_pack("{s:s, s:s}", "status", status, "closure", closure)
+	                    : json_pack("{s:s}", "status", status);
 	char *b = dump(o);
 	struct resp r;
 	long st;
@@ -352,8 +353,8 @@ cw_report(struct cw *c, const char *lang, const char *desc)
 		if (cw_get(&g, id) == 0 && jstr(g.json, "reporter_box") &&
 		    strcmp(jstr(g.json, "reporter_box"), box) == 0) {
 			snprintf(c->id, sizeof c->id, "%s", id);
-			snprintf(c->ref, sizeof c->ref, "%s", jstr(g.json, "ref") ?
-			    jstr(g.json, "ref") : "");
+			snprintf(c->ref, sizeof c->ref, "%s",
+			    jstr(g.json, "ref") ? jstr(g.json, "ref") : "");
 			rc = 0;
 		}
 		resp_free(&g);
@@ -423,8 +424,9 @@ summary_ok(const json_t *s, char *why, size_t whylen)
 		if (!json_is_null(v) && !json_is_string(v))
 			snprintf(why, whylen, "%s is neither null nor a string", nullable_str[i]);
 	}
-	if (why[0] == '\0' && jstr(s, "status") && (strcmp(jstr(s, "status"), "closed") == 0) !=
-	    json_is_string(json_object_get(s, "closure")))
+	if (why[0] == '\0' && jstr(s, "status") &&
+	    (strcmp(jstr(s, "status"), "closed") == 0) !=
+	        json_is_string(json_object_get(s, "closure")))
 		snprintf(why, whylen, "closure is set exactly when the status is closed: no");
 	return why[0] == '\0';
 }
@@ -468,8 +470,9 @@ seal_item(const char *kind, const char *case_id, const char *text, const uint8_t
 {
 	struct mp_box_pk rc[64];
 	size_t n = active_keys(rc, 63);
-	json_t *pt = json_pack("{s:s, s:s, s:s}", "text", text, "from", "caseworker", "author",
-	    "Anna"), *env;
+	json_t *pt = json_pack(
+	           "{s:s, s:s, s:s}", "text", text, "from", "caseworker", "author", "Anna"),
+	       *env;
 	char *pts = dump(pt);
 
 	if (reporter_pk)
@@ -567,7 +570,8 @@ history_codes_only(const json_t *h, char *why, size_t whylen)
 				break;
 		if (!json_is_object(ev) || !is_day(jstr(ev, "date")) || type == NULL ||
 		    t == sizeof types / sizeof types[0]) {
-			snprintf(why, whylen, "event %zu has no day date or a type out of the list", i);
+			snprintf(
+			    why, whylen, "event %zu has no day date or a type out of the list", i);
 			return 0;
 		}
 		json_object_foreach((json_t *)ev, key, v) {
@@ -581,8 +585,8 @@ history_codes_only(const json_t *h, char *why, size_t whylen)
 						good = 0;
 			}
 			if (!good && strcmp(key, "date") != 0) {
-				snprintf(why, whylen, "event %zu (%s): %s is not a code, id or day", i, type,
-				    key);
+				snprintf(why, whylen, "event %zu (%s): %s is not a code, id or day",
+				    i, type, key);
 				return 0;
 			}
 		}

@@ -18,9 +18,9 @@
 struct cw {
 	char id[64];
 	char ref[32];
-	char token[MP_TOKEN_TEXT_LEN + 1];   /* "" when the case has none */
+	char token[MP_TOKEN_TEXT_LEN + 1]; /* "" when the case has none */
 	char lang[8];
-	uint8_t rpk[32], rsk[32];            /* the reporter's box keys (from the token) */
+	uint8_t rpk[32], rsk[32]; /* the reporter's box keys (from the token) */
 };
 
 /*
@@ -69,8 +69,8 @@ size_t active_keys(struct mp_box_pk *out, size_t max);
  * A message or note {"text", "from": "caseworker", "author": "Anna"} for
  * case_id sealed to the active keys and, when reporter_pk is not NULL, to it.
  */
-json_t *seal_item(const char *kind, const char *case_id, const char *text,
-    const uint8_t *reporter_pk);
+json_t *seal_item(
+    const char *kind, const char *case_id, const char *text, const uint8_t *reporter_pk);
 /* {"envelope": env} as text (malloc'ed); takes the reference to env. */
 char *envelope_body(json_t *env);
 
@@ -92,10 +92,10 @@ void months_ahead(char out[11], int months);
 struct pol {
 	int nst;
 	char st[POL_MAX][40];
-	char label[POL_MAX][2][512];         /* [status][0 nl, 1 en] */
-	int allow[POL_MAX][POL_MAX];         /* [from][to] */
+	char label[POL_MAX][2][512]; /* [status][0 nl, 1 en] */
+	int allow[POL_MAX][POL_MAX]; /* [from][to] */
 	int handling_days;
-	char purged[2][512];                 /* [notices] purged, nl and en */
+	char purged[2][512]; /* [notices] purged, nl and en */
 	int loaded;
 };
 extern struct pol POL;

@@ -417,11 +417,21 @@ static const struct {
 	const char *code;
 	long status;
 } error_codes[] = {
-	{ "invalid_json", 400 }, { "unknown_field", 400 }, { "missing_field", 400 },
-	{ "invalid_field", 400 }, { "token_malformed", 400 }, { "unauthorized", 401 },
-	{ "forbidden", 403 }, { "not_found", 404 }, { "token_unknown", 404 },
-	{ "method_not_allowed", 405 }, { "conflict", 409 }, { "too_large", 413 },
-	{ "unsupported_media_type", 415 }, { "rate_limited", 429 }, { "unavailable", 503 },
+	{ "invalid_json", 400 },
+	{ "unknown_field", 400 },
+	{ "missing_field", 400 },
+	{ "invalid_field", 400 },
+	{ "token_malformed", 400 },
+	{ "unauthorized", 401 },
+	{ "forbidden", 403 },
+	{ "not_found", 404 },
+	{ "token_unknown", 404 },
+	{ "method_not_allowed", 405 },
+	{ "conflict", 409 },
+	{ "too_large", 413 },
+	{ "unsupported_media_type", 415 },
+	{ "rate_limited", 429 },
+	{ "unavailable", 503 },
 };
 
 /* The contract's error form: {"error": {"code", "message"[, "field"]}} and nothing else. */
@@ -504,23 +514,26 @@ audit(const struct req *q, const struct resp *r)
 	char why[256];
 
 	AUDIT.responses++;
-	if (cc == NULL || strstr(cc, "no-store") == NULL || !header_is(r, "Referrer-Policy",
-	    "no-referrer") || !header_is(r, "X-Content-Type-Options", "nosniff")) {
+	if (cc == NULL || strstr(cc, "no-store") == NULL ||
+	    !header_is(r, "Referrer-Policy", "no-referrer") ||
+	    !header_is(r, "X-Content-Type-Options", "nosniff")) {
 		if (AUDIT.bad_headers++ == 0)
 			clip(AUDIT.first_bad_headers, sizeof AUDIT.first_bad_headers,
 			    "%s %.100s -> %ld: Cache-Control %s, Referrer-Policy %s, "
-			    "X-Content-Type-Options %s", q->method, q->target, r->status,
-			    cc ? cc : "-", resp_header(r, "Referrer-Policy") ?
-			    resp_header(r, "Referrer-Policy") : "-",
-			    resp_header(r, "X-Content-Type-Options") ?
-			    resp_header(r, "X-Content-Type-Options") : "-");
+			    "X-Content-Type-Options %s",
+			    q->method, q->target, r->status, cc ? cc : "-",
+			    resp_header(r, "Referrer-Policy") ? resp_header(r, "Referrer-Policy")
+			                                      : "-",
+			    resp_header(r, "X-Content-Type-Options")
+			        ? resp_header(r, "X-Content-Type-Options")
+			        : "-");
 	}
 	if (r->status >= 400) {
 		AUDIT.errors++;
 		if (!error_shape(r, why, sizeof why) && AUDIT.bad_errors++ == 0)
 			clip(AUDIT.first_bad_error, sizeof AUDIT.first_bad_error,
-			    "%s %.100s -> %ld: %s; body %.150s", q->method, q->target, r->status, why,
-			    r->body ? r->body : "");
+			    "%s %.100s -> %ld: %s; body %.150s", q->method, q->target, r->status,
+			    why, r->body ? r->body : "");
 	}
 }
 
@@ -758,7 +771,8 @@ submit_report(struct resp *r, json_t *obj)
 			if (mp_token_parse(t, tok, strlen(tok)) == 0) {
 				canary_add_bytes(CANARY_TOKEN, "raw token bytes", t, sizeof t);
 				mp_token_lookup(lookup, t);
-				canary_add_bytes(CANARY_TOKEN, "token lookup hash", lookup, sizeof lookup);
+				canary_add_bytes(
+				    CANARY_TOKEN, "token lookup hash", lookup, sizeof lookup);
 				b64u(tb64, sizeof tb64, t, sizeof t);
 				canary_add(CANARY_TOKEN, tb64);
 				b64u(tb64, sizeof tb64, lookup, 16);
@@ -799,8 +813,7 @@ case_of(struct sub *s)
 
 	if (s->case_id[0] != '\0')
 		return s->case_id;
-	if (signed_req(&l, anna, "GET", "/api/v1/cases?limit=500", NULL) != 0 ||
-	    l.status != 200) {
+	if (signed_req(&l, anna, "GET", "/api/v1/cases?limit=500", NULL) != 0 || l.status != 200) {
 		resp_free(&l);
 		return NULL;
 	}
@@ -817,7 +830,7 @@ case_of(struct sub *s)
 		snprintf(target, sizeof target, "/api/v1/cases/%s", id);
 		if (signed_req(&c, anna, "GET", target, NULL) == 0 && c.status == 200 &&
 		    (pt = open_env(json_object_get(c.json, "report"), id, anna->box_pk,
-		    anna->box_sk)) != NULL) {
+		         anna->box_sk)) != NULL) {
 			d1 = jstr(pt, "description");
 			for (j = 0; j < NSUBS && d1; j++) {
 				d2 = jstr(SUBS[j].report, "description");

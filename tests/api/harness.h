@@ -35,14 +35,14 @@ int tap_done(void);
 /* --- the instance and the server --------------------------------------------------- */
 
 struct inst {
-	char build[PATHLEN];   /* directory holding meldpunt and meldpuntd */
-	char dir[256];         /* mkdtemp directory */
-	char inst[PATHLEN];    /* dir/inst, the instance */
-	char log[PATHLEN];     /* dir/server.log: the server's stdout and stderr */
+	char build[PATHLEN]; /* directory holding meldpunt and meldpuntd */
+	char dir[256];       /* mkdtemp directory */
+	char inst[PATHLEN];  /* dir/inst, the instance */
+	char log[PATHLEN];   /* dir/server.log: the server's stdout and stderr */
 	int port;
-	char base[64];         /* http://127.0.0.1:PORT */
-	char verifier[512];    /* printed by init */
-	pid_t pid;             /* the running server, or 0 */
+	char base[64];      /* http://127.0.0.1:PORT */
+	char verifier[512]; /* printed by init */
+	pid_t pid;          /* the running server, or 0 */
 };
 extern struct inst I;
 
@@ -80,21 +80,21 @@ struct hdr {
 };
 
 struct resp {
-	long status;     /* 0 when no answer came */
-	char *body;      /* NUL terminated */
+	long status; /* 0 when no answer came */
+	char *body;  /* NUL terminated */
 	size_t len;
 	struct hdr *hdrs;
 	size_t nhdrs;
-	json_t *json;    /* the body parsed (duplicates rejected), or NULL */
+	json_t *json; /* the body parsed (duplicates rejected), or NULL */
 };
 
 struct req {
 	const char *method;
-	const char *target;          /* path and query as sent */
-	const char *ctype;           /* NULL: no Content-Type header */
-	const void *body;            /* NULL: no body */
+	const char *target; /* path and query as sent */
+	const char *ctype;  /* NULL: no Content-Type header */
+	const void *body;   /* NULL: no body */
 	size_t len;
-	const char *const *headers;  /* extra "Name: value" lines, NULL terminated; may be NULL */
+	const char *const *headers; /* extra "Name: value" lines, NULL terminated; may be NULL */
 };
 
 /* Send q to the server; fills r (free with resp_free).  0, or -1 when no answer came. */
@@ -106,8 +106,8 @@ const char *resp_header(const struct resp *r, const char *name);
 /* Shorthands: GET; and a request with an application/json body (body may be NULL). */
 int http_get(struct resp *r, const char *target);
 int http_json(struct resp *r, const char *method, const char *target, const char *body);
-int http_jsonb(struct resp *r, const char *method, const char *target, const void *body,
-    size_t len);
+int http_jsonb(
+    struct resp *r, const char *method, const char *target, const void *body, size_t len);
 
 /* Print the status and the start of the body as diagnostics. */
 void diag_resp(const struct resp *r);
@@ -116,9 +116,8 @@ void diag_resp(const struct resp *r);
  * One test line: the answer is `status` with an error of `code` (and, when
  * field is not NULL, that field; "contact.email" also matches "email").
  */
-int expect_error_at(const char *file, int line, const struct resp *r, long status,
-    const char *code, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 7, 8)));
+int expect_error_at(const char *file, int line, const struct resp *r, long status, const char *code,
+    const char *field, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 #define expect_error(r, status, code, field, ...) \
 	expect_error_at(__FILE__, __LINE__, (r), (status), (code), (field), __VA_ARGS__)
 
@@ -141,8 +140,8 @@ struct sighdr {
  * Sign method and target (split into @path and @query) over body (NULL for
  * none) with created as given.  0 or -1.
  */
-int sign_req(struct sighdr *h, const struct mp_identity *id, const char *method,
-    const char *target, const void *body, size_t len, long long created);
+int sign_req(struct sighdr *h, const struct mp_identity *id, const char *method, const char *target,
+    const void *body, size_t len, long long created);
 /*
  * Send with the headers h (h NULL: unsigned), Content-Digest when h has
  * one, and body (NULL for none) as application/json.
@@ -150,17 +149,17 @@ int sign_req(struct sighdr *h, const struct mp_identity *id, const char *method,
 int send_signed(struct resp *r, const struct sighdr *h, const char *method, const char *target,
     const void *body, size_t len);
 /* Sign now and send; body is a JSON text or NULL. */
-int signed_req(struct resp *r, const struct mp_identity *id, const char *method,
-    const char *target, const char *body);
+int signed_req(struct resp *r, const struct mp_identity *id, const char *method, const char *target,
+    const char *body);
 
 /* --- the reporter's side ------------------------------------------------------------ */
 
 struct sub {
 	char token[MP_TOKEN_TEXT_LEN + 1];
-	json_t *report;        /* as submitted */
+	json_t *report; /* as submitted */
 	char received[11];
-	char case_id[64];      /* found through the caseworker API, or "" */
-	char *answer;          /* the 201 body */
+	char case_id[64]; /* found through the caseworker API, or "" */
+	char *answer;     /* the 201 body */
 };
 
 #define MAX_SUBS 64
@@ -183,8 +182,8 @@ const char *case_of(struct sub *s);
  * Open an envelope of case_id with the box key pair and parse the plaintext
  * JSON; a new reference, or NULL when it does not open or parse.
  */
-json_t *open_env(const json_t *env, const char *case_id, const uint8_t pk[32],
-    const uint8_t sk[32]);
+json_t *open_env(
+    const json_t *env, const char *case_id, const uint8_t pk[32], const uint8_t sk[32]);
 
 /* The number of cases Anna's list shows (limit 500), or -1. */
 int case_count(void);

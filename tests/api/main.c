@@ -55,7 +55,7 @@ find_build(const char *argv0, const char *arg)
 		snprintf(I.build, sizeof I.build, "build");
 		return;
 	}
-	d = dirname(tmp);                   /* build/tests */
+	d = dirname(tmp);                                    /* build/tests */
 	snprintf(I.build, sizeof I.build, "%s", dirname(d)); /* build */
 }
 
@@ -128,7 +128,7 @@ do_init(void)
 	if (!ok(rc == 0, "meldpunt init creates a new instance (exit 0)"))
 		diag("exit %d, stderr: %s", rc, err ? err : "");
 	for (line = strtok_r(out ? out : (char *)"", "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
+	     line = strtok_r(NULL, "\n", &save)) {
 		if (verifier_ok(line)) {
 			snprintf(I.verifier, sizeof I.verifier, "%s", line);
 			found = 1;
@@ -145,7 +145,7 @@ do_init(void)
 		int rc2 = run_cmd(&out, &err, argv);
 
 		if (!ok(rc2 == 1 && err && strlen(err) > 0,
-		    "meldpunt init refuses an existing instance directory (exit 1, a message)"))
+		        "meldpunt init refuses an existing instance directory (exit 1, a message)"))
 			diag("exit %d, stderr: %s", rc2, err ? err : "");
 	}
 	free(out);
@@ -160,12 +160,12 @@ test_no_caseworker(void)
 	struct resp r;
 	int rc;
 
-	if (!ok(server_start() == 0, "meldpuntd starts and /healthz answers 200 (no caseworker yet)"))
+	if (!ok(server_start() == 0,
+	        "meldpuntd starts and /healthz answers 200 (no caseworker yet)"))
 		return;
 	http_json(&r, "POST", "/api/v1/reports",
 	    "{\"description\":\"CANARY-DESCRIPTION-7f3a no caseworker\"}");
-	expect_error(&r, 503, "unavailable", NULL,
-	    "report while only an auditor key is active");
+	expect_error(&r, 503, "unavailable", NULL, "report while only an auditor key is active");
 	if (!ok(resp_header(&r, "Retry-After") != NULL, "503 unavailable carries Retry-After"))
 		diag_resp(&r);
 	resp_free(&r);
@@ -222,7 +222,8 @@ main(int argc, char **argv)
 	ok(key_add(carla) == 0, "meldpunt key add registers an auditor key (exit 0)");
 	test_no_caseworker();
 	ok(key_add(anna) == 0, "meldpunt key add registers caseworker Anna (exit 0)");
-	ok(key_add(bram) == 0, "meldpunt key add takes key values that begin with '-' (Bram, exit 0)");
+	ok(key_add(bram) == 0,
+	    "meldpunt key add takes key values that begin with '-' (Bram, exit 0)");
 	if (!ok(server_start() == 0, "meldpuntd --dir --listen starts; /healthz answers 200")) {
 		printf("Bail out! the server does not start; see %s\n", I.log);
 		goto out;
@@ -243,11 +244,13 @@ main(int argc, char **argv)
 	test_concurrency();
 
 	diag("%u responses, %u of them errors", AUDIT.responses, AUDIT.errors);
-	if (!ok(AUDIT.bad_headers == 0, "every response carries Cache-Control: no-store, "
-	    "Referrer-Policy: no-referrer, X-Content-Type-Options: nosniff"))
+	if (!ok(AUDIT.bad_headers == 0,
+	        "every response carries Cache-Control: no-store, "
+	        "Referrer-Policy: no-referrer, X-Content-Type-Options: nosniff"))
 		diag("%u without; first: %s", AUDIT.bad_headers, AUDIT.first_bad_headers);
-	if (!ok(AUDIT.bad_errors == 0, "every error response is {\"error\":{\"code\",\"message\""
-	    "[,\"field\"]}} JSON with the contract's status for its code"))
+	if (!ok(AUDIT.bad_errors == 0,
+	        "every error response is {\"error\":{\"code\",\"message\""
+	        "[,\"field\"]}} JSON with the contract's status for its code"))
 		diag("%u malformed; first: %s", AUDIT.bad_errors, AUDIT.first_bad_error);
 
 	rc = server_stop(5);

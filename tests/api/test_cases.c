@@ -76,12 +76,13 @@ id_ok(const char *id)
 
 /* Seal a message or note plaintext for the case to the given keys; {"envelope": ...} text. */
 static char *
-sealed_body(const char *kind, const char *case_id, const char *text,
-    const uint8_t *const keys[], size_t nkeys)
+sealed_body(const char *kind, const char *case_id, const char *text, const uint8_t *const keys[],
+    size_t nkeys)
 {
 	struct mp_box_pk rc[4];
-	json_t *pt = json_pack("{s:s, s:s, s:s}", "text", text, "from", "caseworker", "author",
-	    "Anna"), *env, *o;
+	json_t *pt = json_pack(
+	           "{s:s, s:s, s:s}", "text", text, "from", "caseworker", "author", "Anna"),
+	       *env, *o;
 	char *pts = dump(pt), *b = NULL;
 
 	for (size_t i = 0; i < nkeys && i < 4; i++)
@@ -170,7 +171,7 @@ test_list(void)
 	signed_req(&r, anna, "GET", "/api/v1/cases", NULL);
 	cases = json_object_get(r.json, "cases");
 	if (!ok(r.status == 200 && json_is_array(cases) && json_object_get(r.json, "next") != NULL,
-	    "GET /api/v1/cases (signed) -> 200 {\"cases\": [...], \"next\"}")) {
+	        "GET /api/v1/cases (signed) -> 200 {\"cases\": [...], \"next\"}")) {
 		diag_resp(&r);
 		resp_free(&r);
 		json_decref(all_ids);
@@ -203,14 +204,20 @@ test_list(void)
 			refs_ok = 0;
 		prev_ref = jstr(c, "ref");
 	}
-	ok(fields_ok, "every case has id (22 b64u), ref (<this year>-NNNN), received, status, "
+	ok(fields_ok,
+	    "every case has id (22 b64u), ref (<this year>-NNNN), received, status, "
 	    "anonymous, classification, collective");
 	ok(order_ok, "cases come newest first (by submission order)");
 	ok(refs_ok, "refs are distinct and descend in list order");
 	{
-		struct { const char *needle; int anon; } want[] = {
-			{ "minimal report, anonymous", 1 }, { "full report", 0 },
-			{ "contact null", 1 }, { "contact empty", 1 },
+		struct {
+			const char *needle;
+			int anon;
+		} want[] = {
+			{ "minimal report, anonymous", 1 },
+			{ "full report", 0 },
+			{ "contact null", 1 },
+			{ "contact empty", 1 },
 		};
 
 		for (i = 0; i < sizeof want / sizeof want[0]; i++) {
@@ -231,9 +238,10 @@ test_list(void)
 	signed_req(&p, anna, "GET", "/api/v1/cases?limit=1", NULL);
 	c = json_array_get(json_object_get(p.json, "cases"), 0);
 	if (!ok(p.status == 200 && json_array_size(json_object_get(p.json, "cases")) == 1 &&
-	    jstr(c, "id") && !strcmp(jstr(c, "id"), json_string_value(json_array_get(all_ids, 0))) &&
-	    jstr(p.json, "next") && strlen(jstr(p.json, "next")) > 0,
-	    "limit=1 -> the newest case and a next cursor"))
+	            jstr(c, "id") &&
+	            !strcmp(jstr(c, "id"), json_string_value(json_array_get(all_ids, 0))) &&
+	            jstr(p.json, "next") && strlen(jstr(p.json, "next")) > 0,
+	        "limit=1 -> the newest case and a next cursor"))
 		diag_resp(&p);
 	if (jstr(p.json, "next")) {
 		esc = url_escape(jstr(p.json, "next"));
@@ -243,9 +251,9 @@ test_list(void)
 		signed_req(&p, anna, "GET", target, NULL);
 		c = json_array_get(json_object_get(p.json, "cases"), 0);
 		if (!ok(p.status == 200 && json_array_size(json_object_get(p.json, "cases")) == 1 &&
-		    jstr(c, "id") &&
-		    !strcmp(jstr(c, "id"), json_string_value(json_array_get(all_ids, 1))),
-		    "after=<cursor> -> the next case"))
+		            jstr(c, "id") &&
+		            !strcmp(jstr(c, "id"), json_string_value(json_array_get(all_ids, 1))),
+		        "after=<cursor> -> the next case"))
 			diag_resp(&p);
 	}
 	resp_free(&p);
@@ -279,9 +287,11 @@ test_list(void)
 			break;
 	}
 	free(cur);
-	if (!ok(walked == json_array_size(all_ids), "paging with limit=3 visits every case once, in "
-	    "order, and ends with next null"))
-		diag("%zu cases in the list; the walk matched %zu", json_array_size(all_ids), walked);
+	if (!ok(walked == json_array_size(all_ids),
+	        "paging with limit=3 visits every case once, in "
+	        "order, and ends with next null"))
+		diag("%zu cases in the list; the walk matched %zu", json_array_size(all_ids),
+		    walked);
 	signed_req(&p, anna, "GET", "/api/v1/cases?limit=0", NULL);
 	expect_error(&p, 400, "invalid_field", "limit", "GET /api/v1/cases?limit=0");
 	resp_free(&p);
@@ -307,7 +317,8 @@ test_list(void)
 		for (i = 0; i < NSUBS; i++)
 			for (size_t j = i + 1; j < NSUBS; j++)
 				if (!strcmp(SUBS[i].token, SUBS[j].token) ||
-				    (SUBS[i].case_id[0] && !strcmp(SUBS[i].case_id, SUBS[j].case_id)))
+				    (SUBS[i].case_id[0] &&
+				        !strcmp(SUBS[i].case_id, SUBS[j].case_id)))
 					distinct = 0;
 		ok(distinct, "every report has its own token and its own case");
 	}
@@ -335,13 +346,13 @@ test_case_detail(struct sub *full, const uint8_t rpk[32], const uint8_t rsk[32])
 		return;
 	}
 	ok(jstr(r.json, "id") && !strcmp(jstr(r.json, "id"), full->case_id) &&
-	    jstr(r.json, "ref") && is_day(jstr(r.json, "received")) && jstr(r.json, "status") &&
-	    json_is_boolean(json_object_get(r.json, "anonymous")),
+	        jstr(r.json, "ref") && is_day(jstr(r.json, "received")) && jstr(r.json, "status") &&
+	        json_is_boolean(json_object_get(r.json, "anonymous")),
 	    "the case has id, ref, received, status, anonymous");
 	if (!ok(jstr(r.json, "reporter_box") && !strcmp(jstr(r.json, "reporter_box"), rbox),
-	    "reporter_box is the box key derived from the token"))
-		diag("got %s, want %s", jstr(r.json, "reporter_box") ? jstr(r.json, "reporter_box") :
-		    "(none)", rbox);
+	        "reporter_box is the box key derived from the token"))
+		diag("got %s, want %s",
+		    jstr(r.json, "reporter_box") ? jstr(r.json, "reporter_box") : "(none)", rbox);
 	env = json_object_get(r.json, "report");
 	want = json_deep_copy(full->report);
 	json_object_set_new(want, "received", json_string(today));
@@ -350,8 +361,9 @@ test_case_detail(struct sub *full, const uint8_t rpk[32], const uint8_t rsk[32])
 	pr = open_env(env, full->case_id, rpk, rsk);
 	ok(jstr(env, "kind") && !strcmp(jstr(env, "kind"), "report"),
 	    "the report envelope has kind report");
-	if (!ok(pa && json_equal(pa, want), "Anna opens the report: the submitted report plus "
-	    "\"received\"")) {
+	if (!ok(pa && json_equal(pa, want),
+	        "Anna opens the report: the submitted report plus "
+	        "\"received\"")) {
 		char *a = pa ? dump(pa) : NULL, *w = dump(want);
 
 		diag("opened %s", a ? a : "(does not open)");
@@ -379,11 +391,11 @@ test_case_detail(struct sub *full, const uint8_t rpk[32], const uint8_t rsk[32])
 		ob = open_env(e, full->case_id, bram->box_pk, bram->box_sk);
 		orp = open_env(e, full->case_id, rpk, rsk);
 		ok(jstr(m, "id") && jstr(m, "date") && !strcmp(jstr(m, "date"), today) &&
-		    jstr(e, "kind") && !strcmp(jstr(e, "kind"), "message"),
+		        jstr(e, "kind") && !strcmp(jstr(e, "kind"), "message"),
 		    "the reporter's message has an id, today's date and an envelope of kind message");
 		if (!ok(oa && jstr(oa, "text") && !strcmp(jstr(oa, "text"), REPORTER_MSG) &&
-		    jstr(oa, "from") && !strcmp(jstr(oa, "from"), "reporter"),
-		    "Anna opens the reporter's message: {\"text\", \"from\": \"reporter\"}")) {
+		            jstr(oa, "from") && !strcmp(jstr(oa, "from"), "reporter"),
+		        "Anna opens the reporter's message: {\"text\", \"from\": \"reporter\"}")) {
 			char *t = oa ? dump(oa) : NULL;
 
 			diag("opened %s", t ? t : "(does not open)");
@@ -429,13 +441,13 @@ test_messages(struct sub *full, const uint8_t rpk[32])
 	msgs = json_object_get(r.json, "messages");
 	m0 = json_array_get(msgs, 0);
 	m1 = json_array_get(msgs, 1);
-	if (!ok(r.status == 200 && json_array_size(msgs) == 2 &&
-	    jstr(m0, "from") && !strcmp(jstr(m0, "from"), "reporter") &&
-	    jstr(m0, "text") && !strcmp(jstr(m0, "text"), REPORTER_MSG) &&
-	    jstr(m1, "from") && !strcmp(jstr(m1, "from"), "caseworker") &&
-	    jstr(m1, "text") && !strcmp(jstr(m1, "text"), CW_MSG) &&
-	    jstr(m1, "date") && !strcmp(jstr(m1, "date"), today),
-	    "follow-up shows the reporter's message, then the caseworker's reply (oldest first)"))
+	if (!ok(r.status == 200 && json_array_size(msgs) == 2 && jstr(m0, "from") &&
+	            !strcmp(jstr(m0, "from"), "reporter") && jstr(m0, "text") &&
+	            !strcmp(jstr(m0, "text"), REPORTER_MSG) && jstr(m1, "from") &&
+	            !strcmp(jstr(m1, "from"), "caseworker") && jstr(m1, "text") &&
+	            !strcmp(jstr(m1, "text"), CW_MSG) && jstr(m1, "date") &&
+	            !strcmp(jstr(m1, "date"), today),
+	        "follow-up shows the reporter's message, then the caseworker's reply (oldest first)"))
 		diag_resp(&r);
 	resp_free(&r);
 
@@ -459,7 +471,8 @@ test_messages(struct sub *full, const uint8_t rpk[32])
 	free(b);
 	followup(&r, full->token);
 	if (!ok(r.status == 200 && json_array_size(json_object_get(r.json, "messages")) == 2 &&
-	    strstr(r.body, NOTE) == NULL, "the note never appears in the follow-up answer"))
+	            strstr(r.body, NOTE) == NULL,
+	        "the note never appears in the follow-up answer"))
 		diag_resp(&r);
 	resp_free(&r);
 
@@ -476,7 +489,8 @@ test_messages(struct sub *full, const uint8_t rpk[32])
 			json_decref(o);
 		}
 	}
-	ok(n == n0 + 2 && notes == 1, "the case lists the reply and the note (kind note), "
+	ok(n == n0 + 2 && notes == 1,
+	    "the case lists the reply and the note (kind note), "
 	    "which Bram opens");
 	resp_free(&r);
 
@@ -492,20 +506,24 @@ test_messages(struct sub *full, const uint8_t rpk[32])
 		b = sealed_body("message", full->case_id, CW_MSG_LOST, to_other, 3);
 		o = json_loads(b, 0, NULL);
 		mp_kid(kid, rpk);
-		json_object_set_new(json_array_get(json_object_get(json_object_get(o, "envelope"),
-		    "recipients"), 0), "kid", json_string(kid));
+		json_object_set_new(
+		    json_array_get(
+		        json_object_get(json_object_get(o, "envelope"), "recipients"), 0),
+		    "kid", json_string(kid));
 		free(b);
 		b = dump(o);
 		json_decref(o);
 		post_case(&r, full->case_id, "messages", b);
-		if (!ok(r.status == 201, "a message naming the reporter's kid but sealed to another "
-		    "key -> 201 (the server cannot tell)"))
+		if (!ok(r.status == 201,
+		        "a message naming the reporter's kid but sealed to another "
+		        "key -> 201 (the server cannot tell)"))
 			diag_resp(&r);
 		resp_free(&r);
 		free(b);
 		followup(&r, full->token);
-		if (!ok(r.status == 200 && json_array_size(json_object_get(r.json, "messages")) == 2,
-		    "the follow-up leaves out a message it cannot open"))
+		if (!ok(r.status == 200 &&
+		            json_array_size(json_object_get(r.json, "messages")) == 2,
+		        "the follow-up leaves out a message it cannot open"))
 			diag_resp(&r);
 		resp_free(&r);
 		n0++;
@@ -571,8 +589,9 @@ test_status(struct sub *full, struct sub *other)
 	resp_free(&r);
 	followup(&r, full->token);
 	if (!ok(jstr(r.json, "status") && !strcmp(jstr(r.json, "status"), "intake") &&
-	    jstr(r.json, "status_label") && before && strcmp(before, jstr(r.json, "status_label")),
-	    "the reporter's follow-up shows status intake, with another label"))
+	            jstr(r.json, "status_label") && before &&
+	            strcmp(before, jstr(r.json, "status_label")),
+	        "the reporter's follow-up shows status intake, with another label"))
 		diag_resp(&r);
 	resp_free(&r);
 	free(before);
@@ -585,7 +604,7 @@ test_status(struct sub *full, struct sub *other)
 			found = 1;
 	}
 	if (!ok(r.status == 200 && found && only_intake,
-	    "GET /api/v1/cases?status=intake lists that case and only intake cases"))
+	        "GET /api/v1/cases?status=intake lists that case and only intake cases"))
 		diag_resp(&r);
 	resp_free(&r);
 
@@ -593,8 +612,8 @@ test_status(struct sub *full, struct sub *other)
 	e = json_object_get(r.json, "error");
 	code = jstr(e, "code");
 	if (!ok((r.status == 409 && code && !strcmp(code, "conflict")) ||
-	    (r.status == 400 && code && !strcmp(code, "missing_field")),
-	    "status intake -> closed without closure -> 409 conflict or 400 missing_field"))
+	            (r.status == 400 && code && !strcmp(code, "missing_field")),
+	        "status intake -> closed without closure -> 409 conflict or 400 missing_field"))
 		diag_resp(&r);
 	resp_free(&r);
 	post_case(&r, full->case_id, "status", "{\"status\":\"received\"}");
@@ -619,8 +638,8 @@ test_status(struct sub *full, struct sub *other)
 	if (!ok(r.status == 200, "status intake -> registration_only -> 200"))
 		diag_resp(&r);
 	resp_free(&r);
-	post_case(&r, other->case_id, "status",
-	    "{\"status\":\"closed\",\"closure\":\"not_a_closure\"}");
+	post_case(
+	    &r, other->case_id, "status", "{\"status\":\"closed\",\"closure\":\"not_a_closure\"}");
 	expect_error(&r, 400, "invalid_field", "closure", "closing with an unknown closure code");
 	resp_free(&r);
 	post_case(&r, other->case_id, "status",
@@ -668,8 +687,8 @@ test_unknown_and_keys(void)
 			b64u(x, sizeof x, who[w]->box_pk, 32);
 			if (jstr(k, "name") && !strcmp(jstr(k, "name"), who[w]->name) &&
 			    jstr(k, "role") && !strcmp(jstr(k, "role"), "caseworker") &&
-			    jstr(k, "sign") && !strcmp(jstr(k, "sign"), s) &&
-			    jstr(k, "box") && !strcmp(jstr(k, "box"), x)) {
+			    jstr(k, "sign") && !strcmp(jstr(k, "sign"), s) && jstr(k, "box") &&
+			    !strcmp(jstr(k, "box"), x)) {
 				if (w == 0)
 					seen_a = 1;
 				else
@@ -678,7 +697,7 @@ test_unknown_and_keys(void)
 		}
 	}
 	if (!ok(r.status == 200 && seen_a && seen_b,
-	    "GET /api/v1/keys -> the bundles {name, role, sign, box} of Anna and Bram"))
+	        "GET /api/v1/keys -> the bundles {name, role, sign, box} of Anna and Bram"))
 		diag_resp(&r);
 	resp_free(&r);
 }
@@ -693,9 +712,10 @@ test_no_case_id_for_reporters(struct sub *full)
 	get_case(&c, full->case_id);
 	ref = jstr(c.json, "ref");
 	followup(&r, full->token);
-	if (!ok(full->answer && !strstr(full->answer, full->case_id) && !strstr(r.body,
-	    full->case_id) && ref && !strstr(full->answer, ref) && !strstr(r.body, ref),
-	    "reporters never see the case id or ref (report answer, follow-up)"))
+	if (!ok(full->answer && !strstr(full->answer, full->case_id) &&
+	            !strstr(r.body, full->case_id) && ref && !strstr(full->answer, ref) &&
+	            !strstr(r.body, ref),
+	        "reporters never see the case id or ref (report answer, follow-up)"))
 		diag("case %s ref %s; follow-up %.200s", full->case_id, ref ? ref : "-", r.body);
 	resp_free(&r);
 	resp_free(&c);

@@ -74,42 +74,50 @@ test_transitions(void)
 
 					if (POL.allow[s][t])
 						continue;
-					o = strcmp(to, "closed") == 0 ?
-					    json_pack("{s:s, s:s}", "status", to, "closure", "withdrawn") :
-					    json_pack("{s:s}", "status", to);
+					o = strcmp(to, "closed") == 0
+					    ? json_pack("{s:s, s:s}", "status", to, "closure",
+					          "withdrawn")
+					    : json_pack("{s:s}", "status", to);
 					b = dump(o);
 					cw_post(&r, c.id, "status", b);
 					expect_error(&r, 409, "conflict", "status",
-					    "status %s -> %s (not a move of the policy)", POL.st[s], to);
+					    "status %s -> %s (not a move of the policy)", POL.st[s],
+					    to);
 					resp_free(&r);
 					free(b);
 					json_decref(o);
 				}
 				if (!ok(strcmp(cw_status(c.id), POL.st[s]) == 0,
-				    "the refused moves from %s left the case in %s", POL.st[s], POL.st[s]))
+				        "the refused moves from %s left the case in %s", POL.st[s],
+				        POL.st[s]))
 					diag("status now %s", cw_status(c.id));
 			}
 			if (k < na) {
 				const char *to = POL.st[allowed[k]];
 				int closing = strcmp(to, "closed") == 0;
-				json_t *o = closing ? json_pack("{s:s, s:s}", "status", to, "closure",
-				    "mediation") : json_pack("{s:s}", "status", to);
+				json_t *o = closing
+				    ? json_pack("{s:s, s:s}", "status", to, "closure", "mediation")
+				    : json_pack("{s:s}", "status", to);
 				char *b = dump(o);
 				const json_t *cl;
 
 				cw_post(&r, c.id, "status", b);
 				cl = json_object_get(r.json, "closure");
 				if (!ok(r.status == 200 && jstr(r.json, "status") &&
-				    strcmp(jstr(r.json, "status"), to) == 0 &&
-				    (closing ? jstr(r.json, "closure") &&
-				    strcmp(jstr(r.json, "closure"), "mediation") == 0 : json_is_null(cl)),
-				    "status %s -> %s (a move of the policy) -> 200, the summary shows %s%s",
-				    POL.st[s], to, to, closing ? " with its closure" : " and closure null"))
+				            strcmp(jstr(r.json, "status"), to) == 0 &&
+				            (closing ? jstr(r.json, "closure") &&
+				                        strcmp(jstr(r.json, "closure"),
+				                            "mediation") == 0
+				                     : json_is_null(cl)),
+				        "status %s -> %s (a move of the policy) -> 200, the summary shows %s%s",
+				        POL.st[s], to, to,
+				        closing ? " with its closure" : " and closure null"))
 					diag_resp(&r);
-				if (r.status == 200 && !ok(summary_ok(r.json, why, sizeof why) &&
-				    strcmp(jstr(r.json, "updated"), today) == 0,
-				    "the answer to %s -> %s is a full case summary, updated today",
-				    POL.st[s], to))
+				if (r.status == 200 &&
+				    !ok(summary_ok(r.json, why, sizeof why) &&
+				            strcmp(jstr(r.json, "updated"), today) == 0,
+				        "the answer to %s -> %s is a full case summary, updated today",
+				        POL.st[s], to))
 					diag("%s; %.300s", why, r.body);
 				resp_free(&r);
 				free(b);
@@ -166,16 +174,20 @@ history_of_moves(const struct cw *c, const char *const *path, size_t n)
 	for (size_t i = 0; good && i < n; i++) {
 		ev = json_array_get(h, i + 1);
 		good = jstr(ev, "type") && !strcmp(jstr(ev, "type"), "status") &&
-		    jstr(ev, "status") && !strcmp(jstr(ev, "status"), path[i]) && jstr(ev, "date") &&
-		    !strcmp(jstr(ev, "date"), today);
+		    jstr(ev, "status") && !strcmp(jstr(ev, "status"), path[i]) &&
+		    jstr(ev, "date") && !strcmp(jstr(ev, "date"), today);
 		if (good && strcmp(path[i], "closed") == 0)
 			good = jstr(ev, "closure") && !strcmp(jstr(ev, "closure"), "withdrawn");
 	}
-	if (!ok(good, "the history (%s): created, then a status event {date, status} per move, "
-	    "the closing one with its closure", c->lang))
+	if (!ok(good,
+	        "the history (%s): created, then a status event {date, status} per move, "
+	        "the closing one with its closure",
+	        c->lang))
 		diag_json("history", h);
-	if (!ok(history_codes_only(h, why, sizeof why), "the history holds only codes, ids and "
-	    "days (%s)", c->lang))
+	if (!ok(history_codes_only(h, why, sizeof why),
+	        "the history holds only codes, ids and "
+	        "days (%s)",
+	        c->lang))
 		diag("%s", why);
 	json_decref(h);
 }
@@ -203,8 +215,9 @@ test_labels(void)
 				const char *st = i == 0 ? "received" : path[i - 1];
 				const char *want = pol_label(st, langs[l]);
 
-				if (i > 0 && cw_move(c.id, st, strcmp(st, "closed") == 0 ?
-				    "withdrawn" : NULL) != 200) {
+				if (i > 0 &&
+				    cw_move(c.id, st,
+				        strcmp(st, "closed") == 0 ? "withdrawn" : NULL) != 200) {
 					ok(0, "move to %s for the label check", st);
 					break;
 				}
@@ -212,10 +225,11 @@ test_labels(void)
 					continue;
 				cw_followup(&r, c.token);
 				if (!ok(r.status == 200 && jstr(r.json, "status") && want &&
-				    strcmp(jstr(r.json, "status"), st) == 0 && jstr(r.json, "status_label") &&
-				    strcmp(jstr(r.json, "status_label"), want) == 0,
-				    "follow-up of a report in %s in status %s: the policy's %s label",
-				    langs[l], st, langs[l])) {
+				            strcmp(jstr(r.json, "status"), st) == 0 &&
+				            jstr(r.json, "status_label") &&
+				            strcmp(jstr(r.json, "status_label"), want) == 0,
+				        "follow-up of a report in %s in status %s: the policy's %s label",
+				        langs[l], st, langs[l])) {
 					diag("want %s", want ? want : "(policy has none)");
 					diag_resp(&r);
 				}
@@ -241,7 +255,8 @@ test_summaries(void)
 
 	amsterdam_day(today, 0);
 	if (!ok(cw_report(&a, "nl", "casework: summary A") == 0 &&
-	    cw_report(&b, "en", "casework: summary B") == 0, "two more web reports"))
+	            cw_report(&b, "en", "casework: summary B") == 0,
+	        "two more web reports"))
 		return;
 	signed_req(&r, anna, "GET", "/api/v1/cases?limit=500", NULL);
 	json_array_foreach(json_object_get(r.json, "cases"), i, c) {
@@ -257,9 +272,11 @@ test_summaries(void)
 		}
 		day_add(due, jstr(c, "received"), POL.handling_days);
 		if (strcmp(due, jstr(c, "due")) != 0 && bad_due++ == 0)
-			diag("received %s, due %s, want %s", jstr(c, "received"), jstr(c, "due"), due);
+			diag("received %s, due %s, want %s", jstr(c, "received"), jstr(c, "due"),
+			    due);
 		if ((json_is_true(json_object_get(c, "overdue")) ||
-		    json_is_true(json_object_get(c, "purged"))) && odd++ == 0)
+		        json_is_true(json_object_get(c, "purged"))) &&
+		    odd++ == 0)
 			diag_json("overdue or purged today", c);
 		if (strcmp(jstr(c, "id"), a.id) == 0)
 			found = strcmp(jstr(c, "channel"), "web") == 0 &&
@@ -269,14 +286,16 @@ test_summaries(void)
 			    json_is_null(json_object_get(c, "collective")) &&
 			    strcmp(jstr(c, "status"), "received") == 0;
 	}
-	if (!ok(r.status == 200 && n > 0 && bad == 0, "every case in the list has the summary "
-	    "fields id, ref, received, updated, status, closure, channel, anonymous, "
-	    "classification, collective, due, overdue, purged"))
+	if (!ok(r.status == 200 && n > 0 && bad == 0,
+	        "every case in the list has the summary "
+	        "fields id, ref, received, updated, status, closure, channel, anonymous, "
+	        "classification, collective, due, overdue, purged"))
 		diag_resp(&r);
 	ok(n > 0 && bad_due == 0, "due = received + handling_days (%d) for every case",
 	    POL.handling_days);
 	ok(n > 0 && odd == 0, "no case received today is overdue or purged");
-	ok(found, "a new web report: channel web, received and updated today, classification "
+	ok(found,
+	    "a new web report: channel web, received and updated today, classification "
 	    "and collective null, status received");
 	resp_free(&r);
 
@@ -284,12 +303,15 @@ test_summaries(void)
 	h = json_object_get(r.json, "history");
 	e0 = json_array_get(h, 0);
 	if (!ok(r.status == 200 && summary_ok(r.json, why, sizeof why) &&
-	    jstr(r.json, "due") != NULL, "GET /api/v1/cases/{id} has the summary fields"))
+	            jstr(r.json, "due") != NULL,
+	        "GET /api/v1/cases/{id} has the summary fields"))
 		diag("%s %.300s", why, r.body);
-	if (!ok(json_array_size(h) == 1 && jstr(e0, "type") && !strcmp(jstr(e0, "type"), "created") &&
-	    jstr(e0, "channel") && !strcmp(jstr(e0, "channel"), "web") && jstr(e0, "date") &&
-	    !strcmp(jstr(e0, "date"), today), "a new case's history is one created event "
-	    "{date today, channel web}"))
+	if (!ok(json_array_size(h) == 1 && jstr(e0, "type") &&
+	            !strcmp(jstr(e0, "type"), "created") && jstr(e0, "channel") &&
+	            !strcmp(jstr(e0, "channel"), "web") && jstr(e0, "date") &&
+	            !strcmp(jstr(e0, "date"), today),
+	        "a new case's history is one created event "
+	        "{date today, channel web}"))
 		diag_json("history", h);
 	resp_free(&r);
 
@@ -300,8 +322,8 @@ test_summaries(void)
 	signed_req(&r, anna, "GET", target, NULL);
 	c = json_array_get(json_object_get(r.json, "cases"), 0);
 	if (!ok(r.status == 200 && json_array_size(json_object_get(r.json, "cases")) == 1 &&
-	    jstr(c, "id") && strcmp(jstr(c, "id"), b.id) == 0,
-	    "GET /api/v1/cases?ref=<ref> -> exactly the case with that reference"))
+	            jstr(c, "id") && strcmp(jstr(c, "id"), b.id) == 0,
+	        "GET /api/v1/cases?ref=<ref> -> exactly the case with that reference"))
 		diag_resp(&r);
 	resp_free(&r);
 	signed_req(&r, anna, "GET", "/api/v1/cases?ref=not-a-ref", NULL);
@@ -311,8 +333,8 @@ test_summaries(void)
 	expect_error(&r, 400, "invalid_field", "ground", "GET /api/v1/cases?ground=not_a_ground");
 	resp_free(&r);
 	signed_req(&r, anna, "GET", "/api/v1/cases?collective=AAAAAAAAAAAAAAAAAAAAAA", NULL);
-	expect_error(&r, 400, "invalid_field", "collective",
-	    "GET /api/v1/cases?collective=<unknown id>");
+	expect_error(
+	    &r, 400, "invalid_field", "collective", "GET /api/v1/cases?collective=<unknown id>");
 	resp_free(&r);
 
 	/* status= */
@@ -323,15 +345,17 @@ test_summaries(void)
 		if (!jstr(c, "status") || strcmp(jstr(c, "status"), "closed"))
 			only = 0;
 	}
-	ok(r.status == 200 && n > 0 && only, "GET /api/v1/cases?status=closed lists only closed "
-	    "cases (%zu)", n);
+	ok(r.status == 200 && n > 0 && only,
+	    "GET /api/v1/cases?status=closed lists only closed "
+	    "cases (%zu)",
+	    n);
 	resp_free(&r);
 
 	/* overdue=1: nothing received today is overdue. */
 	signed_req(&r, anna, "GET", "/api/v1/cases?overdue=1&limit=500", NULL);
 	if (!ok(r.status == 200 && json_is_array(json_object_get(r.json, "cases")) &&
-	    json_array_size(json_object_get(r.json, "cases")) == 0,
-	    "GET /api/v1/cases?overdue=1 -> no cases while every case was received today"))
+	            json_array_size(json_object_get(r.json, "cases")) == 0,
+	        "GET /api/v1/cases?overdue=1 -> no cases while every case was received today"))
 		diag_resp(&r);
 	resp_free(&r);
 }
@@ -408,8 +432,9 @@ test_overdue(void)
 	size_t i;
 	int only = 1, listed = 0, has_due_col;
 
-	if (!ok(cw_report(&o, "nl", "casework: a case that will be overdue") == 0, "a report for "
-	    "the overdue check"))
+	if (!ok(cw_report(&o, "nl", "casework: a case that will be overdue") == 0,
+	        "a report for "
+	        "the overdue check"))
 		return;
 	amsterdam_day(old, -(POL.handling_days + 12));
 	day_add(due, old, POL.handling_days);
@@ -419,14 +444,20 @@ test_overdue(void)
 	has_due_col = out && strstr(out, "|due|") != NULL;
 	free(out);
 	if (has_due_col)
-		snprintf(sql, sizeof sql, "UPDATE cases SET received = '%s', due = '%s' WHERE id = "
-		    "'%s'; SELECT changes();", old, due, o.id);
+		snprintf(sql, sizeof sql,
+		    "UPDATE cases SET received = '%s', due = '%s' WHERE id = "
+		    "'%s'; SELECT changes();",
+		    old, due, o.id);
 	else
-		snprintf(sql, sizeof sql, "UPDATE cases SET received = '%s' WHERE id = '%s'; "
-		    "SELECT changes();", old, o.id);
+		snprintf(sql, sizeof sql,
+		    "UPDATE cases SET received = '%s' WHERE id = '%s'; "
+		    "SELECT changes();",
+		    old, o.id);
 	out = sqlcipher(sql);
-	if (!ok(out && strstr(out, "1") != NULL, "sqlcipher moves the case's received day back to "
-	    "%s (in the stopped server's database)", old))
+	if (!ok(out && strstr(out, "1") != NULL,
+	        "sqlcipher moves the case's received day back to "
+	        "%s (in the stopped server's database)",
+	        old))
 		diag("sqlcipher printed %s", out ? out : "(nothing)");
 	free(out);
 	if (!ok(server_start() == 0, "the server starts again")) {
@@ -435,8 +466,8 @@ test_overdue(void)
 	}
 	s = cw_list_find("", o.id);
 	if (!ok(s && jstr(s, "received") && !strcmp(jstr(s, "received"), old) && jstr(s, "due") &&
-	    !strcmp(jstr(s, "due"), due) && json_is_true(json_object_get(s, "overdue")),
-	    "a case received %s and not closed: due %s, overdue true", old, due))
+	            !strcmp(jstr(s, "due"), due) && json_is_true(json_object_get(s, "overdue")),
+	        "a case received %s and not closed: due %s, overdue true", old, due))
 		diag_json("summary", s);
 	json_decref(s);
 	signed_req(&r, anna, "GET", "/api/v1/cases?overdue=1&limit=500", NULL);
@@ -446,15 +477,16 @@ test_overdue(void)
 		if (!json_is_true(json_object_get(c, "overdue")))
 			only = 0;
 	}
-	if (!ok(r.status == 200 && listed && only, "GET /api/v1/cases?overdue=1 lists it, and only "
-	    "overdue cases"))
+	if (!ok(r.status == 200 && listed && only,
+	        "GET /api/v1/cases?overdue=1 lists it, and only "
+	        "overdue cases"))
 		diag_resp(&r);
 	resp_free(&r);
 	if (!ok(cw_walk_to(o.id, "closed") == 0, "the overdue case is closed"))
 		return;
 	s = cw_list_find("", o.id);
 	if (!ok(s && json_is_false(json_object_get(s, "overdue")),
-	    "a closed case is not overdue, however old"))
+	        "a closed case is not overdue, however old"))
 		diag_json("summary", s);
 	json_decref(s);
 	s = cw_list_find("overdue=1", o.id);
@@ -477,8 +509,8 @@ class_with(const char *field, json_t *value)
 }
 
 static void
-classify_expect(const char *id, json_t *o, long status, const char *code, const char *field,
-    const char *what)
+classify_expect(
+    const char *id, json_t *o, long status, const char *code, const char *field, const char *what)
 {
 	char *b = dump(o);
 	struct resp r;
@@ -487,8 +519,9 @@ classify_expect(const char *id, json_t *o, long status, const char *code, const 
 	if (field == NULL) {
 		expect_error(&r, status, code, NULL, "classification: %s", what);
 	} else if (!ok(r.status == status && jstr(json_object_get(r.json, "error"), "code") &&
-	    !strcmp(jstr(json_object_get(r.json, "error"), "code"), code) && field_is(&r, field),
-	    "classification: %s -> %ld %s (field %s)", what, status, code, field)) {
+	                   !strcmp(jstr(json_object_get(r.json, "error"), "code"), code) &&
+	                   field_is(&r, field),
+	               "classification: %s -> %ld %s (field %s)", what, status, code, field)) {
 		diag_resp(&r);
 	}
 	resp_free(&r);
@@ -554,14 +587,14 @@ test_classification(void)
 	}
 	cw_post(&r, k.id, "classification", VALID_CLASS);
 	if (!ok(r.status == 200 && summary_ok(r.json, why, sizeof why) && jstr(r.json, "id") &&
-	    !strcmp(jstr(r.json, "id"), k.id) &&
-	    json_equal(json_object_get(r.json, "classification"), want),
-	    "POST .../classification (valid) -> 200, the summary with the classification"))
+	            !strcmp(jstr(r.json, "id"), k.id) &&
+	            json_equal(json_object_get(r.json, "classification"), want),
+	        "POST .../classification (valid) -> 200, the summary with the classification"))
 		diag("%s %.300s", why, r.body);
 	resp_free(&r);
 	s = cw_list_find("", k.id);
 	if (!ok(s && json_equal(json_object_get(s, "classification"), want),
-	    "the case list shows the classification"))
+	        "the case list shows the classification"))
 		diag_json("summary", s);
 	json_decref(s);
 	h = cw_history(k.id);
@@ -571,15 +604,18 @@ test_classification(void)
 	    json_equal(json_object_get(ev, "grounds"), json_object_get(want, "grounds"))) {
 		evok = 1;
 		for (i = 1; i < 5; i++)
-			if (!jstr(ev, fields[i]) || strcmp(jstr(ev, fields[i]), jstr(want, fields[i])))
+			if (!jstr(ev, fields[i]) ||
+			    strcmp(jstr(ev, fields[i]), jstr(want, fields[i])))
 				evok = 0;
 	}
-	if (!ok(evok, "the history ends with a classified event {date, grounds, domain, "
-	    "manifestation, incident_municipality, residence_municipality}"))
+	if (!ok(evok,
+	        "the history ends with a classified event {date, grounds, domain, "
+	        "manifestation, incident_municipality, residence_municipality}"))
 		diag_json("history", h);
 	json_decref(h);
 	ground_filter("religion", k.id, &listed, &only);
-	ok(listed && only, "GET /api/v1/cases?ground=religion lists the case, and only cases with "
+	ok(listed && only,
+	    "GET /api/v1/cases?ground=religion lists the case, and only cases with "
 	    "that ground");
 	ground_filter("age", k.id, &listed, &only);
 	ok(!listed && only, "GET /api/v1/cases?ground=age does not list it");
@@ -588,11 +624,11 @@ test_classification(void)
 		char what[96];
 
 		snprintf(what, sizeof what, "without %s", fields[i]);
-		classify_expect(k.id, class_with(fields[i], NULL), 400, "missing_field", fields[i],
-		    what);
+		classify_expect(
+		    k.id, class_with(fields[i], NULL), 400, "missing_field", fields[i], what);
 	}
-	classify_expect(k.id, class_with("domain", json_null()), 400, "missing_field", "domain",
-	    "domain null");
+	classify_expect(
+	    k.id, class_with("domain", json_null()), 400, "missing_field", "domain", "domain null");
 	classify_expect(k.id, class_with("grounds", json_pack("[s]", "not_a_ground")), 400,
 	    "invalid_field", "grounds", "an unknown ground");
 	classify_expect(k.id, class_with("domain", json_string("not_a_domain")), 400,
@@ -619,8 +655,8 @@ test_classification(void)
 	    "remarks", "an unknown field");
 	randombytes_buf(rb, sizeof rb);
 	b64u(unknown, sizeof unknown, rb, sizeof rb);
-	classify_expect(unknown, json_loads(VALID_CLASS, 0, NULL), 404, "not_found", NULL,
-	    "an unknown case");
+	classify_expect(
+	    unknown, json_loads(VALID_CLASS, 0, NULL), 404, "not_found", NULL, "an unknown case");
 	s = cw_list_find("", k.id);
 	h = cw_history(k.id);
 	json_array_foreach(h, i, ev)
@@ -650,7 +686,7 @@ test_classification(void)
 		nclass += jstr(ev, "type") && !strcmp(jstr(ev, "type"), "classified");
 	ev = json_array_get(h, json_array_size(h) - 1);
 	if (!ok(nclass == 2 && jstr(ev, "domain") && !strcmp(jstr(ev, "domain"), "labour_market"),
-	    "each change is a classified event (two now, the last with the new codes)"))
+	        "each change is a classified event (two now, the last with the new codes)"))
 		diag_json("history", h);
 	json_decref(h);
 	ground_filter("age", k.id, &listed, &only);
@@ -731,42 +767,47 @@ test_intake(void)
 
 		new_id(id);
 		env = intake_envelope("report", id, "casework: intake by one of the channels", &pt);
-		body = json_pack("{s:s, s:s, s:o}", "id", id, "channel", channels[i], "envelope", env);
+		body = json_pack(
+		    "{s:s, s:s, s:o}", "id", id, "channel", channels[i], "envelope", env);
 		post_intake(&r, body);
 		json_object_foreach(r.json, key, v)
 			if (strcmp(key, "id") && strcmp(key, "ref") && strcmp(key, "token") &&
 			    strcmp(key, "followup_url"))
 				exact = 0;
 		if (!ok(r.status == 201 && exact && json_object_size(r.json) == 4 &&
-		    jstr(r.json, "id") && !strcmp(jstr(r.json, "id"), id) && jstr(r.json, "ref") &&
-		    !strncmp(jstr(r.json, "ref"), year, 4) &&
-		    json_is_null(json_object_get(r.json, "token")) &&
-		    json_is_null(json_object_get(r.json, "followup_url")),
-		    "POST /api/v1/cases channel %s -> 201 exactly {id (ours), ref, token null, "
-		    "followup_url null}", channels[i]))
+		            jstr(r.json, "id") && !strcmp(jstr(r.json, "id"), id) &&
+		            jstr(r.json, "ref") && !strncmp(jstr(r.json, "ref"), year, 4) &&
+		            json_is_null(json_object_get(r.json, "token")) &&
+		            json_is_null(json_object_get(r.json, "followup_url")),
+		        "POST /api/v1/cases channel %s -> 201 exactly {id (ours), ref, token null, "
+		        "followup_url null}",
+		        channels[i]))
 			diag_resp(&r);
 		resp_free(&r);
 		cw_get(&g, id);
-		opened_a = open_env(json_object_get(g.json, "report"), id, anna->box_pk, anna->box_sk);
-		opened_b = open_env(json_object_get(g.json, "report"), id, bram->box_pk, bram->box_sk);
+		opened_a = open_env(
+		    json_object_get(g.json, "report"), id, anna->box_pk, anna->box_sk);
+		opened_b = open_env(
+		    json_object_get(g.json, "report"), id, bram->box_pk, bram->box_sk);
 		h = json_object_get(g.json, "history");
 		if (!ok(g.status == 200 && summary_ok(g.json, why, sizeof why) &&
-		    !strcmp(jstr(g.json, "channel"), channels[i]) &&
-		    !strcmp(jstr(g.json, "status"), "received") &&
-		    json_is_true(json_object_get(g.json, "anonymous")) &&
-		    json_is_null(json_object_get(g.json, "reporter_box")) &&
-		    json_is_null(json_object_get(g.json, "classification")),
-		    "the %s case: channel %s, status received, anonymous by default, no reporter_box, "
-		    "no classification", channels[i], channels[i]))
+		            !strcmp(jstr(g.json, "channel"), channels[i]) &&
+		            !strcmp(jstr(g.json, "status"), "received") &&
+		            json_is_true(json_object_get(g.json, "anonymous")) &&
+		            json_is_null(json_object_get(g.json, "reporter_box")) &&
+		            json_is_null(json_object_get(g.json, "classification")),
+		        "the %s case: channel %s, status received, anonymous by default, no reporter_box, "
+		        "no classification",
+		        channels[i], channels[i]))
 			diag("%s %.300s", why, g.body);
 		ok(opened_a && json_equal(opened_a, pt) && opened_b && json_equal(opened_b, pt),
 		    "Anna and Bram open the %s case's report (sealed by the client for its id)",
 		    channels[i]);
 		if (!ok(jstr(json_array_get(h, 0), "type") &&
-		    !strcmp(jstr(json_array_get(h, 0), "type"), "created") &&
-		    jstr(json_array_get(h, 0), "channel") &&
-		    !strcmp(jstr(json_array_get(h, 0), "channel"), channels[i]),
-		    "its history starts with created {channel %s}", channels[i]))
+		            !strcmp(jstr(json_array_get(h, 0), "type"), "created") &&
+		            jstr(json_array_get(h, 0), "channel") &&
+		            !strcmp(jstr(json_array_get(h, 0), "channel"), channels[i]),
+		        "its history starts with created {channel %s}", channels[i]))
 			diag_json("history", h);
 		json_decref(opened_a);
 		json_decref(opened_b);
@@ -792,8 +833,8 @@ test_intake(void)
 
 		snprintf(want_url, sizeof want_url, "%s/f#%s", I.base, tok ? tok : "");
 		if (!ok(r.status == 201 && parsed && url && !strcmp(url, want_url),
-		    "intake with followup true -> 201 with a well-formed token and followup_url "
-		    "<public URL>/f#<token>"))
+		        "intake with followup true -> 201 with a well-formed token and followup_url "
+		        "<public URL>/f#<token>"))
 			diag_resp(&r);
 		if (!parsed) {
 			resp_free(&r);
@@ -805,33 +846,37 @@ test_intake(void)
 		b64u(box, sizeof box, rpk, 32);
 		cw_followup(&f, tok);
 		if (!ok(f.status == 200 && jstr(f.json, "status") &&
-		    !strcmp(jstr(f.json, "status"), "received") && jstr(f.json, "status_label") &&
-		    pol_label("received", "en") &&
-		    !strcmp(jstr(f.json, "status_label"), pol_label("received", "en")) &&
-		    json_array_size(json_object_get(f.json, "messages")) == 0,
-		    "the intake token works on POST /api/v1/followup: received, English label"))
+		            !strcmp(jstr(f.json, "status"), "received") &&
+		            jstr(f.json, "status_label") && pol_label("received", "en") &&
+		            !strcmp(jstr(f.json, "status_label"), pol_label("received", "en")) &&
+		            json_array_size(json_object_get(f.json, "messages")) == 0,
+		        "the intake token works on POST /api/v1/followup: received, English label"))
 			diag_resp(&f);
 		resp_free(&f);
 		cw_get(&g, id);
 		if (!ok(g.status == 200 && json_is_false(json_object_get(g.json, "anonymous")) &&
-		    jstr(g.json, "reporter_box") && !strcmp(jstr(g.json, "reporter_box"), box) &&
-		    json_equal(json_object_get(g.json, "classification"), want_class) &&
-		    jstr(g.json, "channel") && !strcmp(jstr(g.json, "channel"), "phone"),
-		    "the case: anonymous false, reporter_box from the token, the classification given"))
+		            jstr(g.json, "reporter_box") &&
+		            !strcmp(jstr(g.json, "reporter_box"), box) &&
+		            json_equal(json_object_get(g.json, "classification"), want_class) &&
+		            jstr(g.json, "channel") && !strcmp(jstr(g.json, "channel"), "phone"),
+		        "the case: anonymous false, reporter_box from the token, the classification given"))
 			diag_resp(&g);
 		resp_free(&g);
-		msg = envelope_body(seal_item("message", id, "casework: an answer to a phone "
-		    "reporter", rpk));
+		msg = envelope_body(seal_item("message", id,
+		    "casework: an answer to a phone "
+		    "reporter",
+		    rpk));
 		cw_post(&g, id, "messages", msg);
 		free(msg);
 		ok(g.status == 201, "a message to the intake case's reporter -> 201");
 		resp_free(&g);
 		cw_followup(&f, tok);
 		if (!ok(json_array_size(json_object_get(f.json, "messages")) == 1 &&
-		    jstr(json_array_get(json_object_get(f.json, "messages"), 0), "text") &&
-		    !strcmp(jstr(json_array_get(json_object_get(f.json, "messages"), 0), "text"),
-		    "casework: an answer to a phone reporter"),
-		    "the phone reporter reads it through the follow-up"))
+		            jstr(json_array_get(json_object_get(f.json, "messages"), 0), "text") &&
+		            !strcmp(jstr(json_array_get(json_object_get(f.json, "messages"), 0),
+		                        "text"),
+		                "casework: an answer to a phone reporter"),
+		        "the phone reporter reads it through the follow-up"))
 			diag_resp(&f);
 		resp_free(&f);
 		sodium_memzero(rsk, sizeof rsk);
@@ -853,8 +898,8 @@ test_intake(void)
 	/* Without a language: the follow-up speaks Dutch. */
 	new_id(id);
 	env = intake_envelope("report", id, "casework: intake without a language", NULL);
-	body = json_pack("{s:s, s:s, s:o, s:b}", "id", id, "channel", "walk_in", "envelope", env,
-	    "followup", 1);
+	body = json_pack(
+	    "{s:s, s:s, s:o, s:b}", "id", id, "channel", "walk_in", "envelope", env, "followup", 1);
 	post_intake(&r, body);
 	json_decref(body);
 	if (r.status == 201 && jstr(r.json, "token")) {
@@ -862,9 +907,9 @@ test_intake(void)
 
 		cw_followup(&f, jstr(r.json, "token"));
 		if (!ok(f.status == 200 && jstr(f.json, "status_label") &&
-		    pol_label("received", "nl") &&
-		    !strcmp(jstr(f.json, "status_label"), pol_label("received", "nl")),
-		    "intake without a language: the follow-up label is Dutch (language defaults to nl)"))
+		            pol_label("received", "nl") &&
+		            !strcmp(jstr(f.json, "status_label"), pol_label("received", "nl")),
+		        "intake without a language: the follow-up label is Dutch (language defaults to nl)"))
 			diag_resp(&f);
 		resp_free(&f);
 	} else {
@@ -880,11 +925,14 @@ test_intake(void)
 			json_t *extra;
 			const char *extra_key;
 		} bad[] = {
-			{ "channel web", "web", "report", NULL, "invalid_field", "channel", NULL, NULL },
-			{ "an unknown channel", "fax", "report", NULL, "invalid_field", "channel", NULL,
+			{ "channel web", "web", "report", NULL, "invalid_field", "channel", NULL,
 			    NULL },
-			{ "no channel", NULL, "report", NULL, "missing_field", "channel", NULL, NULL },
-			{ "no envelope", "phone", NULL, NULL, "missing_field", "envelope", NULL, NULL },
+			{ "an unknown channel", "fax", "report", NULL, "invalid_field", "channel",
+			    NULL, NULL },
+			{ "no channel", NULL, "report", NULL, "missing_field", "channel", NULL,
+			    NULL },
+			{ "no envelope", "phone", NULL, NULL, "missing_field", "envelope", NULL,
+			    NULL },
 			{ "no id", "phone", "report", "id", "missing_field", "id", NULL, NULL },
 			{ "an envelope of kind message", "phone", "message", NULL, "invalid_field",
 			    "envelope", NULL, NULL },
@@ -894,17 +942,19 @@ test_intake(void)
 			    "invalid_field", "envelope", NULL, NULL },
 			{ "a malformed envelope (no recipients)", "phone", "no-recipients", NULL,
 			    "invalid_field", "envelope", NULL, NULL },
-			{ "an unknown language", "phone", "report", NULL, "invalid_field", "language",
-			    json_string("xx"), "language" },
+			{ "an unknown language", "phone", "report", NULL, "invalid_field",
+			    "language", json_string("xx"), "language" },
 			{ "followup not a boolean", "phone", "report", NULL, "invalid_field",
 			    "followup", json_string("yes"), "followup" },
 			{ "an invalid classification", "phone", "report", NULL, "invalid_field",
-			    "classification", json_pack("{s:[s], s:s, s:s, s:s, s:s}", "grounds",
-			    "origin", "domain", "nope", "manifestation", "refusal",
-			    "incident_municipality", "leiden", "residence_municipality", "leiden"),
+			    "classification",
+			    json_pack("{s:[s], s:s, s:s, s:s, s:s}", "grounds", "origin", "domain",
+			        "nope", "manifestation", "refusal", "incident_municipality",
+			        "leiden", "residence_municipality", "leiden"),
 			    "classification" },
-			{ "a plaintext field", "phone", "report", NULL, "unknown_field", "description",
-			    json_string("CANARY-INTAKE-PLAINTEXT-4b1e"), "description" },
+			{ "a plaintext field", "phone", "report", NULL, "unknown_field",
+			    "description", json_string("CANARY-INTAKE-PLAINTEXT-4b1e"),
+			    "description" },
 		};
 
 		for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -918,8 +968,8 @@ test_intake(void)
 				const char *k = bad[i].kind;
 				int mangle = !strcmp(k, "bad-nonce") || !strcmp(k, "no-recipients");
 
-				env = intake_envelope(mangle ? "report" : k, id, "casework: refused intake",
-				    NULL);
+				env = intake_envelope(
+				    mangle ? "report" : k, id, "casework: refused intake", NULL);
 				if (!strcmp(k, "bad-nonce"))
 					json_object_set_new(env, "nonce", json_string("AAAA"));
 				if (!strcmp(k, "no-recipients"))
@@ -930,9 +980,11 @@ test_intake(void)
 				json_object_set_new(body, bad[i].extra_key, bad[i].extra);
 			post_intake(&r, body);
 			if (!ok(r.status == 400 && jstr(json_object_get(r.json, "error"), "code") &&
-			    !strcmp(jstr(json_object_get(r.json, "error"), "code"), bad[i].code) &&
-			    field_is(&r, bad[i].field), "intake with %s -> 400 %s (field %s)",
-			    bad[i].what, bad[i].code, bad[i].field))
+			            !strcmp(jstr(json_object_get(r.json, "error"), "code"),
+			                bad[i].code) &&
+			            field_is(&r, bad[i].field),
+			        "intake with %s -> 400 %s (field %s)", bad[i].what, bad[i].code,
+			        bad[i].field))
 				diag_resp(&r);
 			resp_free(&r);
 			json_decref(body);
@@ -962,8 +1014,9 @@ test_notes(void)
 	b = envelope_body(seal_item("note", c.id, note, NULL));
 	cw_post(&r, c.id, "messages", b);
 	free(b);
-	if (!ok(r.status == 201 && jstr(r.json, "id"), "a note sealed to the caseworkers (not the "
-	    "reporter) -> 201 {id}"))
+	if (!ok(r.status == 201 && jstr(r.json, "id"),
+	        "a note sealed to the caseworkers (not the "
+	        "reporter) -> 201 {id}"))
 		diag_resp(&r);
 	resp_free(&r);
 	cw_get(&r, c.id);
@@ -972,18 +1025,20 @@ test_notes(void)
 		if (!jstr(e, "kind") || strcmp(jstr(e, "kind"), "note"))
 			continue;
 		o = open_env(e, c.id, bram->box_pk, bram->box_sk);
-		found = jstr(m, "from") && !strcmp(jstr(m, "from"), "caseworker") && jstr(m, "date") &&
-		    !strcmp(jstr(m, "date"), today) && o && jstr(o, "text") &&
+		found = jstr(m, "from") && !strcmp(jstr(m, "from"), "caseworker") &&
+		    jstr(m, "date") && !strcmp(jstr(m, "date"), today) && o && jstr(o, "text") &&
 		    !strcmp(jstr(o, "text"), note);
 		json_decref(o);
 	}
-	if (!ok(found, "the case's messages hold the note: from caseworker, today, envelope kind "
-	    "note, which Bram opens"))
+	if (!ok(found,
+	        "the case's messages hold the note: from caseworker, today, envelope kind "
+	        "note, which Bram opens"))
 		diag_resp(&r);
 	resp_free(&r);
 	cw_followup(&r, c.token);
 	if (!ok(r.status == 200 && json_array_size(json_object_get(r.json, "messages")) == 0 &&
-	    !strstr(r.body, "CANARY-NOTE-CW"), "the reporter's follow-up never shows the note"))
+	            !strstr(r.body, "CANARY-NOTE-CW"),
+	        "the reporter's follow-up never shows the note"))
 		diag_resp(&r);
 	resp_free(&r);
 }
@@ -1013,16 +1068,17 @@ test_roles_and_limits(void)
 	snprintf(t_class, sizeof t_class, "/api/v1/cases/%s/classification", c.id);
 	snprintf(t_recip, sizeof t_recip, "/api/v1/recipients?missing=%s", kid_of(anna->box_pk));
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-		const char *body = routes[i].body ? routes[i].body :
-		    (routes[i].method[0] == 'P' ? VALID_CLASS : NULL);
+		const char *body = routes[i].body
+		    ? routes[i].body
+		    : (routes[i].method[0] == 'P' ? VALID_CLASS : NULL);
 
 		signed_req(&r, carla, routes[i].method, routes[i].target, body);
 		expect_error(&r, 403, "forbidden", NULL, "%s %.40s signed by the auditor",
 		    routes[i].method, routes[i].target);
 		resp_free(&r);
 		signed_req(&r, mallory, routes[i].method, routes[i].target, body);
-		expect_error(&r, 401, "unauthorized", NULL, "%s %.40s signed by an unregistered key",
-		    routes[i].method, routes[i].target);
+		expect_error(&r, 401, "unauthorized", NULL,
+		    "%s %.40s signed by an unregistered key", routes[i].method, routes[i].target);
 		resp_free(&r);
 		if (body)
 			http_json(&r, routes[i].method, routes[i].target, body);
@@ -1065,14 +1121,17 @@ test_roles_and_limits(void)
 
 			randombytes_buf(rb, sizeof rb);
 			b64u(id, sizeof id, rb, sizeof rb);
-			json_array_append_new(add, json_pack("{s:s, s:[{s:s, s:s}]}", "item", id, "add",
-			    "kid", kid_of(bram->box_pk), "sealed", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-			    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+			json_array_append_new(add,
+			    json_pack("{s:s, s:[{s:s, s:s}]}", "item", id, "add", "kid",
+			        kid_of(bram->box_pk), "sealed",
+			        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+			        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
 		}
 		o = json_pack("{s:o}", "items", add);
 		b = dump(o);
 		signed_req(&r, anna, "POST", "/api/v1/recipients", b);
-		expect_error(&r, 400, "invalid_field", "items", "POST /api/v1/recipients with 20,001 "
+		expect_error(&r, 400, "invalid_field", "items",
+		    "POST /api/v1/recipients with 20,001 "
 		    "items (at most 20,000)");
 		resp_free(&r);
 		free(b);
@@ -1083,8 +1142,9 @@ test_roles_and_limits(void)
 void
 test_casework(void)
 {
-	if (!ok(pol_load() == 0, "the instance's policy file is readable (statuses, transitions, "
-	    "handling_days)"))
+	if (!ok(pol_load() == 0,
+	        "the instance's policy file is readable (statuses, transitions, "
+	        "handling_days)"))
 		return;
 	test_transitions();
 	test_closures();

@@ -161,8 +161,10 @@ case_collective(const char *id)
 	static char c[64];
 	json_t *s = cw_list_find("", id);
 
-	snprintf(c, sizeof c, "%s", s == NULL ? "?" : jstr(s, "collective") ?
-	    jstr(s, "collective") : "null");
+	snprintf(c, sizeof c, "%s",
+	    s == NULL                   ? "?"
+	        : jstr(s, "collective") ? jstr(s, "collective")
+	                                : "null");
 	json_decref(s);
 	return c;
 }
@@ -196,8 +198,9 @@ coll_msg(const char *id, const char *text, const uint8_t *rpk, const char *kind,
     const struct mp_box_pk *keys, size_t nkeys)
 {
 	struct mp_box_pk rc[64];
-	json_t *pt = json_pack("{s:s, s:s, s:s}", "text", text, "from", "caseworker", "author",
-	    "Anna"), *env;
+	json_t *pt = json_pack(
+	           "{s:s, s:s, s:s}", "text", text, "from", "caseworker", "author", "Anna"),
+	       *env;
 	char *pts = dump(pt);
 	size_t n = nkeys;
 
@@ -239,14 +242,15 @@ test_small(void)
 	resp_free(&r);
 	coll_post(&r, NULL, NULL, json_pack("{s:s}", "name", name100));
 	if (!ok(r.status == 201 && coll_summary_ok(r.json, name100, 0),
-	    "a collective name of 100 characters (200 bytes) -> 201 {id, ref C<year>-NNNN, name as "
-	    "written, created today, cases 0}"))
+	        "a collective name of 100 characters (200 bytes) -> 201 {id, ref C<year>-NNNN, name as "
+	        "written, created today, cases 0}"))
 		diag_resp(&r);
 	snprintf(kx, sizeof kx, "%s", jstr(r.json, "id") ? jstr(r.json, "id") : "");
 	resp_free(&r);
 	coll_post(&r, NULL, NULL, json_pack("{s:s}", "name", evname));
-	if (!ok(r.status == 201 && coll_summary_ok(r.json, evname, 0), "POST /api/v1/collectives "
-	    "{name} -> 201 summary"))
+	if (!ok(r.status == 201 && coll_summary_ok(r.json, evname, 0),
+	        "POST /api/v1/collectives "
+	        "{name} -> 201 summary"))
 		diag_resp(&r);
 	snprintf(k1, sizeof k1, "%s", jstr(r.json, "id") ? jstr(r.json, "id") : "");
 	resp_free(&r);
@@ -261,13 +265,14 @@ test_small(void)
 		int ik1 = -1, ikx = -1;
 
 		json_array_foreach(list, i, m) {
-			if (jstr(m, "id") && !strcmp(jstr(m, "id"), k1) && coll_summary_ok(m, evname, 0))
+			if (jstr(m, "id") && !strcmp(jstr(m, "id"), k1) &&
+			    coll_summary_ok(m, evname, 0))
 				ik1 = (int)i;
 			if (jstr(m, "id") && !strcmp(jstr(m, "id"), kx))
 				ikx = (int)i;
 		}
 		if (!ok(r.status == 200 && ik1 >= 0 && ikx >= 0 && ik1 < ikx,
-		    "GET /api/v1/collectives lists both summaries, newest first"))
+		        "GET /api/v1/collectives lists both summaries, newest first"))
 			diag_resp(&r);
 	}
 	resp_free(&r);
@@ -277,9 +282,9 @@ test_small(void)
 		snprintf(target, sizeof target, "/api/v1/collectives/%s", k1);
 		signed_req(&r, anna, "GET", target, NULL);
 		if (!ok(r.status == 200 && coll_summary_ok(r.json, evname, 0) &&
-		    json_is_array(json_object_get(r.json, "members")) &&
-		    json_array_size(json_object_get(r.json, "members")) == 0,
-		    "GET /api/v1/collectives/{id} -> the summary and members []"))
+		            json_is_array(json_object_get(r.json, "members")) &&
+		            json_array_size(json_object_get(r.json, "members")) == 0,
+		        "GET /api/v1/collectives/{id} -> the summary and members []"))
 			diag_resp(&r);
 		resp_free(&r);
 		signed_req(&r, anna, "GET", "/api/v1/collectives/AAAAAAAAAAAAAAAAAAAAAA", NULL);
@@ -288,14 +293,15 @@ test_small(void)
 	}
 
 	if (!ok(cw_report(&a, "nl", "collective: report a") == 0 &&
-	    cw_report(&b, "en", "collective: report b") == 0 &&
-	    cw_report(&c, "nl", "collective: report c") == 0 &&
-	    cw_report(&d, "nl", "collective: report d") == 0, "four reports about the event"))
+	            cw_report(&b, "en", "collective: report b") == 0 &&
+	            cw_report(&c, "nl", "collective: report c") == 0 &&
+	            cw_report(&d, "nl", "collective: report d") == 0,
+	        "four reports about the event"))
 		return;
 
 	coll_post(&r, k1, "cases", json_pack("{s:[s,s]}", "add", a.id, b.id));
 	if (!ok(r.status == 200 && coll_summary_ok(r.json, evname, 2),
-	    "POST /api/v1/collectives/{id}/cases {add: [a, b]} -> 200 summary with cases 2"))
+	        "POST /api/v1/collectives/{id}/cases {add: [a, b]} -> 200 summary with cases 2"))
 		diag_resp(&r);
 	resp_free(&r);
 	ok(!strcmp(case_collective(a.id), k1) && !strcmp(case_collective(b.id), k1),
@@ -305,13 +311,14 @@ test_small(void)
 
 		char why[256];
 
-		if (!ok(history_codes_only(h, why, sizeof why), "the linked case's history holds "
-		    "only codes, ids and days"))
+		if (!ok(history_codes_only(h, why, sizeof why),
+		        "the linked case's history holds "
+		        "only codes, ids and days"))
 			diag("%s", why);
 		if (!ok(ev && jstr(ev, "type") && !strcmp(jstr(ev, "type"), "collective") &&
-		    jstr(ev, "collective") && !strcmp(jstr(ev, "collective"), k1) &&
-		    jstr(ev, "date") && !strcmp(jstr(ev, "date"), today),
-		    "the link is a collective event {date, collective} in the case's history"))
+		            jstr(ev, "collective") && !strcmp(jstr(ev, "collective"), k1) &&
+		            jstr(ev, "date") && !strcmp(jstr(ev, "date"), today),
+		        "the link is a collective event {date, collective} in the case's history"))
 			diag("history of a has %zu events", json_array_size(h));
 		json_decref(h);
 	}
@@ -327,13 +334,13 @@ test_small(void)
 			inb |= jstr(m, "id") && !strcmp(jstr(m, "id"), b.id);
 		}
 		if (!ok(r.status == 200 && n == 2 && ina && inb,
-		    "GET /api/v1/cases?collective=<id> -> exactly its two cases"))
+		        "GET /api/v1/cases?collective=<id> -> exactly its two cases"))
 			diag_resp(&r);
 		resp_free(&r);
 	}
 	coll_post(&r, k1, "cases", json_pack("{s:[s]}", "add", a.id));
 	if (!ok(r.status == 200 && coll_summary_ok(r.json, evname, 2),
-	    "linking a case already in the collective -> 200, skipped (cases 2)"))
+	        "linking a case already in the collective -> 200, skipped (cases 2)"))
 		diag_resp(&r);
 	resp_free(&r);
 	coll_post(&r, k1, "cases", json_pack("{s:[s,s]}", "add", c.id, "AAAAAAAAAAAAAAAAAAAAAA"));
@@ -367,7 +374,8 @@ test_small(void)
 			json_array_append_new(many, json_string(id));
 		}
 		coll_post(&r, k1, "cases", json_pack("{s:o}", "add", many));
-		expect_error(&r, 400, "invalid_field", "add", "linking 20,001 ids (at most 20,000)");
+		expect_error(
+		    &r, 400, "invalid_field", "add", "linking 20,001 ids (at most 20,000)");
 		resp_free(&r);
 		snprintf(target, sizeof target, "/api/v1/collectives/%s/cases", k1);
 		signed_req(&r, anna, "POST", target, big);
@@ -391,17 +399,20 @@ test_small(void)
 		snprintf(target, sizeof target, "/api/v1/collectives/%s", k1);
 		signed_req(&r, anna, "GET", target, NULL);
 		mem = json_object_get(r.json, "members");
-#define MEMBER(i, cs, box) (jstr(json_array_get(mem, i), "id") && \
-	!strcmp(jstr(json_array_get(mem, i), "id"), (cs).id) && \
-	jstr(json_array_get(mem, i), "ref") && !strcmp(jstr(json_array_get(mem, i), "ref"), (cs).ref) && \
-	jstr(json_array_get(mem, i), "status") && \
-	!strcmp(jstr(json_array_get(mem, i), "status"), "received") && \
-	jstr(json_array_get(mem, i), "reporter_box") && \
-	!strcmp(jstr(json_array_get(mem, i), "reporter_box"), box))
+#define MEMBER(i, cs, box) \
+	(jstr(json_array_get(mem, i), "id") && \
+	    !strcmp(jstr(json_array_get(mem, i), "id"), (cs).id) && \
+	    jstr(json_array_get(mem, i), "ref") && \
+	    !strcmp(jstr(json_array_get(mem, i), "ref"), (cs).ref) && \
+	    jstr(json_array_get(mem, i), "status") && \
+	    !strcmp(jstr(json_array_get(mem, i), "status"), "received") && \
+	    jstr(json_array_get(mem, i), "reporter_box") && \
+	    !strcmp(jstr(json_array_get(mem, i), "reporter_box"), box))
 		if (!ok(r.status == 200 && json_array_size(mem) == 3 && MEMBER(0, a, ba) &&
-		    MEMBER(1, b, bb) && MEMBER(2, c, bc) && coll_summary_ok(r.json, evname, 3),
-		    "GET /api/v1/collectives/{id}: members a, b, c oldest first, each {id, ref, status, "
-		    "reporter_box}"))
+		            MEMBER(1, b, bb) && MEMBER(2, c, bc) &&
+		            coll_summary_ok(r.json, evname, 3),
+		        "GET /api/v1/collectives/{id}: members a, b, c oldest first, each {id, ref, status, "
+		        "reporter_box}"))
 			diag_resp(&r);
 #undef MEMBER
 		resp_free(&r);
@@ -411,65 +422,74 @@ test_small(void)
 	cw_move(a.id, "intake", NULL);
 	coll_post(&r, k1, "status", json_pack("{s:s}", "status", "intake"));
 	if (!ok(r.status == 200 && json_integer_value(json_object_get(r.json, "moved")) == 2 &&
-	    skipped_is(r.json, a.id, "intake"), "collective status intake -> 200 {moved: 2, "
-	    "skipped: [{a, intake}]}"))
+	            skipped_is(r.json, a.id, "intake"),
+	        "collective status intake -> 200 {moved: 2, "
+	        "skipped: [{a, intake}]}"))
 		diag_resp(&r);
 	resp_free(&r);
 	cw_move(c.id, "registration_only", NULL);
 	coll_post(&r, k1, "status", json_pack("{s:s}", "status", "in_progress"));
 	if (!ok(r.status == 200 && json_integer_value(json_object_get(r.json, "moved")) == 2 &&
-	    skipped_is(r.json, c.id, "registration_only"), "collective status in_progress -> "
-	    "{moved: 2, skipped: [{c, registration_only}]}"))
+	            skipped_is(r.json, c.id, "registration_only"),
+	        "collective status in_progress -> "
+	        "{moved: 2, skipped: [{c, registration_only}]}"))
 		diag_resp(&r);
 	resp_free(&r);
 	ok(!strcmp(cw_status(a.id), "in_progress") && !strcmp(cw_status(b.id), "in_progress") &&
-	    !strcmp(cw_status(c.id), "registration_only") && !strcmp(cw_status(d.id), "received"),
+	        !strcmp(cw_status(c.id), "registration_only") &&
+	        !strcmp(cw_status(d.id), "received"),
 	    "a and b are in_progress, c registration_only, the unlinked d untouched");
 
 	/* Messages for all: refusals store nothing. */
 	nkeys = active_keys(keys, 64);
 	{
-		json_t *msgs = json_pack("[o,o,o]", coll_msg(a.id, ANSWER, a.rpk, "message", keys,
-		    nkeys), coll_msg(b.id, ANSWER, NULL, "message", keys, nkeys), coll_msg(c.id,
-		    ANSWER, c.rpk, "message", keys, nkeys));
+		json_t *msgs = json_pack("[o,o,o]",
+		    coll_msg(a.id, ANSWER, a.rpk, "message", keys, nkeys),
+		    coll_msg(b.id, ANSWER, NULL, "message", keys, nkeys),
+		    coll_msg(c.id, ANSWER, c.rpk, "message", keys, nkeys));
 
 		coll_post(&r, k1, "messages", json_pack("{s:o}", "messages", msgs));
 		if (!ok(r.status == 400 && field_is(&r, "messages[1]") &&
-		    jstr(json_object_get(r.json, "error"), "code") &&
-		    !strcmp(jstr(json_object_get(r.json, "error"), "code"), "invalid_field"),
-		    "collective messages where the 2nd is not sealed to its reporter -> 400 "
-		    "invalid_field (field messages[1]...)"))
+		            jstr(json_object_get(r.json, "error"), "code") &&
+		            !strcmp(
+		                jstr(json_object_get(r.json, "error"), "code"), "invalid_field"),
+		        "collective messages where the 2nd is not sealed to its reporter -> 400 "
+		        "invalid_field (field messages[1]...)"))
 			diag_resp(&r);
 		resp_free(&r);
 		msgs = json_pack("[o,o]", coll_msg(a.id, ANSWER, a.rpk, "message", keys, nkeys),
 		    coll_msg(d.id, ANSWER, d.rpk, "message", keys, nkeys));
 		coll_post(&r, k1, "messages", json_pack("{s:o}", "messages", msgs));
-		expect_error(&r, 409, "conflict", NULL, "collective messages naming a case not linked");
+		expect_error(
+		    &r, 409, "conflict", NULL, "collective messages naming a case not linked");
 		resp_free(&r);
 		msgs = json_pack("[o,o]", coll_msg(a.id, ANSWER, a.rpk, "message", keys, nkeys),
 		    coll_msg(b.id, ANSWER, NULL, "note", keys, nkeys));
 		coll_post(&r, k1, "messages", json_pack("{s:o}", "messages", msgs));
 		if (!ok(r.status == 400 && field_is(&r, "messages[1]"),
-		    "collective messages with a note among them -> 400 (field messages[1]...)"))
+		        "collective messages with a note among them -> 400 (field messages[1]...)"))
 			diag_resp(&r);
 		resp_free(&r);
 		coll_post(&r, k1, "messages", json_pack("{s:[]}", "messages"));
-		expect_error(&r, 400, "invalid_field", "messages", "collective messages: an empty list");
+		expect_error(
+		    &r, 400, "invalid_field", "messages", "collective messages: an empty list");
 		resp_free(&r);
-		ok(message_count(a.id) == 0 && message_count(b.id) == 0 && message_count(c.id) == 0 &&
-		    message_count(d.id) == 0, "the refused collective messages stored nothing");
+		ok(message_count(a.id) == 0 && message_count(b.id) == 0 &&
+		        message_count(c.id) == 0 && message_count(d.id) == 0,
+		    "the refused collective messages stored nothing");
 	}
 	{
-		json_t *msgs = json_pack("[o,o,o]", coll_msg(a.id, ANSWER, a.rpk, "message", keys,
-		    nkeys), coll_msg(b.id, ANSWER, b.rpk, "message", keys, nkeys), coll_msg(c.id,
-		    ANSWER, c.rpk, "message", keys, nkeys));
+		json_t *msgs = json_pack("[o,o,o]",
+		    coll_msg(a.id, ANSWER, a.rpk, "message", keys, nkeys),
+		    coll_msg(b.id, ANSWER, b.rpk, "message", keys, nkeys),
+		    coll_msg(c.id, ANSWER, c.rpk, "message", keys, nkeys));
 		struct cw *all[] = { &a, &b, &c };
 		int read = 0;
 
 		coll_post(&r, k1, "messages", json_pack("{s:o}", "messages", msgs));
 		if (!ok(r.status == 201 && json_integer_value(json_object_get(r.json, "sent")) == 3,
-		    "collective messages, one per linked case sealed to its reporter -> 201 "
-		    "{sent: 3}"))
+		        "collective messages, one per linked case sealed to its reporter -> 201 "
+		        "{sent: 3}"))
 			diag_resp(&r);
 		resp_free(&r);
 		for (i = 0; i < 3; i++) {
@@ -478,8 +498,8 @@ test_small(void)
 			cw_followup(&r, all[i]->token);
 			fm = json_array_get(json_object_get(r.json, "messages"), 0);
 			read += json_array_size(json_object_get(r.json, "messages")) == 1 &&
-			    jstr(fm, "text") && !strcmp(jstr(fm, "text"), ANSWER) && jstr(fm, "from") &&
-			    !strcmp(jstr(fm, "from"), "caseworker");
+			    jstr(fm, "text") && !strcmp(jstr(fm, "text"), ANSWER) &&
+			    jstr(fm, "from") && !strcmp(jstr(fm, "from"), "caseworker");
 			resp_free(&r);
 		}
 		ok(read == 3, "each of the three reporters reads the answer in the follow-up (%d)",
@@ -487,20 +507,21 @@ test_small(void)
 	}
 
 	coll_post(&r, k1, "status", json_pack("{s:s}", "status", "closed"));
-	expect_error(&r, 400, "missing_field", "closure", "collective status closed without closure");
+	expect_error(
+	    &r, 400, "missing_field", "closure", "collective status closed without closure");
 	resp_free(&r);
 	ok(!strcmp(cw_status(a.id), "in_progress"), "... and moved nothing");
-	coll_post(&r, k1, "status", json_pack("{s:s, s:s}", "status", "closed", "closure",
-	    "policy_influence"));
+	coll_post(&r, k1, "status",
+	    json_pack("{s:s, s:s}", "status", "closed", "closure", "policy_influence"));
 	if (!ok(r.status == 200 && json_integer_value(json_object_get(r.json, "moved")) == 3 &&
-	    json_array_size(json_object_get(r.json, "skipped")) == 0,
-	    "collective status closed with a closure -> {moved: 3, skipped: []}"))
+	            json_array_size(json_object_get(r.json, "skipped")) == 0,
+	        "collective status closed with a closure -> {moved: 3, skipped: []}"))
 		diag_resp(&r);
 	resp_free(&r);
 	coll_post(&r, k1, "status", json_pack("{s:s}", "status", "intake"));
 	if (!ok(r.status == 200 && json_integer_value(json_object_get(r.json, "moved")) == 0 &&
-	    json_array_size(json_object_get(r.json, "skipped")) == 3,
-	    "collective status intake on closed cases -> {moved: 0, skipped: 3 entries}"))
+	            json_array_size(json_object_get(r.json, "skipped")) == 3,
+	        "collective status intake on closed cases -> {moved: 0, skipped: 3 entries}"))
 		diag_resp(&r);
 	resp_free(&r);
 	ok(!strcmp(cw_status(a.id), "closed") && !strcmp(cw_status(c.id), "closed"),
@@ -526,9 +547,9 @@ tok_cmp(const void *x, const void *y)
 static void
 test_big(void)
 {
-	char (*tokens)[MP_TOKEN_TEXT_LEN + 1] = calloc(NBIG, sizeof *tokens);
-	char (*ids)[32] = calloc(NBIG, sizeof *ids), (*byidx)[32] = calloc(NBIG, sizeof *byidx);
-	uint8_t (*rpk)[32] = calloc(NBIG, sizeof *rpk);
+	char(*tokens)[MP_TOKEN_TEXT_LEN + 1] = calloc(NBIG, sizeof *tokens);
+	char(*ids)[32] = calloc(NBIG, sizeof *ids), (*byidx)[32] = calloc(NBIG, sizeof *byidx);
+	uint8_t(*rpk)[32] = calloc(NBIG, sizeof *rpk);
 	struct tok *sorted = calloc(NBIG, sizeof *sorted);
 	char newest[64] = "", coll[64] = "", target[256], *b;
 	struct mp_box_pk keys[64];
@@ -542,23 +563,29 @@ test_big(void)
 		ok(0, "memory for the 5,000 reports");
 		goto out;
 	}
-	coll_post(&r, NULL, NULL, json_pack("{s:s}", "name", "Mass reports: one advertising "
-	    "campaign"));
+	coll_post(&r, NULL, NULL,
+	    json_pack("{s:s}", "name",
+	        "Mass reports: one advertising "
+	        "campaign"));
 	snprintf(coll, sizeof coll, "%s", jstr(r.json, "id") ? jstr(r.json, "id") : "");
 	resp_free(&r);
 	if (!ok(coll[0] != '\0', "a collective for 5,000 reports"))
 		goto out;
 	fast(&r, anna, "GET", "/api/v1/cases?limit=1", NULL);
-	snprintf(newest, sizeof newest, "%s", jstr(json_array_get(json_object_get(r.json, "cases"),
-	    0), "id") ? jstr(json_array_get(json_object_get(r.json, "cases"), 0), "id") : "");
+	snprintf(newest, sizeof newest, "%s",
+	    jstr(json_array_get(json_object_get(r.json, "cases"), 0), "id")
+	        ? jstr(json_array_get(json_object_get(r.json, "cases"), 0), "id")
+	        : "");
 	resp_free(&r);
 
 	t0 = now_s();
 	for (n = 0; n < NBIG && fails < 10; n++) {
 		char body[256];
 
-		snprintf(body, sizeof body, "{\"language\":\"%s\",\"description\":\"collective: mass "
-		    "report %d about the campaign\"}", n % 3 == 0 ? "en" : "nl", n);
+		snprintf(body, sizeof body,
+		    "{\"language\":\"%s\",\"description\":\"collective: mass "
+		    "report %d about the campaign\"}",
+		    n % 3 == 0 ? "en" : "nl", n);
 		fast(&r, NULL, "POST", "/api/v1/reports", body);
 		if (r.status == 201 && jstr(r.json, "token") &&
 		    strlen(jstr(r.json, "token")) == MP_TOKEN_TEXT_LEN) {
@@ -588,14 +615,14 @@ test_big(void)
 				snprintf(ids[nids++], sizeof ids[0], "%s", jstr(c, "id"));
 		resp_free(&r);
 	}
-	snprintf(target, sizeof target, "/api/v1/cases?limit=1&after=%s", nids ? ids[nids - 1] :
-	    "x");
+	snprintf(
+	    target, sizeof target, "/api/v1/cases?limit=1&after=%s", nids ? ids[nids - 1] : "x");
 	fast(&r, anna, "GET", target, NULL);
 	c = json_array_get(json_object_get(r.json, "cases"), 0);
 	if (!ok(nids == NBIG && jstr(c, "id") && !strcmp(jstr(c, "id"), newest),
-	    "the list pages through the 5,000 new cases to the case that was newest before"))
-		diag("%zu ids; after them %s, newest before %s", nids, jstr(c, "id") ? jstr(c, "id") :
-		    "-", newest);
+	        "the list pages through the 5,000 new cases to the case that was newest before"))
+		diag("%zu ids; after them %s, newest before %s", nids,
+		    jstr(c, "id") ? jstr(c, "id") : "-", newest);
 	resp_free(&r);
 
 	t0 = now_s();
@@ -605,7 +632,7 @@ test_big(void)
 	coll_post(&r, coll, "cases", json_pack("{s:o}", "add", add));
 	t_link = now_s() - t0;
 	if (!ok(r.status == 200 && json_integer_value(json_object_get(r.json, "cases")) == NBIG,
-	    "linking 5,000 cases in one request -> 200 {cases: 5000}"))
+	        "linking 5,000 cases in one request -> 200 {cases: 5000}"))
 		diag_resp(&r);
 	resp_free(&r);
 
@@ -634,8 +661,10 @@ test_big(void)
 			matched++;
 		}
 	}
-	if (!ok(matched == NBIG, "the collective's 5,000 members are the 5,000 reporters "
-	    "(reporter_box of each; %zu matched)", matched))
+	if (!ok(matched == NBIG,
+	        "the collective's 5,000 members are the 5,000 reporters "
+	        "(reporter_box of each; %zu matched)",
+	        matched))
 		diag("status %ld, %zu members", r.status,
 		    json_array_size(json_object_get(r.json, "members")));
 	resp_free(&r);
@@ -647,8 +676,9 @@ test_big(void)
 		json_array_foreach(json_object_get(r.json, "cases"), i, c)
 			if (!jstr(c, "collective") || strcmp(jstr(c, "collective"), coll))
 				all = 0;
-		ok(r.status == 200 && json_array_size(json_object_get(r.json, "cases")) == 500 && all &&
-		    jstr(r.json, "next"), "GET ?collective=<id>&limit=500: a full page of its cases "
+		ok(r.status == 200 && json_array_size(json_object_get(r.json, "cases")) == 500 &&
+		        all && jstr(r.json, "next"),
+		    "GET ?collective=<id>&limit=500: a full page of its cases "
 		    "and a next cursor");
 		resp_free(&r);
 	}
@@ -657,8 +687,8 @@ test_big(void)
 	coll_post(&r, coll, "status", json_pack("{s:s}", "status", "intake"));
 	t_status = now_s() - t0;
 	if (!ok(r.status == 200 && json_integer_value(json_object_get(r.json, "moved")) == NBIG &&
-	    json_array_size(json_object_get(r.json, "skipped")) == 0,
-	    "status intake for all 5,000 -> {moved: 5000, skipped: []}"))
+	            json_array_size(json_object_get(r.json, "skipped")) == 0,
+	        "status intake for all 5,000 -> {moved: 5000, skipped: []}"))
 		diag_resp(&r);
 	resp_free(&r);
 
@@ -671,21 +701,24 @@ test_big(void)
 
 		for (i = start; i < start + BATCH && i < NBIG; i++)
 			if (byidx[i][0])
-				json_array_append_new(msgs, coll_msg(byidx[i], BIG_ANSWER, rpk[i],
-				    "message", keys, nkeys));
+				json_array_append_new(msgs,
+				    coll_msg(byidx[i], BIG_ANSWER, rpk[i], "message", keys, nkeys));
 		sent = json_array_size(msgs);
 		o = json_pack("{s:o}", "messages", msgs);
 		b = dump(o);
 		json_decref(o);
 		snprintf(target, sizeof target, "/api/v1/collectives/%s/messages", coll);
 		if (start == 0)
-			diag("a batch of %zu messages is %zu bytes (the 1 MiB limit of other signed "
-			    "routes does not apply)", sent, strlen(b));
+			diag(
+			    "a batch of %zu messages is %zu bytes (the 1 MiB limit of other signed "
+			    "routes does not apply)",
+			    sent, strlen(b));
 		fast(&r, anna, "POST", target, b);
 		free(b);
-		if (!ok(r.status == 201 && (size_t)json_integer_value(json_object_get(r.json, "sent")) ==
-		    sent, "collective messages %zu..%zu -> 201 {sent: %zu}", start + 1, start + sent,
-		    sent))
+		if (!ok(r.status == 201 &&
+		            (size_t)json_integer_value(json_object_get(r.json, "sent")) == sent,
+		        "collective messages %zu..%zu -> 201 {sent: %zu}", start + 1, start + sent,
+		        sent))
 			diag_resp(&r);
 		resp_free(&r);
 	}
@@ -711,8 +744,10 @@ test_big(void)
 			diag_resp(&r);
 		resp_free(&r);
 	}
-	ok(sample_ok == 20, "20 reporters spread over the 5,000 read the answer in their "
-	    "follow-up, with status intake (%zu)", sample_ok);
+	ok(sample_ok == 20,
+	    "20 reporters spread over the 5,000 read the answer in their "
+	    "follow-up, with status intake (%zu)",
+	    sample_ok);
 	for (i = 0; i < NBIG; i++) {
 		const json_t *ms, *m0;
 
@@ -729,10 +764,13 @@ test_big(void)
 		resp_free(&r);
 	}
 	t_check = now_s() - t0;
-	ok(got == NBIG, "all 5,000 cases hold exactly one caseworker message sealed to their "
-	    "reporter (%zu)", got);
+	ok(got == NBIG,
+	    "all 5,000 cases hold exactly one caseworker message sealed to their "
+	    "reporter (%zu)",
+	    got);
 	diag("collective of %d: reports %.1f s, link %.2f s, status %.2f s, messages %.1f s, "
-	    "checks %.1f s", NBIG, t_rep, t_link, t_status, t_msg, t_check);
+	     "checks %.1f s",
+	    NBIG, t_rep, t_link, t_status, t_msg, t_check);
 out:
 	free(tokens);
 	free(ids);

@@ -23,9 +23,9 @@
 #include "mp_note.h"
 #include "mp_store.h"
 
-#define NREPORTS 32              /* web reports a round */
-#define NINTAKES 2               /* intakes with a new case id a round */
-#define NDUPS 4                  /* intakes with the id of an existing case a round */
+#define NREPORTS 32 /* web reports a round */
+#define NINTAKES 2  /* intakes with a new case id a round */
+#define NDUPS 4     /* intakes with the id of an existing case a round */
 #define ROUNDS 3
 #define NCALLS (NREPORTS + NINTAKES + NDUPS)
 
@@ -33,7 +33,7 @@ enum kind { REPORT, INTAKE, DUP };
 
 struct call {
 	enum kind kind;
-	char id[64];                 /* an intake's case id */
+	char id[64]; /* an intake's case id */
 	char *body;
 	struct curl_slist *hl;
 	CURL *c;
@@ -97,8 +97,8 @@ call_setup(struct call *k)
 	char url[256], line[1024];
 	struct sighdr h;
 
-	snprintf(url, sizeof url, "%s%s", I.base, k->kind == REPORT ? "/api/v1/reports" :
-	    "/api/v1/cases");
+	snprintf(url, sizeof url, "%s%s", I.base,
+	    k->kind == REPORT ? "/api/v1/reports" : "/api/v1/cases");
 	if ((k->c = curl_easy_init()) == NULL)
 		return -1;
 	curl_easy_setopt(k->c, CURLOPT_URL, url);
@@ -113,7 +113,7 @@ call_setup(struct call *k)
 	k->hl = curl_slist_append(k->hl, "Content-Type: application/json");
 	if (k->kind != REPORT) {
 		if (sign_req(&h, anna, "POST", "/api/v1/cases", k->body, strlen(k->body),
-		    (long long)time(NULL)) != 0)
+		        (long long)time(NULL)) != 0)
 			return -1;
 		snprintf(line, sizeof line, "Signature-Input: %s", h.input);
 		k->hl = curl_slist_append(k->hl, line);
@@ -148,8 +148,8 @@ send_all(struct call *calls, size_t n)
 	for (i = 0; i < n; i++) {
 		curl_easy_getinfo(calls[i].c, CURLINFO_RESPONSE_CODE, &calls[i].status);
 		if (calls[i].out != NULL)
-			calls[i].json = json_loadb(calls[i].out, calls[i].len, JSON_REJECT_DUPLICATES,
-			    NULL);
+			calls[i].json = json_loadb(
+			    calls[i].out, calls[i].len, JSON_REJECT_DUPLICATES, NULL);
 		if (calls[i].status == 0)
 			rc = -1;
 		curl_multi_remove_handle(m, calls[i].c);
@@ -239,8 +239,9 @@ receipt_ok(const json_t *log, char case_id[64])
 
 	if (!json_is_integer(json_object_get(log, "index")) || cp == NULL || !json_is_array(p) ||
 	    json_array_size(p) > MP_PROOF_MAX || b64u_32(salt, jstr(log, "salt")) != 0 ||
-	    jstr(log, "event") == NULL || mp_b64u_decode(ev, sizeof ev - 1, &evlen,
-	    jstr(log, "event"), strlen(jstr(log, "event"))) != 0 ||
+	    jstr(log, "event") == NULL ||
+	    mp_b64u_decode(
+	        ev, sizeof ev - 1, &evlen, jstr(log, "event"), strlen(jstr(log, "event"))) != 0 ||
 	    mp_checkpoint_open(cp, strlen(cp), &V, &size, root, NULL, 0) != 0)
 		return 0;
 	json_array_foreach(p, i, v)
@@ -249,8 +250,9 @@ receipt_ok(const json_t *log, char case_id[64])
 	idx = (uint64_t)json_integer_value(json_object_get(log, "index"));
 	mp_log_commit(c, salt, ev, evlen);
 	mp_merkle_leaf(leaf, c, sizeof c);
-	good = idx < size && mp_merkle_verify_inclusion(idx, size, leaf,
-	    (const uint8_t (*)[32])proof, json_array_size(p), root) == 0;
+	good = idx < size &&
+	    mp_merkle_verify_inclusion(
+	        idx, size, leaf, (const uint8_t(*)[32])proof, json_array_size(p), root) == 0;
 	e = json_loadb((const char *)ev, evlen, 0, NULL);
 	good = good && jstr(e, "type") && strcmp(jstr(e, "type"), "created") == 0 &&
 	    jstr(e, "case") && strlen(jstr(e, "case")) < 64;
@@ -275,20 +277,23 @@ created_events(uint64_t start, uint64_t end, json_t *by_case, size_t *others)
 		snprintf(target, sizeof target, "/api/v1/audit/events?start=%llu&end=%llu",
 		    (unsigned long long)start, (unsigned long long)end);
 		if (signed_req(&r, carla, "GET", target, NULL) != 0 || r.status != 200 ||
-		    !json_is_array(a = json_object_get(r.json, "events")) || json_array_size(a) == 0) {
+		    !json_is_array(a = json_object_get(r.json, "events")) ||
+		    json_array_size(a) == 0) {
 			diag_resp(&r);
 			resp_free(&r);
 			return -1;
 		}
 		json_array_foreach(a, i, v) {
 			evlen = 0;
-			if (jstr(v, "event") == NULL || mp_b64u_decode(ev, sizeof ev - 1, &evlen,
-			    jstr(v, "event"), strlen(jstr(v, "event"))) != 0 ||
+			if (jstr(v, "event") == NULL ||
+			    mp_b64u_decode(ev, sizeof ev - 1, &evlen, jstr(v, "event"),
+			        strlen(jstr(v, "event"))) != 0 ||
 			    (e = json_loadb((const char *)ev, evlen, 0, NULL)) == NULL) {
 				resp_free(&r);
 				return -1;
 			}
-			if (jstr(e, "type") && strcmp(jstr(e, "type"), "created") == 0 && jstr(e, "case")) {
+			if (jstr(e, "type") && strcmp(jstr(e, "type"), "created") == 0 &&
+			    jstr(e, "case")) {
 				json_t *cnt = json_object_get(by_case, jstr(e, "case"));
 
 				json_object_set_new(by_case, jstr(e, "case"),
@@ -320,13 +325,15 @@ consistent(uint64_t m, const uint8_t rm[32], uint64_t n, const uint8_t rn[32])
 	snprintf(target, sizeof target, "/api/v1/log/consistency?from=%llu&to=%llu",
 	    (unsigned long long)m, (unsigned long long)n);
 	good = http_get(&r, target) == 0 && r.status == 200 &&
-	    json_is_array(a = json_object_get(r.json, "hashes")) && json_array_size(a) <= MP_PROOF_MAX;
+	    json_is_array(a = json_object_get(r.json, "hashes")) &&
+	    json_array_size(a) <= MP_PROOF_MAX;
 	if (good)
 		json_array_foreach(a, i, v)
 			if (b64u_32(h[i], json_string_value(v)) != 0)
 				good = 0;
-	good = good && mp_merkle_verify_consistency(m, n, rm, rn, (const uint8_t (*)[32])h,
-	    json_array_size(a)) == 0;
+	good = good &&
+	    mp_merkle_verify_consistency(
+	        m, n, rm, rn, (const uint8_t(*)[32])h, json_array_size(a)) == 0;
 	resp_free(&r);
 	return good;
 }
@@ -343,7 +350,7 @@ stop_figures(unsigned long long *changes, unsigned long long *commits)
 		return -1;
 	while (fgets(line, sizeof line, f) != NULL)
 		if (sscanf(line, "meldpuntd: %llu changes stored in %llu commits", changes,
-		    commits) == 2)
+		        commits) == 2)
 			rc = 0;
 	fclose(f);
 	return rc;
@@ -366,18 +373,20 @@ round_check(int round, const char *dup_id, unsigned *stored)
 	memset(calls, 0, sizeof calls);
 	cases0 = count_cases();
 	if (!ok(cases0 >= 0 && checkpoint_now(&size0, root0) == 0,
-	    "round %d: the case list and the signed checkpoint before it", round))
+	        "round %d: the case list and the signed checkpoint before it", round))
 		goto out;
 	/* Refused intakes among the reports, so that batches hold both. */
 	for (i = 0; i < NCALLS; i++) {
 		struct call *k = &calls[i];
 
-		k->kind = i % (NCALLS / NDUPS) == 3 && refused < NDUPS ? DUP :
-		    i % (NCALLS / NINTAKES) == 5 ? INTAKE : REPORT;
+		k->kind = i % (NCALLS / NDUPS) == 3 && refused < NDUPS ? DUP
+		    : i % (NCALLS / NINTAKES) == 5                     ? INTAKE
+		                                                       : REPORT;
 		if (k->kind == DUP) {
 			refused++;
 			snprintf(k->id, sizeof k->id, "%s", dup_id);
-			k->body = intake_body(k->id, "concurrency: an intake with a case id in use");
+			k->body = intake_body(
+			    k->id, "concurrency: an intake with a case id in use");
 		} else if (k->kind == INTAKE) {
 			new_case_id(k->id);
 			k->body = intake_body(k->id, "concurrency: an intake with a new case id");
@@ -393,17 +402,19 @@ round_check(int round, const char *dup_id, unsigned *stored)
 	}
 	refused = 0;
 	if (!ok(send_all(calls, NCALLS) == 0, "round %d: %d requests sent at once are all answered",
-	    round, NCALLS))
+	        round, NCALLS))
 		goto out;
 	for (i = 0; i < NCALLS; i++) {
 		struct call *k = &calls[i];
 
 		if (k->kind == DUP) {
 			if (k->status == 409 && jstr(json_object_get(k->json, "error"), "code") &&
-			    strcmp(jstr(json_object_get(k->json, "error"), "code"), "conflict") == 0)
+			    strcmp(jstr(json_object_get(k->json, "error"), "code"), "conflict") ==
+			        0)
 				refused++;
 			else
-				diag("intake with a used id: %ld %.200s", k->status, k->out ? k->out : "");
+				diag("intake with a used id: %ld %.200s", k->status,
+				    k->out ? k->out : "");
 			continue;
 		}
 		if (k->status != 201) {
@@ -430,19 +441,27 @@ round_check(int round, const char *dup_id, unsigned *stored)
 	}
 	ok(bad == 0 && created == NREPORTS + NINTAKES,
 	    "round %d: every report and every intake with a new id -> 201", round);
-	ok(refused == NDUPS, "round %d: every intake with a case id in use, sent among them -> "
-	    "409 conflict", round);
-	ok(receipts == NREPORTS, "round %d: every 201's receipt proves its created event in the "
-	    "signed checkpoint it carries", round);
+	ok(refused == NDUPS,
+	    "round %d: every intake with a case id in use, sent among them -> "
+	    "409 conflict",
+	    round);
+	ok(receipts == NREPORTS,
+	    "round %d: every 201's receipt proves its created event in the "
+	    "signed checkpoint it carries",
+	    round);
 	ok(followed == NREPORTS, "round %d: every 201's token follows up (status received)", round);
 
 	cases1 = count_cases();
-	if (!ok(cases1 - cases0 == (long)created, "round %d: the cases grew by the number of 201s "
-	    "(%u)", round, created))
+	if (!ok(cases1 - cases0 == (long)created,
+	        "round %d: the cases grew by the number of 201s "
+	        "(%u)",
+	        round, created))
 		diag("before %ld, after %ld", cases0, cases1);
 	if (!ok(checkpoint_now(&size1, root1) == 0 && size1 - size0 == created &&
-	    consistent(size0, root0, size1, root1), "round %d: the log grew by one leaf a 201, "
-	    "its new checkpoint verifies and is consistent with the one before", round)) {
+	            consistent(size0, root0, size1, root1),
+	        "round %d: the log grew by one leaf a 201, "
+	        "its new checkpoint verifies and is consistent with the one before",
+	        round)) {
 		diag("size %llu -> %llu", (unsigned long long)size0, (unsigned long long)size1);
 		goto out;
 	}
@@ -455,8 +474,10 @@ round_check(int round, const char *dup_id, unsigned *stored)
 				once++;
 	}
 	if (!ok(others == 0 && once == created && json_object_size(by_case) == created &&
-	    json_object_get(by_case, dup_id) == NULL, "round %d: the new leaves are exactly one "
-	    "created event per 201 and none for a refused intake", round))
+	            json_object_get(by_case, dup_id) == NULL,
+	        "round %d: the new leaves are exactly one "
+	        "created event per 201 and none for a refused intake",
+	        round))
 		diag("%u of %u once, %zu case ids, %zu other events", once, created,
 		    json_object_size(by_case), others);
 	*stored += created;
@@ -510,7 +531,7 @@ scratch_store(const char *name)
 	snprintf(path, sizeof path, "%s/%s", I.dir, name);
 	randombytes_buf(key, sizeof key);
 	if (!ok(mp_store_create(path, key) == 0 && mp_store_open(&st, path, key) == 0,
-	    "store: a scratch database opens (%s)", name))
+	        "store: a scratch database opens (%s)", name))
 		return NULL;
 	return st;
 }
@@ -568,12 +589,15 @@ store_batch(void)
 	for (i = 0; i < 3; i++)
 		pthread_join(t[i], NULL);
 	mp_store_figures(st, &commits1, &changes1);
-	ok(r == 0 && w[0].rc == 0 && w[2].rc == 0, "store: the first change and the two good ones "
+	ok(r == 0 && w[0].rc == 0 && w[2].rc == 0,
+	    "store: the first change and the two good ones "
 	    "that arrived during it are stored");
-	ok(w[1].rc == MP_STORE_CONFLICT, "store: the change with a case id in use is refused "
+	ok(w[1].rc == MP_STORE_CONFLICT,
+	    "store: the change with a case id in use is refused "
 	    "(conflict)");
-	if (!ok(commits1 - commits0 == 1 && changes1 - changes0 == 3, "store: the three stored "
-	    "changes share one COMMIT (the refused one counts for nothing)"))
+	if (!ok(commits1 - commits0 == 1 && changes1 - changes0 == 3,
+	        "store: the three stored "
+	        "changes share one COMMIT (the refused one counts for nothing)"))
 		diag("%llu commits, %llu changes", (unsigned long long)(commits1 - commits0),
 		    (unsigned long long)(changes1 - changes0));
 	mp_store_cases(st, &all, 500, NULL, count_case, &cases, &more);
@@ -582,7 +606,8 @@ store_batch(void)
 		if (i != 1 && mp_store_log_created(st, w[i].id, &idx) == 0)
 			logged++;
 	logged += mp_store_log_created(st, first.id, &idx) == 0;
-	ok(cases == 3 && n1 - n0 == 3 && logged == 3, "store: three cases, three created events "
+	ok(cases == 3 && n1 - n0 == 3 && logged == 3,
+	    "store: three cases, three created events "
 	    "in the log, one for each");
 	ok(mp_store_case_get(st, first.id, &got) == 0 && strcmp(got.ref, first.ref) == 0,
 	    "store: the case whose id was reused is the first change's own");
@@ -632,16 +657,17 @@ store_batch_lost(void)
 	mp_store_figures(st, &commits1, &changes1);
 	mp_store_log_size(st, &n1);
 	mp_store_cases(st, &all, 500, NULL, count_case, &cases, &more);
-	ok(r == 0 && end != 0, "store: a report already in the batch is answered with an error when "
+	ok(r == 0 && end != 0,
+	    "store: a report already in the batch is answered with an error when "
 	    "a later one fails after writing");
 	ok(bad.rc != 0, "store: the report that failed after writing is refused");
 	if (!ok(cases == 0 && n1 == n0 && commits1 == commits0 && changes1 == changes0,
-	    "store: nothing of either is stored: no case, no log entry, no commit"))
+	        "store: nothing of either is stored: no case, no log entry, no commit"))
 		diag("%d cases, %llu new log entries, %llu commits", cases,
 		    (unsigned long long)(n1 - n0), (unsigned long long)(commits1 - commits0));
 	writer_run(&next);
 	ok(next.rc == 0 && mp_store_log_created(st, next.id, &idx) == 0 &&
-	    mp_store_log_created(st, first.id, &idx) != 0,
+	        mp_store_log_created(st, first.id, &idx) != 0,
 	    "store: the next report is stored and logged as usual");
 	mp_store_close(st);
 }
@@ -658,7 +684,8 @@ test_concurrency(void)
 
 	store_batch();
 	store_batch_lost();
-	if (!ok(mp_note_verifier_parse(&V, I.verifier) == 0, "concurrency: the verifier key parses"))
+	if (!ok(mp_note_verifier_parse(&V, I.verifier) == 0,
+	        "concurrency: the verifier key parses"))
 		return;
 	/* The case whose id the refused intakes take; a fresh server counts the commits. */
 	new_case_id(dup_id);
@@ -680,7 +707,7 @@ test_concurrency(void)
 	events = (int)json_array_size(h);
 	pt = open_env(json_object_get(g.json, "report"), dup_id, anna->box_pk, anna->box_sk);
 	ok(g.status == 200 && events == 1 && pt && jstr(pt, "description") &&
-	    strcmp(jstr(pt, "description"), "concurrency: the first case with this id") == 0,
+	        strcmp(jstr(pt, "description"), "concurrency: the first case with this id") == 0,
 	    "the case whose id was reused keeps its own report and one history event");
 	json_decref(pt);
 	resp_free(&g);
@@ -688,8 +715,10 @@ test_concurrency(void)
 	rc = server_stop(5);
 	/* Besides the rounds' changes, only the start's own (log backfill, retention purge). */
 	if (!ok(rc == 0 && stop_figures(&changes, &commits) == 0 && changes >= made &&
-	    changes <= made + 4, "concurrency: the server stops (exit 0) and counts the %u "
-	    "changes stored", made))
+	            changes <= made + 4,
+	        "concurrency: the server stops (exit 0) and counts the %u "
+	        "changes stored",
+	        made))
 		diag("exit %d; %llu changes in %llu commits (see %s)", rc, changes, commits, I.log);
 	/* How many shared a commit depends on timing; store_batch shows the sharing for sure. */
 	diag("%llu changes in %llu commits", changes, commits);

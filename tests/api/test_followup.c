@@ -53,13 +53,14 @@ test_followup(void)
 
 	followup(&r, SUBS[0].token);
 	msgs = json_object_get(r.json, "messages");
-	good = r.status == 200 && jstr(r.json, "status") && !strcmp(jstr(r.json, "status"),
-	    "received") && jstr(r.json, "status_label") && strlen(jstr(r.json, "status_label")) > 0 &&
-	    json_is_array(msgs) && json_array_size(msgs) == 0;
+	good = r.status == 200 && jstr(r.json, "status") &&
+	    !strcmp(jstr(r.json, "status"), "received") && jstr(r.json, "status_label") &&
+	    strlen(jstr(r.json, "status_label")) > 0 && json_is_array(msgs) &&
+	    json_array_size(msgs) == 0;
 	if (!ok(good, "follow-up {\"token\"} -> 200 status received, a status_label, messages []"))
 		diag_resp(&r);
 	if (!ok(jstr(r.json, "updated") && strcmp(jstr(r.json, "updated"), today) == 0,
-	    "follow-up updated is today in Europe/Amsterdam"))
+	        "follow-up updated is today in Europe/Amsterdam"))
 		diag("want %s; got %.200s", today, r.body);
 	resp_free(&r);
 
@@ -67,14 +68,17 @@ test_followup(void)
 	for (i = j = 0; SUBS[0].token[i] && j + 1 < sizeof typed; i++) {
 		char c = SUBS[0].token[i];
 
-		typed[j++] = c == '-' ? ' ' : c == '0' ? 'o' : c == '1' ? 'l' :
-		    (char)tolower((unsigned char)c);
+		typed[j++] = c == '-' ? ' '
+		    : c == '0'        ? 'o'
+		    : c == '1'        ? 'l'
+		                      : (char)tolower((unsigned char)c);
 	}
 	typed[j] = '\0';
 	followup(&r, typed);
-	if (!ok(r.status == 200 && jstr(r.json, "status") && !strcmp(jstr(r.json, "status"),
-	    "received"), "follow-up with the token typed in lower case, spaces, o for 0, l for 1 "
-	    "-> 200"))
+	if (!ok(r.status == 200 && jstr(r.json, "status") &&
+	            !strcmp(jstr(r.json, "status"), "received"),
+	        "follow-up with the token typed in lower case, spaces, o for 0, l for 1 "
+	        "-> 200"))
 		diag("sent \"%s\"; got %ld %.200s", typed, r.status, r.body);
 	resp_free(&r);
 
@@ -110,17 +114,17 @@ test_followup(void)
 	canary_add(CANARY_TEXT, "CANARY-REPORTER-MESSAGE-2e6b");
 	post_message(&r, SUBS[1].token, REPORTER_MSG);
 	if (!ok(r.status == 201 && json_is_object(r.json) && json_object_size(r.json) == 0,
-	    "follow-up message {\"token\",\"text\"} -> 201 {}"))
+	        "follow-up message {\"token\",\"text\"} -> 201 {}"))
 		diag_resp(&r);
 	resp_free(&r);
 	followup(&r, SUBS[1].token);
 	msgs = json_object_get(r.json, "messages");
 	m = json_array_get(msgs, 0);
 	if (!ok(r.status == 200 && json_array_size(msgs) == 1 && jstr(m, "from") &&
-	    !strcmp(jstr(m, "from"), "reporter") && jstr(m, "text") &&
-	    !strcmp(jstr(m, "text"), REPORTER_MSG) && jstr(m, "date") &&
-	    !strcmp(jstr(m, "date"), today),
-	    "follow-up shows the reporter's own message (from reporter, date, text)"))
+	            !strcmp(jstr(m, "from"), "reporter") && jstr(m, "text") &&
+	            !strcmp(jstr(m, "text"), REPORTER_MSG) && jstr(m, "date") &&
+	            !strcmp(jstr(m, "date"), today),
+	        "follow-up shows the reporter's own message (from reporter, date, text)"))
 		diag_resp(&r);
 	resp_free(&r);
 
@@ -158,7 +162,7 @@ test_followup(void)
 	free(s);
 	followup(&r, SUBS[0].token);
 	if (!ok(r.status == 200 && json_array_size(json_object_get(r.json, "messages")) == 0,
-	    "rejected follow-up messages stored nothing"))
+	        "rejected follow-up messages stored nothing"))
 		diag_resp(&r);
 	resp_free(&r);
 	s = repeat("\xc3\xa9", 10000);
@@ -169,8 +173,8 @@ test_followup(void)
 	free(s);
 
 	/* The label comes back in the report's language. */
-	o = json_pack("{s:s, s:s}", "language", "nl", "description",
-	    "CANARY-DESCRIPTION-7f3a in Dutch");
+	o = json_pack(
+	    "{s:s, s:s}", "language", "nl", "description", "CANARY-DESCRIPTION-7f3a in Dutch");
 	idx = submit_report(&r, o);
 	json_decref(o);
 	resp_free(&r);
@@ -179,7 +183,7 @@ test_followup(void)
 	l_en = label_of(SUBS[1].token);
 	l_nl = label_of(SUBS[idx].token);
 	if (!ok(l_en && l_nl && strcmp(l_en, l_nl) != 0,
-	    "status label of \"received\" differs between an en and an nl report"))
+	        "status label of \"received\" differs between an en and an nl report"))
 		diag("en: %s, nl: %s", l_en ? l_en : "(none)", l_nl ? l_nl : "(none)");
 	free(l_en);
 	free(l_nl);

@@ -112,8 +112,10 @@ burst(void)
 				char body[128];
 				struct resp r;
 
-				snprintf(body, sizeof body, "{\"description\":\"CANARY-DESCRIPTION-7f3a "
-				    "burst %d.%d\"}", i, k);
+				snprintf(body, sizeof body,
+				    "{\"description\":\"CANARY-DESCRIPTION-7f3a "
+				    "burst %d.%d\"}",
+				    i, k);
 				http_json(&r, "POST", "/api/v1/reports", body);
 				if (r.status == 201)
 					got++;
@@ -132,22 +134,26 @@ burst(void)
 			nbad += NEACH;
 		}
 	}
-	if (!ok(nbad == 0 && n201 > 0, "%d reports sent by %d processes at once -> each 201 "
-	    "(or 429)", NPROC * NEACH, NPROC))
+	if (!ok(nbad == 0 && n201 > 0,
+	        "%d reports sent by %d processes at once -> each 201 "
+	        "(or 429)",
+	        NPROC * NEACH, NPROC))
 		diag("%d answered 201, %d neither 201 nor 429", n201, nbad);
 	after = case_count();
-	if (!ok(before >= 0 && after == before + n201, "the burst stored each accepted report once"))
+	if (!ok(before >= 0 && after == before + n201,
+	        "the burst stored each accepted report once"))
 		diag("case count %d before, %d after, %d accepted", before, after, n201);
 }
 
 void
 test_hostile(void)
 {
-	static const char partial[] = "POST /api/v1/reports HTTP/1.1\r\nHost: x\r\n"
+	static const char partial[] =
+	    "POST /api/v1/reports HTTP/1.1\r\nHost: x\r\n"
 	    "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"descr";
 	static const char smuggle[] = "POST /api/v1/reports HTTP/1.1\r\nHost: x\r\n"
-	    "Content-Type: application/json\r\nContent-Length: 5\r\n"
-	    "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+	                              "Content-Type: application/json\r\nContent-Length: 5\r\n"
+	                              "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
 	char *big, *deep;
 	int idle[20], nidle = 0, i;
 	struct resp r;
@@ -170,7 +176,8 @@ test_hostile(void)
 	memcpy(big + 5 + 65536, " HTTP/1.1\r\nHost: x\r\n\r\n", 22);
 	poke(big, 5 + 65536 + 22, 1000, 1);
 	free(big);
-	ok(server_alive(), "the server survives garbage, partial bodies, conflicting lengths, "
+	ok(server_alive(),
+	    "the server survives garbage, partial bodies, conflicting lengths, "
 	    "huge headers and paths");
 	/* Large but ordinary headers (8 KiB, as a proxy or a browser may send) are answered. */
 	big = malloc(16384);
@@ -201,8 +208,9 @@ test_hostile(void)
 		if ((idle[nidle] = connect_from("127.0.0.3")) >= 0)
 			nidle++;
 	http_get(&r, "/healthz");
-	if (!ok(r.status == 200 && nidle == 20, "/healthz answers while 20 idle connections are "
-	    "open"))
+	if (!ok(r.status == 200 && nidle == 20,
+	        "/healthz answers while 20 idle connections are "
+	        "open"))
 		diag("%d idle connections; got %ld", nidle, r.status);
 	resp_free(&r);
 	for (i = 0; i < nidle; i++)

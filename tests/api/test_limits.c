@@ -27,22 +27,21 @@ void test_limits(void);
 #define LIMIT_DESC "CANARY-LIMIT-DESCRIPTION-4b9e what happened at the desk"
 
 /* The policy's [limits] for this instance: small, so that a few requests reach them. */
-static const char limits_conf[] =
-    "\n[limits]\n"
-    "report 3 3600\n"
-    "followup 4 3600\n"
-    "signed 3 3600\n"
-    "public 100 3600\n"
-    "all_report 1000 3600\n"
-    "all_followup 1000 3600\n"
-    "all_signed 1000 3600\n"
-    "all_public 5 3600\n"
-    "flood 6 3600\n"
-    "unproven 2 3600\n"
-    "pow_bits 10\n"
-    "connections 32\n"
-    "case_messages 3\n"
-    "local exempt\n";
+static const char limits_conf[] = "\n[limits]\n"
+                                  "report 3 3600\n"
+                                  "followup 4 3600\n"
+                                  "signed 3 3600\n"
+                                  "public 100 3600\n"
+                                  "all_report 1000 3600\n"
+                                  "all_followup 1000 3600\n"
+                                  "all_signed 1000 3600\n"
+                                  "all_public 5 3600\n"
+                                  "flood 6 3600\n"
+                                  "unproven 2 3600\n"
+                                  "pow_bits 10\n"
+                                  "connections 32\n"
+                                  "case_messages 3\n"
+                                  "local exempt\n";
 
 /* Every address a client here is given: none may be written anywhere. */
 static char used[64][48];
@@ -224,7 +223,7 @@ static void
 per_client(void)
 {
 	const char *a = fresh(), *b = fresh(), *v6a = named("2001:db8:1:2::1"),
-	    *v6b = named("2001:db8:1:2::99"), *v6c = named("2001:db8:1:3::1");
+	           *v6b = named("2001:db8:1:2::99"), *v6c = named("2001:db8:1:3::1");
 	struct resp r;
 	char token[64] = "", body[128];
 	int good = 1, i;
@@ -242,12 +241,15 @@ per_client(void)
 	ok(good, "below the limit a client's reports are taken (3 x 201), no proof asked");
 	report_from(&r, a, NULL);
 	wait = retry_after(&r);
-	if (!ok(is_limited(&r), "the 4th report within the hour from one address -> 429 "
-	    "rate_limited with Retry-After"))
+	if (!ok(is_limited(&r),
+	        "the 4th report within the hour from one address -> 429 "
+	        "rate_limited with Retry-After"))
 		diag_resp(&r);
 	/* 3 an hour: the next one comes 1200 s after the bucket ran dry. */
-	if (!ok(wait > 1100 && wait <= 1200, "Retry-After is the real wait (%ld s, want "
-	    "about 1200)", wait))
+	if (!ok(wait > 1100 && wait <= 1200,
+	        "Retry-After is the real wait (%ld s, want "
+	        "about 1200)",
+	        wait))
 		diag_resp(&r);
 	ok(resp_header(&r, "Meldpunt-Pow-Challenge") == NULL,
 	    "a client's own limit offers no proof of work (a proof would not help)");
@@ -255,12 +257,14 @@ per_client(void)
 	/* Other errors carry neither a challenge nor a wait: nothing from the stack leaks. */
 	http_get(&r, "/api/v1/nothing-here");
 	ok(r.status == 404 && resp_header(&r, "Meldpunt-Pow-Challenge") == NULL &&
-	    resp_header(&r, "Meldpunt-Pow-Bits") == NULL && resp_header(&r, "Retry-After") == NULL,
+	        resp_header(&r, "Meldpunt-Pow-Bits") == NULL &&
+	        resp_header(&r, "Retry-After") == NULL,
 	    "a 404 carries no proof-of-work header and no Retry-After");
 	resp_free(&r);
 	http_json(&r, "DELETE", "/api/v1/reports", "{}");
 	ok(r.status == 405 && resp_header(&r, "Meldpunt-Pow-Challenge") == NULL &&
-	    resp_header(&r, "Retry-After") == NULL, "a 405 carries no proof-of-work header either");
+	        resp_header(&r, "Retry-After") == NULL,
+	    "a 405 carries no proof-of-work header either");
 	resp_free(&r);
 	report_from(&r, b, NULL);
 	if (!ok(r.status == 201, "another address is not affected (201)"))
@@ -283,7 +287,8 @@ per_client(void)
 		resp_free(&r);
 	}
 	req_from(&r, v6b, "POST", "/api/v1/followup", "application/json", body, NULL);
-	ok(good && is_limited(&r), "two addresses of one IPv6 /64 share a limit "
+	ok(good && is_limited(&r),
+	    "two addresses of one IPv6 /64 share a limit "
 	    "(4 follow-ups, the 5th -> 429)");
 	resp_free(&r);
 	req_from(&r, v6c, "POST", "/api/v1/followup", "application/json", body, NULL);
@@ -295,9 +300,9 @@ per_client(void)
 	snprintf(body, sizeof body, "token=%s&lang=pl&text=CANARY-LIMIT-MESSAGE+kept", token);
 	req_from(&r, v6b, "POST", "/f/message", FORM, body, NULL);
 	ok(r.status == 429 && retry_after(&r) > 0 && r.body != NULL &&
-	    strstr(r.body, "<html lang=\"pl\"") != NULL &&
-	    strstr(r.body, ">\nCANARY-LIMIT-MESSAGE kept</textarea>") != NULL &&
-	    strstr(r.body, token) != NULL,
+	        strstr(r.body, "<html lang=\"pl\"") != NULL &&
+	        strstr(r.body, ">\nCANARY-LIMIT-MESSAGE kept</textarea>") != NULL &&
+	        strstr(r.body, token) != NULL,
 	    "a message sent over the limit -> 429 page in its language, the text still in its box");
 	resp_free(&r);
 }
@@ -307,7 +312,7 @@ static void
 signed_limit(void)
 {
 	const char *s = fresh(), *t = fresh();
-	char si[sizeof ((struct sighdr *)0)->input + 32], sg[160], xff[96], target[64];
+	char si[sizeof((struct sighdr *)0)->input + 32], sg[160], xff[96], target[64];
 	const char *hv[4] = { si, sg, xff, NULL };
 	struct req q = { "GET", target, NULL, NULL, 0, hv };
 	struct sighdr h;
@@ -325,8 +330,10 @@ signed_limit(void)
 		http(&r, &q);
 		if (i < 3)
 			good &= r.status == 200;
-		else if (i == 3 && !ok(good && is_limited(&r), "signed routes: the 4th request from "
-		    "one address -> 429 (3 x 200 before)"))
+		else if (i == 3 &&
+		    !ok(good && is_limited(&r),
+		        "signed routes: the 4th request from "
+		        "one address -> 429 (3 x 200 before)"))
 			diag_resp(&r);
 		else if (i == 4 && !ok(r.status == 200, "signed routes: another address -> 200"))
 			diag_resp(&r);
@@ -348,8 +355,9 @@ global_limit(void)
 	}
 	req_from(&r, fresh(), "GET", "/api/v1/log/checkpoint", NULL, NULL, NULL);
 	if (!ok(good && is_limited(&r) && retry_after(&r) > 600,
-	    "the 6th log read within the hour, each from a new address -> 429 (all_public 5) "
-	    "with the global wait (%ld s)", retry_after(&r)))
+	        "the 6th log read within the hour, each from a new address -> 429 (all_public 5) "
+	        "with the global wait (%ld s)",
+	        retry_after(&r)))
 		diag_resp(&r);
 	resp_free(&r);
 	req_from(&r, NULL, "GET", "/api/v1/log/checkpoint", NULL, NULL, NULL);
@@ -408,15 +416,16 @@ flood(void)
 	resp_free(&r);
 	/* The 6th empties the flood bucket: from here a proof is asked, or the unproven budget used. */
 	report_from(&r, fresh(), NULL);
-	if (!ok(r.status == 201, "the 6th report starts the flood and goes in without a proof "
-	    "(1 of the 2 unproven)"))
+	if (!ok(r.status == 201,
+	        "the 6th report starts the flood and goes in without a proof "
+	        "(1 of the 2 unproven)"))
 		diag_resp(&r);
 	resp_free(&r);
 
 	req_from(&r, fresh(), "GET", "/?lang=en", NULL, NULL, NULL);
 	page_challenge(&r, ch, sizeof ch);
 	ok(r.status == 200 && strlen(ch) == 28 && strstr(r.body, "data-bits=\"10\"") != NULL &&
-	    strstr(r.body, "id=\"pow-status\"") != NULL,
+	        strstr(r.body, "id=\"pow-status\"") != NULL,
 	    "during the flood the form carries a challenge, its bits and a status line");
 	resp_free(&r);
 	req_from(&r, NULL, "GET", "/?lang=en", NULL, NULL, NULL);
@@ -427,7 +436,7 @@ flood(void)
 	/* Without JavaScript: the form goes without a proof, within the lower budget. */
 	form_from(&r, fresh(), "en", NULL);
 	if (!ok(r.status == 200 && strstr(r.body, "id=\"token\"") != NULL,
-	    "the no-JS form during the flood is taken (2 of the 2 unproven): the receipt"))
+	        "the no-JS form during the flood is taken (2 of the 2 unproven): the receipt"))
 		diag_resp(&r);
 	resp_free(&r);
 	form_from(&r, fresh(), "en", NULL);
@@ -436,10 +445,11 @@ flood(void)
 	ok(r.status == 429 && wait > 1700 && wait <= 1800,
 	    "the next no-JS form -> 429 with the real wait of the unproven budget (%ld s)", wait);
 	ok(r.body != NULL && strstr(r.body, "<html lang=\"en\"") != NULL &&
-	    strstr(r.body, "Please wait about") != NULL && strstr(r.body, ">30</bdi> min.") != NULL,
+	        strstr(r.body, "Please wait about") != NULL &&
+	        strstr(r.body, ">30</bdi> min.") != NULL,
 	    "its page is in the reader's language and says how long to wait");
 	ok(r.body != NULL && strstr(r.body, "CANARY-LIMIT-FORM kept") != NULL &&
-	    strstr(r.body, "id=\"report-form\"") != NULL && strlen(ch) == 28,
+	        strstr(r.body, "id=\"report-form\"") != NULL && strlen(ch) == 28,
 	    "it keeps what was typed in the form, with a fresh challenge");
 	resp_free(&r);
 	/* And a local client is never held back. */
@@ -449,12 +459,13 @@ flood(void)
 
 	/* The API: 429 with the challenge in headers; the proof in Meldpunt-Pow. */
 	report_from(&r, fresh(), NULL);
-	snprintf(ch, sizeof ch, "%s", resp_header(&r, "Meldpunt-Pow-Challenge") ?
-	    resp_header(&r, "Meldpunt-Pow-Challenge") : "");
+	snprintf(ch, sizeof ch, "%s",
+	    resp_header(&r, "Meldpunt-Pow-Challenge") ? resp_header(&r, "Meldpunt-Pow-Challenge")
+	                                              : "");
 	if (!ok(is_limited(&r) && strlen(ch) == 28 && resp_header(&r, "Meldpunt-Pow-Bits") &&
-	    strcmp(resp_header(&r, "Meldpunt-Pow-Bits"), "10") == 0,
-	    "an API report without a proof -> 429 rate_limited with Meldpunt-Pow-Challenge "
-	    "and Meldpunt-Pow-Bits: 10"))
+	            strcmp(resp_header(&r, "Meldpunt-Pow-Bits"), "10") == 0,
+	        "an API report without a proof -> 429 rate_limited with Meldpunt-Pow-Challenge "
+	        "and Meldpunt-Pow-Bits: 10"))
 		diag_resp(&r);
 	resp_free(&r);
 	if (ch[0] == '\0')
@@ -466,7 +477,7 @@ flood(void)
 	resp_free(&r);
 	report_from(&r, fresh(), proof);
 	if (!ok(is_limited(&r) && resp_header(&r, "Meldpunt-Pow-Challenge") != NULL,
-	    "the same proof again (another address) -> 429 with a new challenge"))
+	        "the same proof again (another address) -> 429 with a new challenge"))
 		diag_resp(&r);
 	resp_free(&r);
 	solve(other, sizeof other, ch, POW_BITS, 0, "w");
@@ -478,7 +489,8 @@ flood(void)
 	other[20] = other[20] == 'A' ? 'B' : 'A';
 	for (i = 0; i < 2; i++) {
 		report_from(&r, fresh(), i == 0 ? other : "not a proof");
-		ok(is_limited(&r), "%s -> 429", i == 0 ? "a forged challenge" : "a malformed proof");
+		ok(is_limited(&r), "%s -> 429",
+		    i == 0 ? "a forged challenge" : "a malformed proof");
 		resp_free(&r);
 	}
 
@@ -486,7 +498,7 @@ flood(void)
 	solve(proof, sizeof proof, ch, POW_BITS, 1, "f");
 	form_from(&r, fresh(), "nl", proof);
 	if (!ok(r.status == 200 && strstr(r.body, "id=\"token\"") != NULL,
-	    "the form with a valid proof in its pow field is taken: the receipt"))
+	        "the form with a valid proof in its pow field is taken: the receipt"))
 		diag_resp(&r);
 	resp_free(&r);
 	form_from(&r, fresh(), "nl", proof);
@@ -563,19 +575,19 @@ case_messages(void)
 	req_from(&r, NULL, "POST", "/api/v1/followup", "application/json", body, NULL);
 	msgs = json_object_get(r.json, "messages");
 	if (!ok(r.status == 200 && json_array_size(msgs) == 3 &&
-	    strcmp(jstr(json_array_get(msgs, 2), "text"), "message 3") == 0,
-	    "the refused message was not stored: the case holds 3"))
+	            strcmp(jstr(json_array_get(msgs, 2), "text"), "message 3") == 0,
+	        "the refused message was not stored: the case holds 3"))
 		diag_resp(&r);
 	resp_free(&r);
 	/* The form: 429, the reason in the reader's language, the message kept to send tomorrow. */
 	snprintf(body, sizeof body, "token=%s&lang=en&text=CANARY-DAY-CAP+kept", token);
 	req_from(&r, NULL, "POST", "/f/message", FORM, body, NULL);
 	if (!ok(r.status == 429 && r.body != NULL &&
-	    strstr(r.body, "You have sent many messages about this report today") != NULL &&
-	    strstr(r.body, "CANARY-DAY-CAP kept") != NULL && retry_after(&r) >= 1 &&
-	    retry_after(&r) <= 25 * 3600,
-	    "the follow-up page's message form past the cap -> 429, said in English, "
-	    "the message still in its box, Retry-After until tomorrow"))
+	            strstr(r.body, "You have sent many messages about this report today") != NULL &&
+	            strstr(r.body, "CANARY-DAY-CAP kept") != NULL && retry_after(&r) >= 1 &&
+	            retry_after(&r) <= 25 * 3600,
+	        "the follow-up page's message form past the cap -> 429, said in English, "
+	        "the message still in its box, Retry-After until tomorrow"))
 		diag_resp(&r);
 	resp_free(&r);
 	message_from(&r, other, "to another case");
@@ -652,8 +664,10 @@ test_limits(void)
 	ok(rc == 0, "the server with [limits] exits 0 on SIGTERM");
 	/* The instance directory holds the server's log too (its stdout and stderr). */
 	nftw(I.dir, scan_file, 16, FTW_PHYS);
-	if (!ok(hits == 0 && nused > 10, "no file of the instance and no line of the server's "
-	    "output holds any of the %zu client addresses, as text or as bytes", nused))
+	if (!ok(hits == 0 && nused > 10,
+	        "no file of the instance and no line of the server's "
+	        "output holds any of the %zu client addresses, as text or as bytes",
+	        nused))
 		diag("%s", first_hit);
 out:
 	if (I.pid > 0)

@@ -49,7 +49,7 @@ b64u32(uint8_t out[32], const json_t *v)
 /* Every leaf of the tree of size n, fetched in pages; malloc'ed, or NULL. */
 static uint8_t (*all_leaves(uint64_t n))[32]
 {
-	uint8_t (*leaves)[32] = calloc(n ? n : 1, 32);
+	uint8_t(*leaves)[32] = calloc(n ? n : 1, 32);
 	char target[128];
 	uint64_t at = 0;
 	struct resp r;
@@ -60,8 +60,8 @@ static uint8_t (*all_leaves(uint64_t n))[32]
 		snprintf(target, sizeof target, "/api/v1/log/leaves?start=%llu&end=%llu",
 		    (unsigned long long)at, (unsigned long long)n);
 		if (http_get(&r, target) != 0 || r.status != 200 ||
-		    !json_is_array(a = json_object_get(r.json, "leaves")) || json_array_size(a) == 0 ||
-		    json_array_size(a) > 1000 ||
+		    !json_is_array(a = json_object_get(r.json, "leaves")) ||
+		    json_array_size(a) == 0 || json_array_size(a) > 1000 ||
 		    json_integer_value(json_object_get(r.json, "start")) != (json_int_t)at) {
 			resp_free(&r);
 			free(leaves);
@@ -112,8 +112,8 @@ inclusion_ok(uint64_t index, const struct cp *c, const uint8_t leaf[32])
 	    proof_hashes(json_object_get(r.json, "hashes"), h, &n) == 0;
 	if (good) {
 		mp_merkle_leaf(lh, leaf, 32);
-		good = mp_merkle_verify_inclusion(index, c->size, lh,
-		    (const uint8_t (*)[32])h, n, c->root) == 0;
+		good = mp_merkle_verify_inclusion(
+		           index, c->size, lh, (const uint8_t(*)[32])h, n, c->root) == 0;
 	}
 	if (!good)
 		diag_resp(&r);
@@ -134,8 +134,8 @@ consistency_ok(const struct cp *a, const struct cp *b)
 	    (unsigned long long)a->size, (unsigned long long)b->size);
 	good = http_get(&r, target) == 0 && r.status == 200 &&
 	    proof_hashes(json_object_get(r.json, "hashes"), h, &n) == 0 &&
-	    mp_merkle_verify_consistency(a->size, b->size, a->root, b->root,
-	    (const uint8_t (*)[32])h, n) == 0;
+	    mp_merkle_verify_consistency(
+	        a->size, b->size, a->root, b->root, (const uint8_t(*)[32])h, n) == 0;
 	if (!good)
 		diag_resp(&r);
 	resp_free(&r);
@@ -168,7 +168,7 @@ event_shape_ok(json_t *ev)
 	static const char *const extra[5][6] = {
 		{ "channel", "anonymous", NULL },
 		{ "grounds", "domain", "manifestation", "incident_municipality",
-		  "residence_municipality", NULL },
+		    "residence_municipality", NULL },
 		{ "status", "closure", NULL },
 		{ "collective", NULL },
 		{ NULL },
@@ -181,8 +181,7 @@ event_shape_ok(json_t *ev)
 	int known;
 
 	if (json_integer_value(json_object_get(ev, "v")) != 1 || type == NULL || month == NULL ||
-	    strlen(month) != 7 || month[4] != '-' ||
-	    !json_is_string(json_object_get(ev, "case")) ||
+	    strlen(month) != 7 || month[4] != '-' || !json_is_string(json_object_get(ev, "case")) ||
 	    json_integer_value(json_object_get(ev, "seq")) < 1)
 		return -1;
 	for (t = 0; t < 5 && strcmp(TYPES[t], type) != 0; t++)
@@ -217,7 +216,8 @@ check_events(const uint8_t (*leaves)[32], uint64_t n, struct events_seen *s)
 		snprintf(target, sizeof target, "/api/v1/audit/events?start=%llu",
 		    (unsigned long long)at);
 		if (signed_req(&r, carla, "GET", target, NULL) != 0 || r.status != 200 ||
-		    !json_is_array(a = json_object_get(r.json, "events")) || json_array_size(a) == 0) {
+		    !json_is_array(a = json_object_get(r.json, "events")) ||
+		    json_array_size(a) == 0) {
 			s->bad_order++;
 			diag_resp(&r);
 			resp_free(&r);
@@ -229,7 +229,8 @@ check_events(const uint8_t (*leaves)[32], uint64_t n, struct events_seen *s)
 			size_t len = 0;
 			int t;
 
-			if (json_integer_value(json_object_get(e, "index")) != (json_int_t)(at + i)) {
+			if (json_integer_value(json_object_get(e, "index")) !=
+			    (json_int_t)(at + i)) {
 				s->bad_order++;
 				continue;
 			}
@@ -301,7 +302,8 @@ check_stats(const uint8_t (*leaves)[32], uint64_t n)
 	    sig.body[sig.len - 1] == '\n' &&
 	    mp_b64_decode_exact(sigb, 64, sig.body, sig.len - 1) == 0 &&
 	    crypto_sign_verify_detached(sigb, (const uint8_t *)doc.body, doc.len, V.pk) == 0;
-	ok(good, "GET /api/v1/stats/%s and .sig: the document's exact bytes are signed by the log key",
+	ok(good,
+	    "GET /api/v1/stats/%s and .sig: the document's exact bytes are signed by the log key",
 	    year);
 	good = size > 0 && size <= n && json_is_true(json_object_get(d, "provisional"));
 	ok(good && json_integer_value(json_object_get(d, "year")) == atoi(year),
@@ -323,7 +325,7 @@ check_stats(const uint8_t (*leaves)[32], uint64_t n)
 	/* Recomputed from the opened events, it is the same document. */
 	if (doc.status == 200 && (l = mp_stats_layout_doc(doc.body, doc.len)) != NULL &&
 	    (st = mp_stats_new(l, atoi(year),
-	    (int)json_integer_value(json_object_get(d, "threshold")))) != NULL) {
+	         (int)json_integer_value(json_object_get(d, "threshold")))) != NULL) {
 		uint64_t at = 0;
 		int bad = 0;
 
@@ -333,7 +335,8 @@ check_stats(const uint8_t (*leaves)[32], uint64_t n)
 
 			snprintf(target, sizeof target, "/api/v1/audit/events?start=%llu&end=%llu",
 			    (unsigned long long)at, (unsigned long long)size);
-			if (signed_req(&all, carla, "GET", target, NULL) != 0 || all.status != 200) {
+			if (signed_req(&all, carla, "GET", target, NULL) != 0 ||
+			    all.status != 200) {
 				bad = 1;
 				resp_free(&all);
 				break;
@@ -344,8 +347,9 @@ check_stats(const uint8_t (*leaves)[32], uint64_t n)
 				char err[200];
 				size_t len = 0;
 
-				if (et == NULL || mp_b64u_decode(buf, sizeof buf, &len, et,
-				    strlen(et)) != 0 || mp_stats_add(st, buf, len, err, sizeof err) != 0) {
+				if (et == NULL ||
+				    mp_b64u_decode(buf, sizeof buf, &len, et, strlen(et)) != 0 ||
+				    mp_stats_add(st, buf, len, err, sizeof err) != 0) {
 					bad = 1;
 					break;
 				}
@@ -368,8 +372,8 @@ check_stats(const uint8_t (*leaves)[32], uint64_t n)
 	expect_get_error(target, 404, "not_found", NULL);
 	expect_get_error("/api/v1/stats/20x6", 404, "not_found", NULL);
 	expect_get_error("/api/v1/stats/1969", 404, "not_found", NULL);
-	snprintf(target, sizeof target, "/api/v1/stats/%s?size=%llu", year,
-	    (unsigned long long)n + 5);
+	snprintf(
+	    target, sizeof target, "/api/v1/stats/%s?size=%llu", year, (unsigned long long)n + 5);
 	expect_get_error(target, 400, "invalid_field", "size");
 }
 
@@ -377,7 +381,7 @@ void
 test_log(void)
 {
 	struct cp c1, c2, c3;
-	uint8_t (*leaves)[32] = NULL, root[32], lh[32];
+	uint8_t(*leaves)[32] = NULL, root[32], lh[32];
 	struct mp_merkle_acc acc;
 	struct events_seen s;
 	struct resp r;
@@ -385,7 +389,8 @@ test_log(void)
 	uint64_t i, n, samples[8];
 	int good, si;
 
-	if (!ok(mp_note_verifier_parse(&V, I.verifier) == 0, "the verifier key init printed parses")) 
+	if (!ok(mp_note_verifier_parse(&V, I.verifier) == 0,
+	        "the verifier key init printed parses"))
 		return;
 	good = get_checkpoint(&c1) == 0 && get_checkpoint(&c2) == 0;
 	if (!ok(good, "GET /api/v1/log/checkpoint: a checkpoint signed by the instance's log key"))
@@ -398,8 +403,10 @@ test_log(void)
 
 	n = c1.size;
 	leaves = all_leaves(n);
-	if (!ok(leaves != NULL, "GET /api/v1/log/leaves pages through all %llu leaves, at most 1000 "
-	    "each", (unsigned long long)n))
+	if (!ok(leaves != NULL,
+	        "GET /api/v1/log/leaves pages through all %llu leaves, at most 1000 "
+	        "each",
+	        (unsigned long long)n))
 		goto out;
 	mp_merkle_acc_init(&acc);
 	for (i = 0; i < n; i++) {
@@ -426,24 +433,26 @@ test_log(void)
 	signed_req(&r, anna, "GET", "/api/v1/audit/events?start=0", NULL);
 	expect_error(&r, 403, "forbidden", NULL, "opened events for a caseworker: 403");
 	resp_free(&r);
-	check_events((const uint8_t (*)[32])leaves, n, &s);
-	if (!ok(s.bad_order == 0 && s.bad_shape == 0, "the auditor gets every event in order, each "
-	    "{v,case,seq,type,month} and its type's codes only"))
+	check_events((const uint8_t(*)[32])leaves, n, &s);
+	if (!ok(s.bad_order == 0 && s.bad_shape == 0,
+	        "the auditor gets every event in order, each "
+	        "{v,case,seq,type,month} and its type's codes only"))
 		diag("order %u, shape %u: %s", s.bad_order, s.bad_shape, s.first_bad);
 	ok(s.bad_commit == 0, "every event's BLAKE2b(salt, event) is its leaf");
 	ok(s.bad_seq == 0, "each case's events count 1, 2, 3, ... in log order");
-	check_stats((const uint8_t (*)[32])leaves, n);
+	check_stats((const uint8_t(*)[32])leaves, n);
 	ok(s.types[0] > 0 && s.types[1] > 0 && s.types[2] > 0 && s.types[3] > 0 && s.types[4] > 0,
 	    "the log holds created, classified, status, collective and purged events "
-	    "(%u, %u, %u, %u, %u)", s.types[0], s.types[1], s.types[2], s.types[3], s.types[4]);
+	    "(%u, %u, %u, %u, %u)",
+	    s.types[0], s.types[1], s.types[2], s.types[3], s.types[4]);
 
 	/* Hostile or impossible parameters. */
 	expect_get_error("/api/v1/log/leaves", 400, "missing_field", "start");
 	expect_get_error("/api/v1/log/leaves?start=abc", 400, "invalid_field", "start");
 	expect_get_error("/api/v1/log/leaves?start=01", 400, "invalid_field", "start");
 	expect_get_error("/api/v1/log/leaves?start=-1", 400, "invalid_field", "start");
-	expect_get_error("/api/v1/log/leaves?start=99999999999999999999", 400, "invalid_field",
-	    "start");
+	expect_get_error(
+	    "/api/v1/log/leaves?start=99999999999999999999", 400, "invalid_field", "start");
 	{
 		char t[128];
 
@@ -474,7 +483,8 @@ test_log(void)
 
 		good = get_checkpoint(&c3) == 0 && c3.size == n + 1 &&
 		    json_integer_value(json_object_get(lg, "index")) == (json_int_t)n;
-		ok(good, "the report's created event is leaf %llu, and the newest checkpoint counts it",
+		ok(good,
+		    "the report's created event is leaf %llu, and the newest checkpoint counts it",
 		    (unsigned long long)n);
 	}
 	resp_free(&r);
@@ -484,11 +494,12 @@ test_log(void)
 		ok(consistency_ok(&c3, &c3), "consistency proof of a size with itself verifies");
 		{
 			struct cp small = { 1, { 0 }, NULL };
-			uint8_t (*l1)[32] = all_leaves(1);
+			uint8_t(*l1)[32] = all_leaves(1);
 
 			if (l1 != NULL) {
 				mp_merkle_leaf(small.root, l1[0], 32);
-				ok(consistency_ok(&small, &c3), "consistency proof from size 1 verifies");
+				ok(consistency_ok(&small, &c3),
+				    "consistency proof from size 1 verifies");
 			}
 			free(l1);
 		}
@@ -498,14 +509,17 @@ test_log(void)
 	if (c3.text != NULL && case_of(&SUBS[si]) != NULL) {
 		char target[160];
 		struct cp c4, c5;
-		const char *bad = "{\"grounds\":[\"origin\"],\"domain\":\"no_such_domain\","
-		    "\"manifestation\":\"remark\",\"incident_municipality\":\"leiden\","
-		    "\"residence_municipality\":\"leiden\"}";
-		const char *good_cls = "{\"grounds\":[\"origin\"],\"domain\":\"housing\","
-		    "\"manifestation\":\"remark\",\"incident_municipality\":\"leiden\","
-		    "\"residence_municipality\":\"leiden\"}";
+		const char
+		    *bad = "{\"grounds\":[\"origin\"],\"domain\":\"no_such_domain\","
+		           "\"manifestation\":\"remark\",\"incident_municipality\":\"leiden\","
+		           "\"residence_municipality\":\"leiden\"}";
+		const char
+		    *good_cls = "{\"grounds\":[\"origin\"],\"domain\":\"housing\","
+		                "\"manifestation\":\"remark\",\"incident_municipality\":\"leiden\","
+		                "\"residence_municipality\":\"leiden\"}";
 
-		snprintf(target, sizeof target, "/api/v1/cases/%s/classification", SUBS[si].case_id);
+		snprintf(
+		    target, sizeof target, "/api/v1/cases/%s/classification", SUBS[si].case_id);
 		signed_req(&r, anna, "POST", target, bad);
 		resp_free(&r);
 		snprintf(target, sizeof target, "/api/v1/cases/%s/status", SUBS[si].case_id);
@@ -513,7 +527,8 @@ test_log(void)
 		resp_free(&r);
 		good = get_checkpoint(&c4) == 0 && c4.size == c3.size;
 		ok(good, "a refused classification and a refused move append no event");
-		snprintf(target, sizeof target, "/api/v1/cases/%s/classification", SUBS[si].case_id);
+		snprintf(
+		    target, sizeof target, "/api/v1/cases/%s/classification", SUBS[si].case_id);
 		signed_req(&r, anna, "POST", target, good_cls);
 		good = r.status == 200 && get_checkpoint(&c5) == 0 && c5.size == c3.size + 1;
 		resp_free(&r);
@@ -529,18 +544,21 @@ test_log(void)
 				uint8_t buf[1024];
 				size_t len = 0;
 
-				good = et != NULL && mp_b64u_decode(buf, sizeof buf - 1, &len, et,
-				    strlen(et)) == 0;
+				good = et != NULL &&
+				    mp_b64u_decode(buf, sizeof buf - 1, &len, et, strlen(et)) == 0;
 				buf[good ? len : 0] = '\0';
-				good = good && strstr((const char *)buf, "\"seq\":2,\"type\":\"classified\"")
-				    != NULL && strstr((const char *)buf, SUBS[si].case_id) != NULL &&
+				good = good &&
+				    strstr((const char *)buf,
+				        "\"seq\":2,\"type\":\"classified\"") != NULL &&
+				    strstr((const char *)buf, SUBS[si].case_id) != NULL &&
 				    strstr((const char *)buf, "\"domain\":\"housing\"") != NULL;
 				if (!good)
 					diag("event: %s", buf);
 			}
 			resp_free(&r);
 		}
-		ok(good, "an accepted classification appends exactly one event: its case, seq 2, "
+		ok(good,
+		    "an accepted classification appends exactly one event: its case, seq 2, "
 		    "classified, its codes");
 		free(c4.text);
 		free(c5.text);
@@ -557,7 +575,8 @@ test_log(void)
 		    mp_checkpoint_open(cp, strlen(cp), &V, &size, croot, NULL, 0) == 0 &&
 		    json_is_integer(json_object_get(lg, "index")) &&
 		    (uint64_t)json_integer_value(json_object_get(lg, "index")) < size;
-		ok(good, "the follow-up answer carries the created event's proof against a checkpoint");
+		ok(good,
+		    "the follow-up answer carries the created event's proof against a checkpoint");
 		resp_free(&r);
 	}
 out:

@@ -159,11 +159,15 @@ static int
 page_shape(const struct resp *r, const char *lang, char *why, size_t whylen)
 {
 	static const char *const csp_parts[] = {
-		"default-src 'none'", "script-src 'self'", "style-src 'self'",
-		"frame-ancestors 'none'", "form-action 'self'", "base-uri 'none'",
+		"default-src 'none'",
+		"script-src 'self'",
+		"style-src 'self'",
+		"frame-ancestors 'none'",
+		"form-action 'self'",
+		"base-uri 'none'",
 	};
-	const char *ct = resp_header(r, "Content-Type"), *csp = resp_header(r,
-	    "Content-Security-Policy"), *p;
+	const char *ct = resp_header(r, "Content-Type"),
+	           *csp = resp_header(r, "Content-Security-Policy"), *p;
 	char want[64];
 	size_t i, scripts = 0;
 
@@ -190,10 +194,12 @@ page_shape(const struct resp *r, const char *lang, char *why, size_t whylen)
 		if (strncmp(p, "<script src=\"/static/app.js\" defer></script>", 44) != 0)
 			return snprintf(why, whylen, "a script other than app.js: %.60s", p), 0;
 	if (scripts != 1 || has_inline_code(r->body))
-		return snprintf(why, whylen, "%zu scripts, or inline style or handlers", scripts), 0;
+		return snprintf(why, whylen, "%zu scripts, or inline style or handlers", scripts),
+		       0;
 	if (strstr(r->body, "[[") != NULL || has_placeholder(r->body))
 		return snprintf(why, whylen, "a catalog key or a placeholder is missing: %.80s",
-		    strstr(r->body, "[[") ? strstr(r->body, "[[") : "{...}"), 0;
+		           strstr(r->body, "[[") ? strstr(r->body, "[[") : "{...}"),
+		       0;
 	snprintf(want, sizeof want, "href=\"/accessibility?lang=%s\"", lang);
 	if (strstr(r->body, want) == NULL)
 		return snprintf(why, whylen, "no link to the accessibility statement"), 0;
@@ -206,8 +212,8 @@ expect_page(const struct resp *r, long status, const char *lang, const char *nam
 	char why[300] = "";
 
 	if (!ok(r->status == status && page_shape(r, lang, why, sizeof why),
-	    "%s -> %ld, an HTML page in %s (CSP, no cookie, nothing inline, landmarks, labels)",
-	    name, status, lang)) {
+	        "%s -> %ld, an HTML page in %s (CSP, no cookie, nothing inline, landmarks, labels)",
+	        name, status, lang)) {
 		diag("%s", why);
 		diag_resp(r);
 	}
@@ -292,7 +298,8 @@ case_of_token(const char *token, char out[64])
 	size_t i;
 
 	out[0] = '\0';
-	if (mp_token_parse(t, token, strlen(token)) != 0 || mp_token_reporter_keypair(pk, sk, t) != 0)
+	if (mp_token_parse(t, token, strlen(token)) != 0 ||
+	    mp_token_reporter_keypair(pk, sk, t) != 0)
 		return -1;
 	b64u(want, sizeof want, pk, sizeof pk);
 	signed_req(&r, anna, "GET", "/api/v1/cases?limit=20", NULL);
@@ -357,8 +364,9 @@ test_static_files(void)
 	for (i = 0; i < 2; i++) {
 		get_page(&r, files[i].path, NULL);
 		if (!ok(r.status == 200 && resp_header(&r, "Content-Type") &&
-		    strcasecmp(resp_header(&r, "Content-Type"), files[i].type) == 0 && r.len > 100,
-		    "GET %s -> 200 %s", files[i].path, files[i].type))
+		            strcasecmp(resp_header(&r, "Content-Type"), files[i].type) == 0 &&
+		            r.len > 100,
+		        "GET %s -> 200 %s", files[i].path, files[i].type))
 			diag_resp(&r);
 		static_bytes += wire_bytes(&r);
 		resp_free(&r);
@@ -397,14 +405,14 @@ test_languages(void)
 	for (i = 0; i < NLANGS; i++) {
 		snprintf(want, sizeof want, "/?lang=%s", LANGS[i]);
 		get_page(&r, want, NULL);
-		snprintf(want, sizeof want, "href=\"?lang=%s\" lang=\"%s\" hreflang=\"%s\"", LANGS[i],
-		    LANGS[i], LANGS[i]);
+		snprintf(want, sizeof want, "href=\"?lang=%s\" lang=\"%s\" hreflang=\"%s\"",
+		    LANGS[i], LANGS[i], LANGS[i]);
 		why[0] = '\0';
 		if (!ok(r.status == 200 && page_shape(&r, LANGS[i], why, sizeof why) &&
-		    count(r.body, "hreflang=") == NLANGS && strstr(r.body, want) &&
-		    count(r.body, "aria-current=\"true\"") == 1,
-		    "GET /?lang=%s: the form in %s, a switcher with all %zu languages, this one current",
-		    LANGS[i], LANGS[i], NLANGS))
+		            count(r.body, "hreflang=") == NLANGS && strstr(r.body, want) &&
+		            count(r.body, "aria-current=\"true\"") == 1,
+		        "GET /?lang=%s: the form in %s, a switcher with all %zu languages, this one current",
+		        LANGS[i], LANGS[i], NLANGS))
 			diag("%s", why);
 		resp_free(&r);
 	}
@@ -433,8 +441,10 @@ test_weight(void)
 			good &= r.status == 200 && n < PAGE_BUDGET;
 			resp_free(&r);
 		}
-	if (!ok(good, "every page in every language, with app.css and app.js, is under 50 KB "
-	    "(largest %zu bytes, %s)", worst, worst_at))
+	if (!ok(good,
+	        "every page in every language, with app.css and app.js, is under 50 KB "
+	        "(largest %zu bytes, %s)",
+	        worst, worst_at))
 		diag("the budget is %d bytes", PAGE_BUDGET);
 }
 
@@ -451,17 +461,20 @@ test_report_form(void)
 	canary_add(CANARY_TEXT, "CANARY-FORM-DESCRIPTION-5e21");
 	canary_add(CANARY_TEXT, FORM_LOC);
 	newest_case(before);
-	if (asprintf(&body, "lang=pl&description=%s%%0D%%0Asecond+line&role=witness&wish=advice"
-	    "&location=%s&incident_municipality=leiden&grounds=origin&grounds=religion"
-	    "&domain=commercial_services&manifestation=refusal&contact=anonymous"
-	    "&contact_email=ignored%%40example.org", "CANARY-FORM-DESCRIPTION-5e21+the+shop+would+"
-	    "not+serve+us", FORM_LOC) < 0)
+	if (asprintf(&body,
+	        "lang=pl&description=%s%%0D%%0Asecond+line&role=witness&wish=advice"
+	        "&location=%s&incident_municipality=leiden&grounds=origin&grounds=religion"
+	        "&domain=commercial_services&manifestation=refusal&contact=anonymous"
+	        "&contact_email=ignored%%40example.org",
+	        "CANARY-FORM-DESCRIPTION-5e21+the+shop+would+"
+	        "not+serve+us",
+	        FORM_LOC) < 0)
 		abort();
 	post_form(&r, "/report", body);
 	expect_page(&r, 200, "pl", "POST /report (url-encoded, lang=pl)");
 	tok = element_text(r.body, "token");
 	if (!ok(tok && strlen(tok) == MP_TOKEN_TEXT_LEN && tok[4] == '-',
-	    "the receipt shows the token in its groups (%s)", tok ? tok : "none"))
+	        "the receipt shows the token in its groups (%s)", tok ? tok : "none"))
 		goto out;
 	canary_add(CANARY_TOKEN, tok);
 	snprintf(form_token, sizeof form_token, "%s", tok);
@@ -470,36 +483,42 @@ test_report_form(void)
 	ok(token_only_in_text(r.body, tok) && resp_header(&r, "Location") == NULL,
 	    "the token is on the receipt only as text: in no link, form action or header");
 	ok(strstr(r.body, "id=\"qr\"") && strstr(r.body, "role=\"img\" aria-label=\"Kod QR") &&
-	    strstr(r.body, "id=\"print\""), "the receipt has the QR code, named in the page's "
+	        strstr(r.body, "id=\"print\""),
+	    "the receipt has the QR code, named in the page's "
 	    "language, and a print button");
 	if (asprintf(&want, "%s/f#%s", I.base, tok) < 0)
 		abort();
 	qr = decode_qr(r.body);
-	if (!ok(qr && strcmp(qr, want) == 0, "the receipt's QR code decodes to <public url>/f#<token>"))
+	if (!ok(qr && strcmp(qr, want) == 0,
+	        "the receipt's QR code decodes to <public url>/f#<token>"))
 		diag("decoded %s, want %s", qr ? qr : "nothing", want);
-	ok(wire_bytes(&r) + static_bytes < PAGE_BUDGET, "the receipt with its QR code is under "
-	    "50 KB with app.css and app.js (%zu bytes)", wire_bytes(&r) + static_bytes);
+	ok(wire_bytes(&r) + static_bytes < PAGE_BUDGET,
+	    "the receipt with its QR code is under "
+	    "50 KB with app.css and app.js (%zu bytes)",
+	    wire_bytes(&r) + static_bytes);
 	resp_free(&r);
 
 	newest_case(after);
 	if (!ok(case_of_token(tok, id) == 0 && strcmp(id, after) == 0 && strcmp(after, before) != 0,
-	    "the form made a case, the newest, whose reporter key is the token's"))
+	        "the form made a case, the newest, whose reporter key is the token's"))
 		goto out;
 	snprintf(form_case, sizeof form_case, "%s", id);
 	cw_get(&c, id);
 	pt = open_env(json_object_get(c.json, "report"), id, anna->box_pk, anna->box_sk);
 	resp_free(&c);
 	if (!ok(pt && jstr(pt, "language") && !strcmp(jstr(pt, "language"), "pl") &&
-	    jstr(pt, "role") && !strcmp(jstr(pt, "role"), "witness") &&
-	    json_array_size(json_object_get(pt, "grounds")) == 2 &&
-	    !strcmp(json_string_value(json_array_get(json_object_get(pt, "grounds"), 1)),
-	    "religion") && jstr(pt, "description") &&
-	    !strcmp(jstr(pt, "description"), FORM_DESC "\nsecond line"),
-	    "the opened report holds the form's fields (language, role, both grounds, the text "
-	    "with its line break as \\n)"))
+	            jstr(pt, "role") && !strcmp(jstr(pt, "role"), "witness") &&
+	            json_array_size(json_object_get(pt, "grounds")) == 2 &&
+	            !strcmp(json_string_value(json_array_get(json_object_get(pt, "grounds"), 1)),
+	                "religion") &&
+	            jstr(pt, "description") &&
+	            !strcmp(jstr(pt, "description"), FORM_DESC "\nsecond line"),
+	        "the opened report holds the form's fields (language, role, both grounds, the text "
+	        "with its line break as \\n)"))
 		diag("%s", pt ? dump(pt) : "(not opened)");
-	ok(pt && json_object_get(pt, "contact") == NULL && json_object_get(pt, "counterparty") ==
-	    NULL, "\"anonymous\" drops the contact fields; empty fields are left out");
+	ok(pt && json_object_get(pt, "contact") == NULL &&
+	        json_object_get(pt, "counterparty") == NULL,
+	    "\"anonymous\" drops the contact fields; empty fields are left out");
 
 	/* The follow-up page, by typing the token as a person would. */
 	{
@@ -513,15 +532,17 @@ test_report_form(void)
 			abort();
 		post_form(&r, "/f", b2);
 		free(b2);
-		expect_page(&r, 200, "en", "POST /f with the token typed in lower case with spaces");
+		expect_page(
+		    &r, 200, "en", "POST /f with the token typed in lower case with spaces");
 		label = received_label("pl");
 		st = element_text(r.body, "status");
 		if (!ok(st && label && strcmp(st, label) == 0 &&
-		    strstr(r.body, "id=\"status\" class=\"status\" lang=\"pl\""),
-		    "the status page shows the plain label in the report's language (pl), so marked"))
+		            strstr(r.body, "id=\"status\" class=\"status\" lang=\"pl\""),
+		        "the status page shows the plain label in the report's language (pl), so marked"))
 			diag("got %s, want %s", st ? st : "none", label ? label : "?");
 		ok(strstr(r.body, "id=\"message-form\"") && strstr(r.body, "id=\"no-messages\"") &&
-		    token_only_in_text(r.body, tok), "it has the message form, no messages yet, and "
+		        token_only_in_text(r.body, tok),
+		    "it has the message form, no messages yet, and "
 		    "the token only in the form's hidden field");
 		free(st);
 		resp_free(&r);
@@ -541,14 +562,19 @@ static void
 test_field_errors(void)
 {
 	static const char *const must[] = {
-		"id=\"error-summary\"", "<a href=\"#description\">Describe what happened.</a>",
+		"id=\"error-summary\"",
+		"<a href=\"#description\">Describe what happened.</a>",
 		"id=\"description-error\">Describe what happened.<",
 		"aria-describedby=\"description-hint description-error\" aria-invalid=\"true\"",
-		"id=\"occurred_on-error\"", "value=\"2999-01-01\"",
-		"id=\"contact_email-error\"", "value=\"not-an-address\"",
+		"id=\"occurred_on-error\"",
+		"value=\"2999-01-01\"",
+		"id=\"contact_email-error\"",
+		"value=\"not-an-address\"",
 		"value=\"&lt;b&gt;&quot;x&quot; &amp; &#39;y&#39; CANARY-FORM-LOCATION-77d0\"",
-		"name=\"grounds\" value=\"age\" checked", "<option value=\"housing\" selected>",
-		"name=\"contact\" value=\"contact\" checked", "name=\"role\" value=\"victim\" checked",
+		"name=\"grounds\" value=\"age\" checked",
+		"<option value=\"housing\" selected>",
+		"name=\"contact\" value=\"contact\" checked",
+		"name=\"role\" value=\"victim\" checked",
 		"<title>Error: ",
 	};
 	char *typed = NULL, *tx, before[64], after[64];
@@ -558,30 +584,34 @@ test_field_errors(void)
 
 	newest_case(before);
 
-	post_form(&r, "/report", "lang=en&description=&occurred_on=2999-01-01&role=victim"
+	post_form(&r, "/report",
+	    "lang=en&description=&occurred_on=2999-01-01&role=victim"
 	    "&location=%3Cb%3E%22x%22+%26+%27y%27+CANARY-FORM-LOCATION-77d0&grounds=age"
 	    "&domain=housing&contact=contact&contact_email=not-an-address");
-	expect_page(&r, 400, "en", "POST /report with an empty description, a future date, a bad "
+	expect_page(&r, 400, "en",
+	    "POST /report with an empty description, a future date, a bad "
 	    "e-mail address");
 	for (i = 0; i < sizeof must / sizeof must[0]; i++)
 		if (strstr(r.body, must[i]) == NULL && missing++ < 3)
 			diag("missing: %s", must[i]);
-	ok(missing == 0, "each error is next to its field (aria-invalid, aria-describedby), listed "
+	ok(missing == 0,
+	    "each error is next to its field (aria-invalid, aria-describedby), listed "
 	    "in a summary, in English, and every typed value and choice is kept and escaped");
 	ok(strstr(r.body, "<main id=\"main\" tabindex=\"-1\">\n<div id=\"error-summary\"") != NULL,
 	    "the error summary comes first in <main>");
 	resp_free(&r);
 
 	/* The description itself survives an error elsewhere. */
-	post_form(&r, "/report", "lang=nl&description=CANARY-FORM-DESCRIPTION-5e21+kept%0D%0Aline+2"
+	post_form(&r, "/report",
+	    "lang=nl&description=CANARY-FORM-DESCRIPTION-5e21+kept%0D%0Aline+2"
 	    "&contact=contact&contact_phone=abc");
 	tx = element_text(r.body, "description");
 	if (asprintf(&typed, "\n%s", "CANARY-FORM-DESCRIPTION-5e21 kept\nline 2") < 0)
 		abort();
 	if (!ok(r.status == 400 && tx && strcmp(tx, typed) == 0 &&
-	    strstr(r.body, "id=\"contact_phone-error\""),
-	    "a bad phone number: the description comes back as typed, the error in Dutch by the "
-	    "phone field"))
+	            strstr(r.body, "id=\"contact_phone-error\""),
+	        "a bad phone number: the description comes back as typed, the error in Dutch by the "
+	        "phone field"))
 		diag_resp(&r);
 	free(tx);
 	free(typed);
@@ -599,7 +629,8 @@ test_field_errors(void)
 	if (asprintf(&typed, "lang=en&description=%s", tx) < 0)
 		abort();
 	post_form(&r, "/report", typed);
-	ok(r.status == 400 && strstr(r.body, "Use no more than <bdi dir=\"ltr\">10000</bdi> characters."),
+	ok(r.status == 400 &&
+	        strstr(r.body, "Use no more than <bdi dir=\"ltr\">10000</bdi> characters."),
 	    "a description of 10001 characters: the error names the limit");
 	resp_free(&r);
 	free(tx);
@@ -634,7 +665,7 @@ test_strict_forms(void)
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		post_form(&r, "/report", bad[i].body);
 		if (!ok(r.status == 400 && strstr(r.body, "id=\"error-summary\""),
-		    "POST /report with %s -> 400, the form again with an error", bad[i].name))
+		        "POST /report with %s -> 400, the form again with an error", bad[i].name))
 			diag_resp(&r);
 		resp_free(&r);
 	}
@@ -644,7 +675,8 @@ test_strict_forms(void)
 	expect_page(&r, 415, "nl", "POST /report as application/json");
 	resp_free(&r);
 	page_req(&r, "POST", "/report", "multipart/form-data; boundary=x",
-	    "--x\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\nx\r\n--x--\r\n", NULL);
+	    "--x\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\nx\r\n--x--\r\n",
+	    NULL);
 	expect_page(&r, 415, "nl", "POST /report as multipart/form-data");
 	resp_free(&r);
 	page_req(&r, "POST", "/report", FORM "; charset=UTF-8", "lang=en&description=", NULL);
@@ -695,7 +727,7 @@ test_followup_pages(void)
 	get_page(&r, "/f", "en");
 	expect_page(&r, 200, "en", "GET /f");
 	ok(strstr(r.body, "<form method=\"post\" action=\"/f\" id=\"followup-form\"") &&
-	    strstr(r.body, "id=\"token-input\" name=\"token\""),
+	        strstr(r.body, "id=\"token-input\" name=\"token\""),
 	    "the follow-up page posts the typed token (never a GET with it in the URL)");
 	resp_free(&r);
 
@@ -707,7 +739,8 @@ test_followup_pages(void)
 	free(b);
 	expect_page(&r, 404, "en", "POST /f with a well-formed unknown token");
 	ok(strstr(r.body, "id=\"token-error\">There is no report with this code.") &&
-	    strstr(r.body, unknown), "it says so by the field and keeps the typed token");
+	        strstr(r.body, unknown),
+	    "it says so by the field and keeps the typed token");
 	resp_free(&r);
 	post_form(&r, "/f", "token=ABCD-EFGH&lang=nl");
 	expect_page(&r, 400, "nl", "POST /f with a malformed token");
@@ -721,7 +754,8 @@ test_followup_pages(void)
 	if (!ok(tok[0] != '\0' && id[0] != '\0', "the form's case is there to follow"))
 		return;
 	if (!ok(mp_token_parse(t, tok, strlen(tok)) == 0 &&
-	    mp_token_reporter_keypair(pk, sk, t) == 0, "the token gives the reporter's key"))
+	            mp_token_reporter_keypair(pk, sk, t) == 0,
+	        "the token gives the reporter's key"))
 		return;
 	b = envelope_body(seal_item("message", id, "Dank u. <b>Wij bellen u</b> & schrijven.", pk));
 	cw_post(&c, id, "messages", b);
@@ -730,25 +764,29 @@ test_followup_pages(void)
 	resp_free(&c);
 	ok(cw_move(id, "intake", NULL) == 200, "and takes it up");
 
-	if (asprintf(&b, "token=%s&lang=ar&text=CANARY-FORM-MESSAGE-0b7e+%%D9%%85%%D8%%B1%%D8%%AD%%D8%%A8"
-	    "%%D8%%A7", tok) < 0)
+	if (asprintf(&b,
+	        "token=%s&lang=ar&text=CANARY-FORM-MESSAGE-0b7e+%%D9%%85%%D8%%B1%%D8%%AD%%D8%%A8"
+	        "%%D8%%A7",
+	        tok) < 0)
 		abort();
 	canary_add(CANARY_TEXT, "CANARY-FORM-MESSAGE-0b7e");
 	post_form(&r, "/f/message", b);
 	free(b);
 	expect_page(&r, 200, "ar", "POST /f/message");
-	if (!ok(strstr(r.body, "id=\"confirmation\"") && count(r.body, "<li class=\"message") == 2 &&
-	    strstr(r.body, "<li class=\"message from-caseworker\"") &&
-	    strstr(r.body, "Dank u. &lt;b&gt;Wij bellen u&lt;/b&gt; &amp; schrijven.") &&
-	    strstr(r.body, "<li class=\"message from-reporter\"") &&
-	    strstr(r.body, "CANARY-FORM-MESSAGE-0b7e \xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7"),
-	    "the page confirms, and lists the caseworker's reply (escaped) and the new message"))
+	if (!ok(strstr(r.body, "id=\"confirmation\"") &&
+	            count(r.body, "<li class=\"message") == 2 &&
+	            strstr(r.body, "<li class=\"message from-caseworker\"") &&
+	            strstr(r.body, "Dank u. &lt;b&gt;Wij bellen u&lt;/b&gt; &amp; schrijven.") &&
+	            strstr(r.body, "<li class=\"message from-reporter\"") &&
+	            strstr(r.body,
+	                "CANARY-FORM-MESSAGE-0b7e \xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7"),
+	        "the page confirms, and lists the caseworker's reply (escaped) and the new message"))
 		diag_resp(&r);
 	ok(token_only_in_text(r.body, tok), "the token is only in the hidden field");
 	resp_free(&r);
 	cw_followup(&c, tok);
 	ok(json_array_size(json_object_get(c.json, "messages")) == 2 && jstr(c.json, "status") &&
-	    strcmp(jstr(c.json, "status"), "intake") == 0,
+	        strcmp(jstr(c.json, "status"), "intake") == 0,
 	    "the API's follow-up sees the same two messages and the new status");
 	resp_free(&c);
 
@@ -758,7 +796,8 @@ test_followup_pages(void)
 	free(b);
 	expect_page(&r, 400, "en", "POST /f/message with no text");
 	ok(strstr(r.body, "id=\"text-error\">Write your message first.") &&
-	    count(r.body, "<li class=\"message") == 2, "the error is by the text box; nothing sent");
+	        count(r.body, "<li class=\"message") == 2,
+	    "the error is by the text box; nothing sent");
 	resp_free(&r);
 	big = repeat("m", 10001);
 	if (asprintf(&b, "token=%s&lang=en&text=%s", tok, big) < 0)
@@ -776,7 +815,8 @@ test_followup_pages(void)
 	expect_page(&r, 404, "en", "POST /f/message with an unknown token");
 	resp_free(&r);
 	cw_followup(&c, tok);
-	ok(json_array_size(json_object_get(c.json, "messages")) == 2, "the refused messages stored "
+	ok(json_array_size(json_object_get(c.json, "messages")) == 2,
+	    "the refused messages stored "
 	    "nothing");
 	resp_free(&c);
 }

@@ -19,12 +19,12 @@
 struct scan {
 	int files;
 	long long bytes;
-	int db;                 /* saw meldpunt.db */
-	int hits[3];            /* by canary kind */
+	int db;      /* saw meldpunt.db */
+	int hits[3]; /* by canary kind */
 	char shown[3][MAX_HITS][PATHLEN / 8];
 	int plain_sqlite;
 	char plain[PATHLEN / 8];
-	int loopback_url_free;  /* 127.0.0.1 outside "//127.0.0.1" */
+	int loopback_url_free; /* 127.0.0.1 outside "//127.0.0.1" */
 	char loopback[PATHLEN / 8];
 };
 
@@ -76,7 +76,7 @@ check_bytes(const char *name, const uint8_t *b, size_t len, int is_instance)
 		snprintf(S.plain, sizeof S.plain, "%s", name);
 	}
 	for (off = 0; (p = memmem(b + off, len - off, "127.0.0.1", 9)) != NULL;
-	    off = (size_t)(p - b) + 9) {
+	     off = (size_t)(p - b) + 9) {
 		size_t at = (size_t)(p - b);
 
 		if (at >= 2 && p[-1] == '/' && p[-2] == '/')
@@ -121,9 +121,10 @@ holds_time_of_day(const uint8_t *b, size_t len)
 	for (size_t i = 0; i + 8 <= len; i++) {
 		const uint8_t *p = b + i;
 
-		if (isdigit(p[0]) && isdigit(p[1]) && p[2] == ':' && isdigit(p[3]) && isdigit(p[4]) &&
-		    p[5] == ':' && isdigit(p[6]) && isdigit(p[7]) && (p[0] - '0') * 10 + p[1] - '0' < 24 &&
-		    p[3] < '6' && p[6] < '6' && (i == 0 || !isdigit(p[-1])))
+		if (isdigit(p[0]) && isdigit(p[1]) && p[2] == ':' && isdigit(p[3]) &&
+		    isdigit(p[4]) && p[5] == ':' && isdigit(p[6]) && isdigit(p[7]) &&
+		    (p[0] - '0') * 10 + p[1] - '0' < 24 && p[3] < '6' && p[6] < '6' &&
+		    (i == 0 || !isdigit(p[-1])))
 			return 1;
 	}
 	return 0;
@@ -154,17 +155,21 @@ test_privacy(void)
 	memset(&S, 0, sizeof S);
 	nftw(I.inst, visit, 16, FTW_PHYS);
 	diag("privacy scan: %d files, %lld bytes under %s", S.files, S.bytes, I.inst);
-	if (!ok(S.files > 0 && S.db, "the privacy scan reads the instance's files, meldpunt.db "
-	    "among them"))
+	if (!ok(S.files > 0 && S.db,
+	        "the privacy scan reads the instance's files, meldpunt.db "
+	        "among them"))
 		diag("looked in %s", I.inst);
-	if (!ok(S.hits[CANARY_TEXT] == 0, "no instance file (db, -wal, -shm, config, ...) holds "
-	    "a report's or a message's text"))
+	if (!ok(S.hits[CANARY_TEXT] == 0,
+	        "no instance file (db, -wal, -shm, config, ...) holds "
+	        "a report's or a message's text"))
 		show(CANARY_TEXT);
-	if (!ok(S.hits[CANARY_TOKEN] == 0, "no instance file holds a token (text, lower case, "
-	    "without dashes, raw bytes, b64u, lookup hash)"))
+	if (!ok(S.hits[CANARY_TOKEN] == 0,
+	        "no instance file holds a token (text, lower case, "
+	        "without dashes, raw bytes, b64u, lookup hash)"))
 		show(CANARY_TOKEN);
-	if (!ok(S.hits[CANARY_CLIENT] == 0 && S.loopback_url_free == 0, "no instance file holds "
-	    "the client's IP (" CLIENT_IP ", or 127.0.0.1 outside a URL) or user agent")) {
+	if (!ok(S.hits[CANARY_CLIENT] == 0 && S.loopback_url_free == 0,
+	        "no instance file holds "
+	        "the client's IP (" CLIENT_IP ", or 127.0.0.1 outside a URL) or user agent")) {
 		show(CANARY_CLIENT);
 		if (S.loopback_url_free)
 			diag("127.0.0.1 in %s", S.loopback);
@@ -184,12 +189,12 @@ test_privacy(void)
 	}
 	check_bytes("server log", b, len, 0);
 	if (!ok(S.hits[CANARY_TEXT] == 0 && S.hits[CANARY_TOKEN] == 0,
-	    "the server's log holds no report text, message or token")) {
+	        "the server's log holds no report text, message or token")) {
 		show(CANARY_TEXT);
 		show(CANARY_TOKEN);
 	}
-	if (!ok(S.hits[CANARY_CLIENT] == 0, "the server's log holds no client IP (" CLIENT_IP
-	    ") or user agent"))
+	if (!ok(S.hits[CANARY_CLIENT] == 0,
+	        "the server's log holds no client IP (" CLIENT_IP ") or user agent"))
 		show(CANARY_CLIENT);
 	ok(!holds_time_of_day(b, len), "the server's log holds no time of day (HH:MM:SS)");
 	free(b);

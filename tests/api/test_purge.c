@@ -12,10 +12,10 @@
 
 #include "casework.h"
 
-static const char *const CLASS =
-    "{\"grounds\":[\"sexual_orientation\"],\"domain\":\"hospitality\","
-    "\"manifestation\":\"hostile_treatment\",\"incident_municipality\":\"katwijk\","
-    "\"residence_municipality\":\"noordwijk\"}";
+static const char
+    *const CLASS = "{\"grounds\":[\"sexual_orientation\"],\"domain\":\"hospitality\","
+                   "\"manifestation\":\"hostile_treatment\",\"incident_municipality\":\"katwijk\","
+                   "\"residence_municipality\":\"noordwijk\"}";
 
 static int
 purge_at(const char *day)
@@ -32,8 +32,10 @@ purge_at(const char *day)
 	}
 	for (const char *p = out ? out : ""; *p; p++)
 		digit |= isdigit((unsigned char)*p);
-	if (!ok(rc == 0 && digit, "meldpunt purge --dir DIR%s%s exits 0 and prints how many "
-	    "cases it purged", day ? " --today " : "", day ? day : ""))
+	if (!ok(rc == 0 && digit,
+	        "meldpunt purge --dir DIR%s%s exits 0 and prints how many "
+	        "cases it purged",
+	        day ? " --today " : "", day ? day : ""))
 		diag("exit %d; stdout %.200s; stderr %.200s", rc, out ? out : "", err ? err : "");
 	else
 		diag("purge %s: %.150s", day ? day : "(today)", out);
@@ -92,45 +94,53 @@ purged_case(const struct cw *c, const json_t *before, const char *what)
 			kept = 0;
 		}
 	if (!ok(s && json_is_true(json_object_get(s, "purged")), "%s: the summary says purged true",
-	    what))
+	        what))
 		diag("summary %s", s ? json_dumps(s, JSON_COMPACT) : "(not in the list)");
-	ok(s && kept, "%s: the row keeps id, ref, received, status, closure, channel, anonymous, "
-	    "classification, collective, due", what);
+	ok(s && kept,
+	    "%s: the row keeps id, ref, received, status, closure, channel, anonymous, "
+	    "classification, collective, due",
+	    what);
 	json_decref(s);
 
 	cw_get(&r, c->id);
 	if (!ok(r.status == 200 && json_is_null(json_object_get(r.json, "report")) &&
-	    json_is_array(json_object_get(r.json, "messages")) &&
-	    json_array_size(json_object_get(r.json, "messages")) == 0,
-	    "%s: GET the case -> report null, messages []", what))
+	            json_is_array(json_object_get(r.json, "messages")) &&
+	            json_array_size(json_object_get(r.json, "messages")) == 0,
+	        "%s: GET the case -> report null, messages []", what))
 		diag_resp(&r);
 	ok(json_is_null(json_object_get(r.json, "reporter_box")),
 	    "%s: no reporter key kept (reporter_box null)", what);
 	h = json_object_get(r.json, "history");
 	ev = json_array_get(h, json_array_size(h) - 1);
 	if (!ok(ev && jstr(ev, "type") && !strcmp(jstr(ev, "type"), "purged"),
-	    "%s: its history ends with a purged event", what))
+	        "%s: its history ends with a purged event", what))
 		diag_resp(&r);
 	{
 		char why[256];
 
-		if (!ok(history_codes_only(h, why, sizeof why), "%s: its history holds only codes, "
-		    "ids and days", what))
+		if (!ok(history_codes_only(h, why, sizeof why),
+		        "%s: its history holds only codes, "
+		        "ids and days",
+		        what))
 			diag("%s", why);
 	}
 	resp_free(&r);
 
 	cw_followup(&r, c->token);
-	if (!ok(r.status == 200 && jstr(r.json, "status") && !strcmp(jstr(r.json, "status"),
-	    "closed") && jstr(r.json, "status_label") && *jstr(r.json, "status_label") &&
-	    json_is_array(json_object_get(r.json, "messages")) &&
-	    json_array_size(json_object_get(r.json, "messages")) == 0,
-	    "%s: the token still answers: status closed, a status_label, no messages", what))
+	if (!ok(r.status == 200 && jstr(r.json, "status") &&
+	            !strcmp(jstr(r.json, "status"), "closed") && jstr(r.json, "status_label") &&
+	            *jstr(r.json, "status_label") &&
+	            json_is_array(json_object_get(r.json, "messages")) &&
+	            json_array_size(json_object_get(r.json, "messages")) == 0,
+	        "%s: the token still answers: status closed, a status_label, no messages", what))
 		diag_resp(&r);
-	if (!ok(want[0] && jstr(r.json, "status_label") && !strcmp(jstr(r.json, "status_label"),
-	    want), "%s: the status_label is the policy's purged notice in the report's language "
-	    "(%s)", what, lang))
-		diag("want %s; got %s", want[0] ? want : "(the policy file has no [notices] purged)",
+	if (!ok(want[0] && jstr(r.json, "status_label") &&
+	            !strcmp(jstr(r.json, "status_label"), want),
+	        "%s: the status_label is the policy's purged notice in the report's language "
+	        "(%s)",
+	        what, lang))
+		diag("want %s; got %s",
+		    want[0] ? want : "(the policy file has no [notices] purged)",
 		    jstr(r.json, "status_label") ? jstr(r.json, "status_label") : "-");
 	resp_free(&r);
 	reporter_says(c->token, "purge: a message on a purged case", &st);
@@ -146,7 +156,8 @@ test_purge(void)
 	json_t *before1 = NULL, *before2 = NULL, *o, *want = json_loads(CLASS, 0, NULL);
 
 	if (!ok(cw_report(&p1, "nl", "purge: a case that will be closed and purged") == 0 &&
-	    cw_report(&p2, "en", "purge: a case that stays open") == 0, "two reports for the purge"))
+	            cw_report(&p2, "en", "purge: a case that stays open") == 0,
+	        "two reports for the purge"))
 		goto out;
 	reporter_says(p1.token, "purge: the reporter of the closed case writes", NULL);
 	reporter_says(p2.token, "purge: the reporter of the open case writes", NULL);
@@ -162,7 +173,8 @@ test_purge(void)
 	ok(r.status == 200, "the case to be purged is classified");
 	resp_free(&r);
 	if (!ok(cw_walk_to(p1.id, "registration_only") == 0 &&
-	    cw_move(p1.id, "closed", "withdrawn") == 200, "the case is closed (withdrawn)"))
+	            cw_move(p1.id, "closed", "withdrawn") == 200,
+	        "the case is closed (withdrawn)"))
 		goto out;
 	ok(cw_get(&r, p1.id) == 0 && json_array_size(json_object_get(r.json, "messages")) == 3,
 	    "before the purge it holds the reporter's message, an answer and a note");
@@ -176,7 +188,7 @@ test_purge(void)
 		json_t *s1 = cw_list_find("", p1.id), *s2 = cw_list_find("", p2.id);
 
 		ok(s1 && s2 && json_is_false(json_object_get(s1, "purged")) &&
-		    json_is_false(json_object_get(s2, "purged")) && server_alive(),
+		        json_is_false(json_object_get(s2, "purged")) && server_alive(),
 		    "a purge as of today while the server runs purges neither case, and the server "
 		    "goes on serving");
 		json_decref(s1);
@@ -195,7 +207,8 @@ test_purge(void)
 	}
 	cw_post(&r, p1.id, "classification", CLASS);
 	o = json_object_get(r.json, "classification");
-	ok(r.status == 200 && json_equal(o, want) && json_is_true(json_object_get(r.json, "purged")),
+	ok(r.status == 200 && json_equal(o, want) &&
+	        json_is_true(json_object_get(r.json, "purged")),
 	    "a purged case can still be classified -> 200 (still purged)");
 	resp_free(&r);
 
@@ -203,7 +216,8 @@ test_purge(void)
 		json_t *s = cw_list_find("", p2.id), *pt;
 
 		ok(s && json_is_false(json_object_get(s, "purged")) &&
-		    json_equal(json_object_get(s, "status"), json_object_get(before2, "status")),
+		        json_equal(
+		            json_object_get(s, "status"), json_object_get(before2, "status")),
 		    "the open case is not purged 25 months on");
 		json_decref(s);
 		cw_get(&r, p2.id);
@@ -214,7 +228,7 @@ test_purge(void)
 		resp_free(&r);
 		cw_followup(&r, p2.token);
 		ok(r.status == 200 && json_array_size(json_object_get(r.json, "messages")) == 1 &&
-		    jstr(r.json, "status") && !strcmp(jstr(r.json, "status"), "received"),
+		        jstr(r.json, "status") && !strcmp(jstr(r.json, "status"), "received"),
 		    "its reporter still reads the message, status received");
 		resp_free(&r);
 	}

@@ -73,8 +73,8 @@ inclusion_root(uint8_t root[32], const uint8_t leaf[32], unsigned long long inde
  * "— <origin> <b64(keyhash || sig)>" made by the verifier key init printed.
  */
 static int
-checkpoint_parse(const char *cp, unsigned long long *size, uint8_t root[32], char *why,
-    size_t whylen)
+checkpoint_parse(
+    const char *cp, unsigned long long *size, uint8_t root[32], char *why, size_t whylen)
 {
 	const char *nl1, *nl2, *nl3, *sigline, *b;
 	uint8_t vk[33], blob[68], kh[32];
@@ -109,8 +109,9 @@ checkpoint_parse(const char *cp, unsigned long long *size, uint8_t root[32], cha
 	if (mp_b64_decode_exact(blob, sizeof blob, b, bl) != 0)
 		return -1;
 	snprintf(why, whylen, "no verifier key from init");
-	if (I.verifier[0] == '\0' || mp_b64_decode_exact(vk, sizeof vk, I.verifier + ol + 10,
-	    strlen(I.verifier + ol + 10)) != 0)
+	if (I.verifier[0] == '\0' ||
+	    mp_b64_decode_exact(
+	        vk, sizeof vk, I.verifier + ol + 10, strlen(I.verifier + ol + 10)) != 0)
 		return -1;
 	/* key hash = SHA-256(origin || "\n" || 0x01 || pk)[0:4] */
 	crypto_hash_sha256_init(&st);
@@ -121,8 +122,8 @@ checkpoint_parse(const char *cp, unsigned long long *size, uint8_t root[32], cha
 	if (memcmp(kh, blob, 4) != 0)
 		return -1;
 	snprintf(why, whylen, "signature does not verify over the note text");
-	if (crypto_sign_verify_detached(blob + 4, (const uint8_t *)cp, (size_t)(nl3 + 1 - cp),
-	    vk + 1) != 0)
+	if (crypto_sign_verify_detached(
+	        blob + 4, (const uint8_t *)cp, (size_t)(nl3 + 1 - cp), vk + 1) != 0)
 		return -1;
 	return 0;
 }
@@ -147,7 +148,8 @@ holds_day(const char *text)
 static void
 check_log(const json_t *log)
 {
-	const char *salt_t = jstr(log, "salt"), *ev_t = jstr(log, "event"), *cp = jstr(log, "checkpoint");
+	const char *salt_t = jstr(log, "salt"), *ev_t = jstr(log, "event"),
+	           *cp = jstr(log, "checkpoint");
 	const json_t *idx = json_object_get(log, "index"), *proof = json_object_get(log, "proof");
 	uint8_t salt[32], ev[4096], C[32], leaf[32], in[33], root[32], want[32];
 	unsigned long long size = 0;
@@ -157,8 +159,7 @@ check_log(const json_t *log)
 	int good;
 
 	good = json_is_integer(idx) && json_integer_value(idx) >= 0 && salt_t && ev_t && cp &&
-	    json_is_array(proof) &&
-	    mp_b64u_decode_exact(salt, 32, salt_t, strlen(salt_t)) == 0 &&
+	    json_is_array(proof) && mp_b64u_decode_exact(salt, 32, salt_t, strlen(salt_t)) == 0 &&
 	    mp_b64u_decode(ev, sizeof ev, &evlen, ev_t, strlen(ev_t)) == 0;
 	if (!ok(good, "report answer log has index, salt (32 bytes), event, checkpoint, proof")) {
 		char *lt = dump(log);
@@ -173,12 +174,12 @@ check_log(const json_t *log)
 	amsterdam_day(month, 0);
 	month[7] = '\0';
 	if (!ok(json_is_object(e) && json_integer_value(json_object_get(e, "v")) == 1 &&
-	    jstr(e, "type") && strcmp(jstr(e, "type"), "created") == 0 && jstr(e, "month") &&
-	    strcmp(jstr(e, "month"), month) == 0,
-	    "log event is {\"v\":1,\"type\":\"created\",\"month\":<this month>,...}"))
+	            jstr(e, "type") && strcmp(jstr(e, "type"), "created") == 0 &&
+	            jstr(e, "month") && strcmp(jstr(e, "month"), month) == 0,
+	        "log event is {\"v\":1,\"type\":\"created\",\"month\":<this month>,...}"))
 		diag("event: %s", evtext);
 	if (!ok(strstr(evtext, "CANARY") == NULL && !holds_day(evtext),
-	    "log event holds no text the reporter wrote and no date finer than a month"))
+	        "log event holds no text the reporter wrote and no date finer than a month"))
 		diag("event: %s", evtext);
 	json_decref(e);
 
@@ -189,8 +190,10 @@ check_log(const json_t *log)
 	good = checkpoint_parse(cp, &size, want, why, sizeof why) == 0;
 	if (!ok(good, "log checkpoint is a signed note by the verifier key init printed"))
 		diag("%s; checkpoint: %.300s", why, cp);
-	good = good && inclusion_root(root, leaf, (unsigned long long)json_integer_value(idx), size,
-	    proof) == 0 && memcmp(root, want, 32) == 0;
+	good = good &&
+	    inclusion_root(root, leaf, (unsigned long long)json_integer_value(idx), size, proof) ==
+	        0 &&
+	    memcmp(root, want, 32) == 0;
 	ok(good, "log proof includes BLAKE2b(salt, event) at index in the checkpoint's tree");
 }
 
@@ -211,7 +214,7 @@ test_reports(void)
 	/* /healthz: the plain liveness answer. */
 	http_get(&r, "/healthz");
 	if (!ok(r.status == 200 && (strcmp(r.body, "ok") == 0 || strcmp(r.body, "ok\n") == 0),
-	    "GET /healthz -> 200 ok"))
+	        "GET /healthz -> 200 ok"))
 		diag_resp(&r);
 	resp_free(&r);
 
@@ -227,18 +230,20 @@ test_reports(void)
 	fields_ok = json_is_object(r.json);
 	n = 0;
 	json_object_foreach(r.json, key, v) {
-		if (!strcmp(key, "token") || !strcmp(key, "followup_url") || !strcmp(key, "qr_svg") ||
-		    !strcmp(key, "received"))
+		if (!strcmp(key, "token") || !strcmp(key, "followup_url") ||
+		    !strcmp(key, "qr_svg") || !strcmp(key, "received"))
 			n++;
 		else if (strcmp(key, "log") != 0)
 			fields_ok = 0;
 	}
-	if (!ok(fields_ok && n == 4, "report answer has exactly token, followup_url, qr_svg, received "
-	    "(and optionally log)"))
+	if (!ok(fields_ok && n == 4,
+	        "report answer has exactly token, followup_url, qr_svg, received "
+	        "(and optionally log)"))
 		diag_resp(&r);
 	tok = jstr(r.json, "token");
-	if (!ok(token_text_ok(tok), "token has the text form XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXX "
-	    "(Crockford base32)"))
+	if (!ok(token_text_ok(tok),
+	        "token has the text form XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXX "
+	        "(Crockford base32)"))
 		diag("token: %s", tok ? tok : "(none)");
 	{
 		int parsed = tok != NULL && mp_token_parse(t, tok, strlen(tok)) == 0;
@@ -246,7 +251,7 @@ test_reports(void)
 		if (parsed)
 			mp_token_format(canon, t);
 		if (!ok(parsed && strcmp(canon, tok) == 0,
-		    "mp_token_parse accepts the token and it is in canonical form"))
+		        "mp_token_parse accepts the token and it is in canonical form"))
 			diag("token: %s", tok ? tok : "(none)");
 	}
 	url = jstr(r.json, "followup_url");
@@ -260,12 +265,13 @@ test_reports(void)
 		while (sl > 0 && isspace((unsigned char)svg[sl - 1]))
 			sl--;
 		if (!ok(svg && strncmp(svg, "<svg", 4) == 0 && sl >= 6 &&
-		    strncmp(svg + sl - 6, "</svg>", 6) == 0 && strstr(svg, "<script") == NULL,
-		    "qr_svg is an <svg>...</svg> without script"))
+		            strncmp(svg + sl - 6, "</svg>", 6) == 0 &&
+		            strstr(svg, "<script") == NULL,
+		        "qr_svg is an <svg>...</svg> without script"))
 			diag("qr_svg: %.120s", svg ? svg : "(none)");
 	}
 	if (!ok(jstr(r.json, "received") && strcmp(jstr(r.json, "received"), today) == 0,
-	    "received is today in Europe/Amsterdam (server run with TZ=Pacific/Kiritimati)"))
+	        "received is today in Europe/Amsterdam (server run with TZ=Pacific/Kiritimati)"))
 		diag("want %s; got %.200s", today, r.body);
 	if (json_object_get(r.json, "log") != NULL)
 		check_log(json_object_get(r.json, "log"));
@@ -280,15 +286,14 @@ test_reports(void)
 	canary_add(CANARY_TEXT, "canary-email-a9f0@example.org");
 	canary_add(CANARY_TEXT, "+31 6 4242 7177");
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s,s], s:s, s:s, s:s, "
-	    "s:{s:s, s:s, s:s, s:s}}",
-	    "language", "en", "role", "victim", "wish", "assistance",
-	    "description", "CANARY-DESCRIPTION-7f3a full report: the landlord refused us",
-	    "occurred_on", yesterday, "location", "CANARY-LOCATION-91c2 Breestraat",
-	    "incident_municipality", "leiden", "residence_municipality", "kaag_en_braassem",
-	    "grounds", "origin", "religion", "domain", "housing", "manifestation", "refusal",
-	    "counterparty", "CANARY-COUNTERPARTY-3b8d Woonbedrijf",
-	    "contact", "name", "CANARY-NAME-c4e1", "email", "canary-email-a9f0@example.org",
-	    "phone", "+31 6 4242 7177", "preferred", "email");
+	              "s:{s:s, s:s, s:s, s:s}}",
+	    "language", "en", "role", "victim", "wish", "assistance", "description",
+	    "CANARY-DESCRIPTION-7f3a full report: the landlord refused us", "occurred_on",
+	    yesterday, "location", "CANARY-LOCATION-91c2 Breestraat", "incident_municipality",
+	    "leiden", "residence_municipality", "kaag_en_braassem", "grounds", "origin", "religion",
+	    "domain", "housing", "manifestation", "refusal", "counterparty",
+	    "CANARY-COUNTERPARTY-3b8d Woonbedrijf", "contact", "name", "CANARY-NAME-c4e1", "email",
+	    "canary-email-a9f0@example.org", "phone", "+31 6 4242 7177", "preferred", "email");
 	idx = submit_report(&r, o);
 	json_decref(o);
 	if (!ok(r.status == 201 && idx == 1, "report with every field (en, contact, codes) -> 201"))

@@ -40,12 +40,14 @@ all_items(void)
 			}
 			rep = json_object_get(g.json, "report");
 			if (json_is_object(rep))
-				json_array_append_new(items, json_pack("{s:s, s:s, s:O}", "case", id,
-				    "kind", "report", "env", rep));
+				json_array_append_new(items,
+				    json_pack("{s:s, s:s, s:O}", "case", id, "kind", "report",
+				        "env", rep));
 			json_array_foreach(json_object_get(g.json, "messages"), j, m)
-				json_array_append_new(items, json_pack("{s:s, s:s, s:O?, s:O}", "case", id,
-				    "kind", "message", "item", json_object_get(m, "id"), "env",
-				    json_object_get(m, "envelope")));
+				json_array_append_new(items,
+				    json_pack("{s:s, s:s, s:O?, s:O}", "case", id, "kind",
+				        "message", "item", json_object_get(m, "id"), "env",
+				        json_object_get(m, "envelope")));
 			resp_free(&g);
 		}
 		free(cur);
@@ -70,11 +72,11 @@ missing_for(const char *kid, int limit, int *pages)
 
 	for (n = 0; n < 1000; n++) {
 		if (cur)
-			snprintf(target, sizeof target, "/api/v1/recipients?missing=%s&limit=%d&after=%s",
-			    kid, limit, cur);
+			snprintf(target, sizeof target,
+			    "/api/v1/recipients?missing=%s&limit=%d&after=%s", kid, limit, cur);
 		else
-			snprintf(target, sizeof target, "/api/v1/recipients?missing=%s&limit=%d", kid,
-			    limit);
+			snprintf(target, sizeof target, "/api/v1/recipients?missing=%s&limit=%d",
+			    kid, limit);
 		if (signed_req(&r, anna, "GET", target, NULL) != 0 || r.status != 200 ||
 		    !json_is_array(json_object_get(r.json, "items"))) {
 			diag_resp(&r);
@@ -139,7 +141,7 @@ report_item(const json_t *items, const char *case_id, const json_t *report_env)
 	json_array_foreach(items, i, it)
 		if (jstr(it, "case") && !strcmp(jstr(it, "case"), case_id) &&
 		    json_equal(json_object_get(it, "recipients"),
-		    json_object_get(report_env, "recipients")))
+		        json_object_get(report_env, "recipients")))
 			return it;
 	return NULL;
 }
@@ -157,11 +159,11 @@ test_dora(void)
 
 	/* A case with a report, the reporter's message, an answer and a note, before Dora. */
 	if (!ok(cw_report(&c, "nl", "share: a case from before Dora joined") == 0,
-	    "a report before Dora joins"))
+	        "a report before Dora joins"))
 		return;
 	{
-		json_t *o = json_pack("{s:s, s:s}", "token", c.token, "text",
-		    "share: the reporter adds something");
+		json_t *o = json_pack(
+		    "{s:s, s:s}", "token", c.token, "text", "share: the reporter adds something");
 
 		b = dump(o);
 		http_json(&r, "POST", "/api/v1/followup/messages", b);
@@ -184,20 +186,22 @@ test_dora(void)
 	diag("%zu items in %s before Dora joins", n_before, "the instance");
 
 	/* Dora joins while the server runs (keys take effect on the next request). */
-	if (!ok(key_add(dora) == 0, "meldpunt key add registers caseworker Dora while the server "
-	    "runs")) {
+	if (!ok(key_add(dora) == 0,
+	        "meldpunt key add registers caseworker Dora while the server "
+	        "runs")) {
 		json_decref(before);
 		return;
 	}
 	mp_kid(dkid, dora->box_pk);
 	cw_get_as(&r, dora, c.id);
 	{
-		json_t *o = open_env(json_object_get(r.json, "report"), c.id, dora->box_pk,
-		    dora->box_sk);
+		json_t *o = open_env(
+		    json_object_get(r.json, "report"), c.id, dora->box_pk, dora->box_sk);
 
 		if (!ok(r.status == 200 && json_is_object(json_object_get(r.json, "report")) &&
-		    o == NULL, "Dora may read the case list and the case, but cannot open a report "
-		    "sealed before she joined"))
+		            o == NULL,
+		        "Dora may read the case list and the case, but cannot open a report "
+		        "sealed before she joined"))
 			diag_resp(&r);
 		json_decref(o);
 	}
@@ -205,7 +209,8 @@ test_dora(void)
 
 	/* What Dora lacks: every item that existed before. */
 	items = missing_for(dkid, 7, &pages);
-	if (!ok(items != NULL, "GET /api/v1/recipients?missing=<Dora's kid> -> 200 {items, next}")) {
+	if (!ok(items != NULL,
+	        "GET /api/v1/recipients?missing=<Dora's kid> -> 200 {items, next}")) {
 		json_decref(before);
 		return;
 	}
@@ -216,15 +221,17 @@ test_dora(void)
 		if (mp_envelope_has_kid(it, dkid))
 			listed_all = 0;
 	}
-	if (!ok(json_array_size(items) == n_before && listed_all, "the list (paged by 7, %d pages) "
-	    "holds every item of every case from before Dora (%zu), none sealed to her", pages,
-	    n_before))
+	if (!ok(json_array_size(items) == n_before && listed_all,
+	        "the list (paged by 7, %d pages) "
+	        "holds every item of every case from before Dora (%zu), none sealed to her",
+	        pages, n_before))
 		diag("listed %zu, items %zu", json_array_size(items), n_before);
 	ok(anna_in_all, "each listed item has item, case and recipients, Anna among them");
 	{
 		json_t *one = missing_for(dkid, 1000, NULL);
 
-		ok(one && json_equal(one, items), "the same list in one page of 1000 as in pages of 7 "
+		ok(one && json_equal(one, items),
+		    "the same list in one page of 1000 as in pages of 7 "
 		    "(oldest first, the cursor loses nothing)");
 		json_decref(one);
 	}
@@ -241,7 +248,8 @@ test_dora(void)
 
 		snprintf(target, sizeof target, "/api/v1/recipients?missing=%s&limit=1001", dkid);
 		signed_req(&r, anna, "GET", target, NULL);
-		expect_error(&r, 400, "invalid_field", "limit", "GET /api/v1/recipients?limit=1001");
+		expect_error(
+		    &r, 400, "invalid_field", "limit", "GET /api/v1/recipients?limit=1001");
 		resp_free(&r);
 	}
 
@@ -253,7 +261,7 @@ test_dora(void)
 			snprintf(other_item, sizeof other_item, "%s", jstr(m, "id"));
 	resp_free(&r);
 	if (!ok(rep_item != NULL && reseal(sealed, rep_item, dora->box_pk) == 0,
-	    "the case's report is in the list and Anna re-seals its item key to Dora")) {
+	        "the case's report is in the list and Anna re-seals its item key to Dora")) {
 		json_decref(items);
 		json_decref(before);
 		return;
@@ -273,14 +281,16 @@ test_dora(void)
 		expect_error(&r, 400, "invalid_field", NULL, "sharing with a kid of no key");
 		resp_free(&r);
 		share_one(&r, c.id, jstr(rep_item, "item"), add_entry(dkid, "c2hvcnQ"));
-		expect_error(&r, 400, "invalid_field", NULL, "sharing a sealed key that is not 80 "
+		expect_error(&r, 400, "invalid_field", NULL,
+		    "sharing a sealed key that is not 80 "
 		    "bytes");
 		resp_free(&r);
 		json_array_foreach(items, i, x)
 			if (jstr(x, "case") && strcmp(jstr(x, "case"), c.id) != 0)
 				snprintf(other_case, sizeof other_case, "%s", jstr(x, "case"));
 		share_one(&r, other_case, jstr(rep_item, "item"), add_entry(dkid, sealed));
-		expect_error(&r, 404, "not_found", NULL, "sharing an item under another case's path");
+		expect_error(
+		    &r, 404, "not_found", NULL, "sharing an item under another case's path");
 		resp_free(&r);
 		share_one(&r, c.id, rnd, add_entry(dkid, sealed));
 		expect_error(&r, 404, "not_found", NULL, "sharing an unknown item");
@@ -295,24 +305,25 @@ test_dora(void)
 	resp_free(&r);
 	share_one(&r, c.id, jstr(rep_item, "item"), add_entry(dkid, sealed));
 	if (!ok(r.status == 200 && json_integer_value(json_object_get(r.json, "added")) == 1,
-	    "POST /api/v1/cases/{id}/recipients {add: [Dora], item: the report} -> 200 {added: 1}"))
+	        "POST /api/v1/cases/{id}/recipients {add: [Dora], item: the report} -> 200 {added: 1}"))
 		diag_resp(&r);
 	resp_free(&r);
 	cw_get_as(&r, dora, c.id);
 	{
-		json_t *o = open_env(json_object_get(r.json, "report"), c.id, dora->box_pk,
-		    dora->box_sk);
+		json_t *o = open_env(
+		    json_object_get(r.json, "report"), c.id, dora->box_pk, dora->box_sk);
 
 		if (!ok(o && jstr(o, "description") &&
-		    !strcmp(jstr(o, "description"), "share: a case from before Dora joined"),
-		    "Dora now opens the old report"))
+		            !strcmp(
+		                jstr(o, "description"), "share: a case from before Dora joined"),
+		        "Dora now opens the old report"))
 			diag_resp(&r);
 		json_decref(o);
 	}
 	resp_free(&r);
 	share_one(&r, c.id, jstr(rep_item, "item"), add_entry(dkid, sealed));
 	if (!ok(r.status == 200 && json_integer_value(json_object_get(r.json, "added")) == 0,
-	    "sharing the same item with Dora again -> 200 {added: 0} (a kid it has is skipped)"))
+	        "sharing the same item with Dora again -> 200 {added: 0} (a kid it has is skipped)"))
 		diag_resp(&r);
 	resp_free(&r);
 
@@ -325,8 +336,9 @@ test_dora(void)
 			cant++;
 			continue;
 		}
-		json_array_append_new(bulk, json_pack("{s:s, s:o}", "item", jstr(it, "item"), "add",
-		    add_entry(dkid, sealed)));
+		json_array_append_new(bulk,
+		    json_pack(
+		        "{s:s, s:o}", "item", jstr(it, "item"), "add", add_entry(dkid, sealed)));
 	}
 	ok(cant == 0, "Anna opens the item key of every listed item (%zu could not)", cant);
 	if (json_array_size(bulk) > 0) {
@@ -334,8 +346,10 @@ test_dora(void)
 		char ckid[MP_KID_TEXT_LEN + 1];
 
 		mp_kid(ckid, carla->box_pk);
-		json_object_set_new(json_array_get(json_object_get(json_array_get(bad,
-		    json_array_size(bad) - 1), "add"), 0), "kid", json_string(ckid));
+		json_object_set_new(
+		    json_array_get(
+		        json_object_get(json_array_get(bad, json_array_size(bad) - 1), "add"), 0),
+		    "kid", json_string(ckid));
 		o = json_pack("{s:o}", "items", bad);
 		b = dump(o);
 		signed_req(&r, anna, "POST", "/api/v1/recipients", b);
@@ -357,9 +371,12 @@ test_dora(void)
 	}
 	signed_req(&r, anna, "POST", "/api/v1/recipients", b);
 	free(b);
-	if (!ok(r.status == 200 && (size_t)json_integer_value(json_object_get(r.json, "added")) ==
-	    json_array_size(bulk), "POST /api/v1/recipients with the other %zu items -> 200 "
-	    "{added: %zu}", json_array_size(bulk), json_array_size(bulk)))
+	if (!ok(r.status == 200 &&
+	            (size_t)json_integer_value(json_object_get(r.json, "added")) ==
+	                json_array_size(bulk),
+	        "POST /api/v1/recipients with the other %zu items -> 200 "
+	        "{added: %zu}",
+	        json_array_size(bulk), json_array_size(bulk)))
 		diag_resp(&r);
 	resp_free(&r);
 	json_decref(bulk);
@@ -377,20 +394,22 @@ test_dora(void)
 
 			reports++;
 			cw_get_as(&r, dora, cid);
-			o = open_env(json_object_get(r.json, "report"), cid, dora->box_pk,
-			    dora->box_sk);
+			o = open_env(
+			    json_object_get(r.json, "report"), cid, dora->box_pk, dora->box_sk);
 			opened += o != NULL;
 			json_decref(o);
 			resp_free(&r);
 		}
 	}
-	ok(reports > 0 && opened == reports, "Dora now opens every report from before she joined "
-	    "(%zu of %zu)", opened, reports);
+	ok(reports > 0 && opened == reports,
+	    "Dora now opens every report from before she joined "
+	    "(%zu of %zu)",
+	    opened, reports);
 	cw_get_as(&r, dora, c.id);
 	n_shared = 0;
 	json_array_foreach(json_object_get(r.json, "messages"), i, m) {
-		json_t *o = open_env(json_object_get(m, "envelope"), c.id, dora->box_pk,
-		    dora->box_sk);
+		json_t *o = open_env(
+		    json_object_get(m, "envelope"), c.id, dora->box_pk, dora->box_sk);
 
 		n_shared += o != NULL;
 		json_decref(o);
@@ -401,14 +420,16 @@ test_dora(void)
 	json_array_foreach(hist, i, ev)
 		shared_events += jstr(ev, "type") && !strcmp(jstr(ev, "type"), "shared") &&
 		    jstr(ev, "kid") && !strcmp(jstr(ev, "kid"), dkid);
-	if (!ok(shared_events == 4, "the case's history has a shared event {kid: Dora} per item "
-	    "(report, 2 messages, note: 4)"))
+	if (!ok(shared_events == 4,
+	        "the case's history has a shared event {kid: Dora} per item "
+	        "(report, 2 messages, note: 4)"))
 		diag("%d shared events for Dora; history %.400s", shared_events, r.body);
 	{
 		char why[256];
 
-		if (!ok(history_codes_only(hist, why, sizeof why), "that history holds only codes, "
-		    "ids and days"))
+		if (!ok(history_codes_only(hist, why, sizeof why),
+		        "that history holds only codes, "
+		        "ids and days"))
 			diag("%s", why);
 	}
 	resp_free(&r);
@@ -461,7 +482,7 @@ test_revoke(void)
 	resp_free(&r);
 
 	if (!ok(cw_report(&c, "nl", "share: a report after Eve was revoked") == 0,
-	    "a report after the revocation"))
+	        "a report after the revocation"))
 		return;
 	/* The reporter's message after the revocation: not sealed to Eve either. */
 	o = json_pack("{s:s, s:s}", "token", c.token, "text", "share: after the revocation");
@@ -483,14 +504,16 @@ test_revoke(void)
 		struct resp s;
 
 		share_one(&s, c.id, item, add_entry(ekid, sealed));
-		expect_error(&s, 400, "invalid_field", NULL, "adding the revoked key as a recipient "
+		expect_error(&s, 400, "invalid_field", NULL,
+		    "adding the revoked key as a recipient "
 		    "(single item)");
 		resp_free(&s);
-		o = json_pack("{s:[{s:s, s:o}]}", "items", "item", item, "add",
-		    add_entry(ekid, sealed));
+		o = json_pack(
+		    "{s:[{s:s, s:o}]}", "items", "item", item, "add", add_entry(ekid, sealed));
 		b = dump(o);
 		signed_req(&s, anna, "POST", "/api/v1/recipients", b);
-		expect_error(&s, 400, "invalid_field", NULL, "adding the revoked key as a recipient "
+		expect_error(&s, 400, "invalid_field", NULL,
+		    "adding the revoked key as a recipient "
 		    "(bulk)");
 		resp_free(&s);
 		free(b);
@@ -501,7 +524,8 @@ test_revoke(void)
 	resp_free(&r);
 	cw_get(&r, c.id);
 	env = json_object_get(json_array_get(json_object_get(r.json, "messages"), 0), "envelope");
-	ok(env && !mp_envelope_has_kid(env, ekid), "the refused shares did not add the revoked key");
+	ok(env && !mp_envelope_has_kid(env, ekid),
+	    "the refused shares did not add the revoked key");
 	resp_free(&r);
 }
 
@@ -515,8 +539,9 @@ test_recovery(void)
 	size_t i;
 	int listed = 0;
 
-	if (!ok(key_add_recovery(rec) == 0, "meldpunt key add --role recovery --name R --box B64U "
-	    "(no --sign) exits 0"))
+	if (!ok(key_add_recovery(rec) == 0,
+	        "meldpunt key add --role recovery --name R --box B64U "
+	        "(no --sign) exits 0"))
 		return;
 	mp_kid(rkid, rec->box_pk);
 	b64u(box, sizeof box, rec->box_pk, 32);
@@ -529,7 +554,7 @@ test_recovery(void)
 	resp_free(&r);
 
 	if (!ok(cw_report(&c, "nl", "share: a report after the recovery key") == 0,
-	    "a report after the recovery key was added"))
+	        "a report after the recovery key was added"))
 		return;
 	o = json_pack("{s:s, s:s}", "token", c.token, "text", "share: for the recovery key too");
 	b = dump(o);
@@ -540,7 +565,7 @@ test_recovery(void)
 	cw_get(&r, c.id);
 	o = open_env(json_object_get(r.json, "report"), c.id, rec->box_pk, rec->box_sk);
 	ok(o && jstr(o, "description") &&
-	    !strcmp(jstr(o, "description"), "share: a report after the recovery key"),
+	        !strcmp(jstr(o, "description"), "share: a report after the recovery key"),
 	    "the recovery key opens a new report (it is a recipient of every report)");
 	json_decref(o);
 	env = json_object_get(json_array_get(json_object_get(r.json, "messages"), 0), "envelope");
@@ -552,7 +577,8 @@ test_recovery(void)
 
 	/* Old items can be shared with the recovery key. */
 	items = missing_for(rkid, 1000, NULL);
-	ok(items && json_array_size(items) > 0, "GET /api/v1/recipients?missing=<recovery kid> "
+	ok(items && json_array_size(items) > 0,
+	    "GET /api/v1/recipients?missing=<recovery kid> "
 	    "lists the items from before it");
 	it = json_array_get(items, 0);
 	if (it) {
@@ -560,8 +586,9 @@ test_recovery(void)
 
 		if (reseal(sealed, it, rec->box_pk) == 0) {
 			share_one(&r, jstr(it, "case"), jstr(it, "item"), add_entry(rkid, sealed));
-			if (!ok(r.status == 200 && json_integer_value(json_object_get(r.json, "added")) ==
-			    1, "an old item shared with the recovery key -> 200 {added: 1}"))
+			if (!ok(r.status == 200 &&
+			            json_integer_value(json_object_get(r.json, "added")) == 1,
+			        "an old item shared with the recovery key -> 200 {added: 1}"))
 				diag_resp(&r);
 			resp_free(&r);
 		}

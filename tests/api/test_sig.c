@@ -23,9 +23,12 @@ sign_custom(struct sighdr *h, const struct mp_identity *id, const char *method, 
 
 	memset(h, 0, sizeof *h);
 	b64u(keyid, sizeof keyid, id->sign_pk, 32);
-	n = snprintf(params, sizeof params, "%s;created=%lld;nonce=\"%s\";keyid=\"%s\";"
-	    "alg=\"ed25519\"", digest ? "(\"@method\" \"@path\" \"@query\" \"content-digest\")" :
-	    "(\"@method\" \"@path\" \"@query\")", created, nonce, keyid);
+	n = snprintf(params, sizeof params,
+	    "%s;created=%lld;nonce=\"%s\";keyid=\"%s\";"
+	    "alg=\"ed25519\"",
+	    digest ? "(\"@method\" \"@path\" \"@query\" \"content-digest\")"
+	           : "(\"@method\" \"@path\" \"@query\")",
+	    created, nonce, keyid);
 	if (n < 0 || (size_t)n >= sizeof params)
 		return -1;
 	if ((n = mp_sig_base(base, sizeof base, method, path, query, digest, params)) < 0)
@@ -90,7 +93,8 @@ test_signatures(void)
 		resp_free(&r);
 		sign_custom(&again, anna, "GET", "/api/v1/cases", "?limit=4", NULL, now, nonce);
 		send_signed(&r, &again, "GET", "/api/v1/cases?limit=4", NULL, 0);
-		expect_error(&r, 401, "unauthorized", NULL, "another request that reuses the nonce");
+		expect_error(
+		    &r, 401, "unauthorized", NULL, "another request that reuses the nonce");
 		resp_free(&r);
 	}
 
@@ -159,8 +163,8 @@ test_signatures(void)
 	sign_req(&h, anna, "POST", target, a, strlen(a), (long long)time(NULL));
 	if (mp_sig_digest(h.digest, sizeof h.digest, (const uint8_t *)b, strlen(b)) == 0) {
 		send_signed(&r, &h, "POST", target, b, strlen(b));
-		expect_error(&r, 401, "unauthorized",
-		    NULL, "body and Content-Digest changed after signing");
+		expect_error(
+		    &r, 401, "unauthorized", NULL, "body and Content-Digest changed after signing");
 		resp_free(&r);
 	}
 	/* A POST whose signature does not cover content-digest. */
@@ -177,7 +181,8 @@ test_signatures(void)
 	sign_req(&h, anna, "POST", target, a, strlen(a), (long long)time(NULL));
 	h.digest[0] = '\0';
 	send_signed(&r, &h, "POST", target, a, strlen(a));
-	expect_error(&r, 401, "unauthorized", NULL, "POST signed over a digest but sent without "
+	expect_error(&r, 401, "unauthorized", NULL,
+	    "POST signed over a digest but sent without "
 	    "Content-Digest");
 	resp_free(&r);
 	ok(strcmp(status_of(full->token), st0) == 0 && st0[0] != '\0',
@@ -185,7 +190,8 @@ test_signatures(void)
 
 	/* Roles. */
 	signed_req(&r, carla, "GET", "/api/v1/keys", NULL);
-	if (!ok(r.status == 200, "auditor's good signature on GET /api/v1/keys (any signed) -> 200"))
+	if (!ok(r.status == 200,
+	        "auditor's good signature on GET /api/v1/keys (any signed) -> 200"))
 		diag_resp(&r);
 	resp_free(&r);
 	signed_req(&r, carla, "GET", "/api/v1/cases", NULL);

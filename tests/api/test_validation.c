@@ -58,7 +58,7 @@ with(const char *member)
 	char *s;
 
 	if (asprintf(&s, "{\"description\":\"CANARY-DESCRIPTION-7f3a validation %u\"%s%s}",
-	    ++serial, member ? "," : "", member ? member : "") < 0)
+	        ++serial, member ? "," : "", member ? member : "") < 0)
 		abort();
 	return s;
 }
@@ -139,8 +139,8 @@ test_validation(void)
 		return;
 
 	/* description */
-	reject_json("without description", "{\"language\":\"nl\"}", 400, "missing_field",
-	    "description");
+	reject_json(
+	    "without description", "{\"language\":\"nl\"}", 400, "missing_field", "description");
 	reject_json("{}", "{}", 400, "missing_field", "description");
 	reject_json("with an empty description", "{\"description\":\"\"}", 400, "invalid_field",
 	    "description");
@@ -149,8 +149,8 @@ test_validation(void)
 	s = repeat("a", 10001);
 	o = json_pack("{s:s}", "description", s);
 	b = dump(o);
-	reject_json("with a description of 10001 code points", b, 400, "invalid_field",
-	    "description");
+	reject_json(
+	    "with a description of 10001 code points", b, 400, "invalid_field", "description");
 	free(b);
 	json_decref(o);
 	free(s);
@@ -168,7 +168,7 @@ test_validation(void)
 	/* 10000 astral code points as surrogate-pair escapes: 120 KiB of JSON, within the limit. */
 	s = repeat("\\ud83d\\ude00", 10000);
 	if (asprintf(&b, "{\"description\":\"%s\",\"location\":\"CANARY-LOCATION-91c2 escaped\"}",
-	    s) < 0)
+	        s) < 0)
 		abort();
 	accept_raw("with a description of 10000 escaped surrogate pairs (120 KiB)", b, strlen(b));
 	free(b);
@@ -189,14 +189,14 @@ test_validation(void)
 	    "{\"description\":\"CANARY-DESCRIPTION-7f3a bad \xff\xfe bytes\"}", 400,
 	    "invalid_field", "description");
 	reject_json("with an overlong UTF-8 sequence (c0 af) in a string",
-	    "{\"description\":\"CANARY-DESCRIPTION-7f3a overlong \xc0\xaf\"}", 400,
-	    "invalid_field", "description");
+	    "{\"description\":\"CANARY-DESCRIPTION-7f3a overlong \xc0\xaf\"}", 400, "invalid_field",
+	    "description");
 	reject_json("with UTF-8-encoded surrogate bytes (ed a0 80) in a string",
 	    "{\"description\":\"CANARY-DESCRIPTION-7f3a surrogate \xed\xa0\x80\"}", 400,
 	    "invalid_field", "description");
 	reject_json("with \\u0000 in the description",
-	    "{\"description\":\"CANARY-DESCRIPTION-7f3a nul \\u0000 here\"}", 400,
-	    "invalid_field", "description");
+	    "{\"description\":\"CANARY-DESCRIPTION-7f3a nul \\u0000 here\"}", 400, "invalid_field",
+	    "description");
 
 	/* dates */
 	amsterdam_day(day, 2);
@@ -204,16 +204,16 @@ test_validation(void)
 		abort();
 	reject_with("with occurred_on the day after tomorrow", s, "invalid_field", "occurred_on");
 	free(s);
-	reject_with("with occurred_on 2026-02-30", "\"occurred_on\":\"2026-02-30\"", "invalid_field",
-	    "occurred_on");
+	reject_with("with occurred_on 2026-02-30", "\"occurred_on\":\"2026-02-30\"",
+	    "invalid_field", "occurred_on");
 	reject_with("with occurred_on \"yesterday\"", "\"occurred_on\":\"yesterday\"",
 	    "invalid_field", "occurred_on");
 
 	/* codes from the policy */
 	reject_with("with an unknown ground", "\"grounds\":[\"origin\",\"martian\"]",
 	    "invalid_field", "grounds");
-	reject_with("with grounds not an array", "\"grounds\":\"origin\"", "invalid_field",
-	    "grounds");
+	reject_with(
+	    "with grounds not an array", "\"grounds\":\"origin\"", "invalid_field", "grounds");
 	reject_with("with an unknown domain", "\"domain\":\"the_moon\"", "invalid_field", "domain");
 	reject_with("with an unknown manifestation", "\"manifestation\":\"telepathy\"",
 	    "invalid_field", "manifestation");
@@ -246,16 +246,16 @@ test_validation(void)
 	free(s);
 
 	/* contact */
-	reject_with("with contact.email \"not-an-email\"", "\"contact\":{\"email\":\"not-an-email\"}",
-	    "invalid_field", "contact.email");
+	reject_with("with contact.email \"not-an-email\"",
+	    "\"contact\":{\"email\":\"not-an-email\"}", "invalid_field", "contact.email");
 	reject_with("with contact.preferred phone and no phone",
 	    "\"contact\":{\"email\":\"someone@example.org\",\"preferred\":\"phone\"}",
 	    "invalid_field", "contact.preferred");
 	reject_with("with contact.preferred \"pigeon\"",
 	    "\"contact\":{\"email\":\"someone@example.org\",\"preferred\":\"pigeon\"}",
 	    "invalid_field", "contact.preferred");
-	reject_with("with an unknown field in contact", "\"contact\":{\"name\":\"A\",\"fax\":\"1\"}",
-	    "unknown_field", "contact.fax");
+	reject_with("with an unknown field in contact",
+	    "\"contact\":{\"name\":\"A\",\"fax\":\"1\"}", "unknown_field", "contact.fax");
 	s = repeat("n", 101);
 	if (asprintf(&b, "\"contact\":{\"name\":\"%s\"}", s) < 0)
 		abort();
@@ -299,8 +299,9 @@ test_validation(void)
 	/* method and path */
 	http_get(&r, "/api/v1/reports");
 	expect_error(&r, 405, "method_not_allowed", NULL, "GET /api/v1/reports");
-	if (!ok(resp_header(&r, "Allow") != NULL, "405 names the allowed methods in Allow "
-	    "(RFC 9110 15.5.6)"))
+	if (!ok(resp_header(&r, "Allow") != NULL,
+	        "405 names the allowed methods in Allow "
+	        "(RFC 9110 15.5.6)"))
 		diag_resp(&r);
 	resp_free(&r);
 	{
@@ -329,12 +330,12 @@ test_validation(void)
 	resp_free(&r);
 
 	/* anonymous: no contact, null or {} */
-	o = json_loads("{\"description\":\"CANARY-DESCRIPTION-7f3a contact null\",\"contact\":null}",
-	    0, NULL);
+	o = json_loads(
+	    "{\"description\":\"CANARY-DESCRIPTION-7f3a contact null\",\"contact\":null}", 0, NULL);
 	accept_obj("with \"contact\": null", o);
 	json_decref(o);
-	o = json_loads("{\"description\":\"CANARY-DESCRIPTION-7f3a contact empty\",\"contact\":{}}",
-	    0, NULL);
+	o = json_loads(
+	    "{\"description\":\"CANARY-DESCRIPTION-7f3a contact empty\",\"contact\":{}}", 0, NULL);
 	accept_obj("with \"contact\": {}", o);
 	json_decref(o);
 }

@@ -67,8 +67,9 @@ main(int argc, char **argv)
 	if (sodium_init() < 0)
 		return 1;
 	remove_db(argv[1]);
-	if (sqlite3_open_v2(argv[1], &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-	    NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(argv[1], &db,
+	        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	        NULL) != SQLITE_OK) {
 		fprintf(stderr, "commit: cannot open %s\n", argv[1]);
 		goto out;
 	}
@@ -76,7 +77,8 @@ main(int argc, char **argv)
 	sodium_bin2hex(hex, sizeof hex, key, sizeof key);
 	snprintf(pragma, sizeof pragma, "PRAGMA key = \"x'%s'\"", hex);
 	if (exec(db, pragma) != 0 || exec(db, "PRAGMA journal_mode = WAL") != 0 ||
-	    exec(db, "PRAGMA synchronous = FULL") != 0 || exec(db, "PRAGMA secure_delete = ON") != 0 ||
+	    exec(db, "PRAGMA synchronous = FULL") != 0 ||
+	    exec(db, "PRAGMA secure_delete = ON") != 0 ||
 	    exec(db, "PRAGMA foreign_keys = ON") != 0 ||
 	    exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL)") != 0)
 		goto out;

@@ -68,17 +68,20 @@ main(int argc, char **argv)
 			goto out;
 		if (i % 10 < 6) {
 			grounds[0] = pick(p, MP_GROUNDS);
-			snprintf(cls, sizeof cls, "{\"grounds\":[\"%s\"],\"domain\":\"%s\","
+			snprintf(cls, sizeof cls,
+			    "{\"grounds\":[\"%s\"],\"domain\":\"%s\","
 			    "\"manifestation\":\"%s\",\"incident_municipality\":\"%s\","
-			    "\"residence_municipality\":\"%s\"}", grounds[0], pick(p, MP_DOMAINS),
-			    pick(p, MP_MANIFESTATIONS), pick(p, MP_MUNICIPALITIES),
-			    pick(p, MP_MUNICIPALITIES));
+			    "\"residence_municipality\":\"%s\"}",
+			    grounds[0], pick(p, MP_DOMAINS), pick(p, MP_MANIFESTATIONS),
+			    pick(p, MP_MUNICIPALITIES), pick(p, MP_MUNICIPALITIES));
 			if (mp_store_case_classify(st, id, cls, grounds, 1, day) != 0)
 				goto out;
 		}
-		if (i % 10 < 3 && (mp_store_case_move(st, id, "received", "intake", NULL, day) != 0 ||
-		    mp_store_case_move(st, id, "intake", "in_progress", NULL, day) != 0 ||
-		    mp_store_case_move(st, id, "in_progress", "closed", pick(p, MP_CLOSURES), day) != 0))
+		if (i % 10 < 3 &&
+		    (mp_store_case_move(st, id, "received", "intake", NULL, day) != 0 ||
+		        mp_store_case_move(st, id, "intake", "in_progress", NULL, day) != 0 ||
+		        mp_store_case_move(
+		            st, id, "in_progress", "closed", pick(p, MP_CLOSURES), day) != 0))
 			goto out;
 		if (i % 10 == 9 && mp_store_collective_link(st, coll.id, id, day) != 0)
 			goto out;

@@ -74,7 +74,8 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	created = MHD_create_response_from_buffer(sizeof body - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+	created = MHD_create_response_from_buffer(
+	    sizeof body - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
 	ok = MHD_create_response_from_buffer(sizeof body - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
 	if (created == NULL || ok == NULL ||
 	    MHD_add_response_header(created, "Content-Type", "application/json") != MHD_YES ||
@@ -84,15 +85,11 @@ main(int argc, char **argv)
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-	    MHD_OPTION_EXTERNAL_LOGGER, quiet_log, NULL,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)15,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(12 * KIB),
-	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-	    MHD_OPTION_END);
+	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR,
+	    (struct sockaddr *)&sa, MHD_OPTION_EXTERNAL_LOGGER, quiet_log, NULL,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)15, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)(12 * KIB), MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
 	if (d == NULL) {
 		fprintf(stderr, "hello: cannot listen on 127.0.0.1:%ld\n", port);
 		return 1;

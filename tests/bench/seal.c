@@ -61,13 +61,14 @@ main(int argc, char **argv)
 	t0 = now();
 	do {
 		for (i = 0; i < 64; i++, n++) {
-			if ((env = mp_envelope_seal("report", case_id, pt, PTLEN, rcpt, NRCPT)) == NULL)
+			if ((env = mp_envelope_seal("report", case_id, pt, PTLEN, rcpt, NRCPT)) ==
+			    NULL)
 				return 1;
 			json_decref(env);
 		}
 		t = now() - t0;
 	} while (t < secs);
-	printf("seal per_s=%.0f us=%.1f envelope_bytes=%zu sodium=%s\n", (double)n / t, t * 1e6 / (double)n,
-	    envlen, sodium_version_string());
+	printf("seal per_s=%.0f us=%.1f envelope_bytes=%zu sodium=%s\n", (double)n / t,
+	    t * 1e6 / (double)n, envlen, sodium_version_string());
 	return 0;
 }

@@ -33,7 +33,8 @@ now(void)
 static int
 healthy(const struct sockaddr_in *sa)
 {
-	static const char req[] = "GET /healthz HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n";
+	static const char req[] =
+	    "GET /healthz HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n";
 	char buf[64];
 	size_t got = 0;
 	ssize_t r;

@@ -56,7 +56,8 @@ issue(const uint8_t pepper[32], char text[MP_TOKEN_TEXT_LEN + 1], uint8_t tag[32
 static double
 followups(const char *text, double secs, long *n)
 {
-	static const char msg[] = "{\"text\":\"Dank voor uw melding. We nemen binnen een week contact "
+	static const char msg[] =
+	    "{\"text\":\"Dank voor uw melding. We nemen binnen een week contact "
 	    "met u op.\",\"from\":\"caseworker\"}";
 	struct mp_box_pk rcpt[4];
 	uint8_t t[MP_TOKEN_BYTES], lookup[32], pk[32], sk[32], csk[32], *pt;
@@ -71,7 +72,7 @@ followups(const char *text, double secs, long *n)
 		crypto_box_keypair(rcpt[i].pk, csk);
 	for (i = 0; i < 2; i++)
 		if ((env[i] = mp_envelope_seal("message", "AAAAAAAAAAAAAAAAAAAAAA",
-		    (const uint8_t *)msg, strlen(msg), rcpt, 4)) == NULL)
+		         (const uint8_t *)msg, strlen(msg), rcpt, 4)) == NULL)
 			return -1;
 	t0 = now();
 	do {
@@ -82,8 +83,8 @@ followups(const char *text, double secs, long *n)
 			if (mp_token_reporter_keypair(pk, sk, t) != 0)
 				return -1;
 			for (size_t k = 0; k < 2; k++) {
-				if (mp_envelope_open(&pt, &ptlen, env[k], "AAAAAAAAAAAAAAAAAAAAAA", pk,
-				    sk) != 0)
+				if (mp_envelope_open(
+				        &pt, &ptlen, env[k], "AAAAAAAAAAAAAAAAAAAAAA", pk, sk) != 0)
 					return -1;
 				mp_envelope_free(pt, ptlen);
 			}

@@ -52,9 +52,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Which routes a harness drives. */
 enum fx_family {
-	FX_GET = 1,              /* GET routes of the API */
-	FX_POST = 2,             /* POST routes of the API */
-	FX_PAGES = 4,            /* the residents' pages */
+	FX_GET = 1,   /* GET routes of the API */
+	FX_POST = 2,  /* POST routes of the API */
+	FX_PAGES = 4, /* the residents' pages */
 };
 
 /* A harness's own look at every page or answer made (may be NULL). */
@@ -70,7 +70,7 @@ static struct {
 		char *value;
 	} vars[FX_VARS];
 	size_t nvars;
-	char *checkpoint;        /* the log's, between case A and case B */
+	char *checkpoint; /* the log's, between case A and case B */
 } fx;
 
 /* --- failing loudly ------------------------------------------------------------------ */
@@ -114,9 +114,9 @@ fx_in_family(const struct route *r, int family)
 /* --- libmicrohttpd's look-ups, over the text's target and headers ---------------------- */
 
 struct fx_conn {
-	const char *query;       /* after '?', or NULL */
-	const char *headers;     /* "Name: value\n" lines */
-	char *given[64];         /* values handed out, freed after the request */
+	const char *query;   /* after '?', or NULL */
+	const char *headers; /* "Name: value\n" lines */
+	char *given[64];     /* values handed out, freed after the request */
 	size_t ngiven;
 };
 
@@ -220,8 +220,8 @@ fx_header(struct fx_conn *c, const char *name)
 
 #ifndef FX_REAL_MHD
 const char *
-MHD_lookup_connection_value(struct MHD_Connection *connection, enum MHD_ValueKind kind,
-    const char *key)
+MHD_lookup_connection_value(
+    struct MHD_Connection *connection, enum MHD_ValueKind kind, const char *key)
 {
 	struct fx_conn *c = (struct fx_conn *)connection;
 
@@ -304,8 +304,9 @@ fx_seal(const char *kind, const char *case_id, const uint8_t *reporter, const ch
 	memcpy(rcpt[n++].pk, fx.rec->box_pk, 32);
 	if (reporter != NULL)
 		memcpy(rcpt[n++].pk, reporter, 32);
-	if ((env = mp_envelope_seal(kind, case_id, (const uint8_t *)text, strlen(text), rcpt,
-	    n)) == NULL || (s = json_dumps(env, JSON_COMPACT)) == NULL)
+	if ((env = mp_envelope_seal(kind, case_id, (const uint8_t *)text, strlen(text), rcpt, n)) ==
+	        NULL ||
+	    (s = json_dumps(env, JSON_COMPACT)) == NULL)
 		fx_die("mp_envelope_seal");
 	json_decref(env);
 	return s;
@@ -360,7 +361,8 @@ fx_case(const char *id, const char *item, const char *channel, const char *repor
 static void
 fx_cases(void)
 {
-	static const char report[] = "{\"description\":\"Ik werd geweigerd bij de ingang.\","
+	static const char report[] =
+	    "{\"description\":\"Ik werd geweigerd bij de ingang.\","
 	    "\"language\":\"nl\",\"role\":\"victim\",\"wish\":\"advice\",\"location\":\"Centrum\","
 	    "\"incident_municipality\":\"leiden\",\"residence_municipality\":\"elsewhere\","
 	    "\"grounds\":[\"origin\",\"religion\"],\"domain\":\"hospitality\","
@@ -402,9 +404,11 @@ fx_cases(void)
 	sodium_memzero(K, sizeof K);
 	json_decref(j);
 	free(env);
-	if (mp_store_case_classify(fx.srv.st, a, "{\"grounds\":[\"origin\"],"
-	    "\"domain\":\"hospitality\",\"manifestation\":\"refusal\",\"incident_municipality\":"
-	    "\"leiden\",\"residence_municipality\":\"elsewhere\"}", grounds, 1, day) != 0 ||
+	if (mp_store_case_classify(fx.srv.st, a,
+	        "{\"grounds\":[\"origin\"],"
+	        "\"domain\":\"hospitality\",\"manifestation\":\"refusal\",\"incident_municipality\":"
+	        "\"leiden\",\"residence_municipality\":\"elsewhere\"}",
+	        grounds, 1, day) != 0 ||
 	    mp_store_case_move(fx.srv.st, a, "received", "intake", NULL, day) != 0)
 		fx_die("the classification of case A");
 	if (log_checkpoint(&fx.srv, &fx.checkpoint, &size, root) != 0)
@@ -500,7 +504,7 @@ fx_expand(const uint8_t *data, size_t size, size_t *outlen)
 
 	if (out == NULL)
 		fx_die("out of memory");
-	for (i = 0; i < size; ) {
+	for (i = 0; i < size;) {
 		for (k = 0; data[i] == '@' && k < fx.nvars; k++) {
 			n = strlen(fx.vars[k].name);
 			if (size - i >= n && memcmp(data + i, fx.vars[k].name, n) == 0)
@@ -538,11 +542,21 @@ static const struct {
 	const char *code;
 	unsigned status;
 } fx_codes[] = {
-	{ "invalid_json", 400 }, { "unknown_field", 400 }, { "missing_field", 400 },
-	{ "invalid_field", 400 }, { "token_malformed", 400 }, { "unauthorized", 401 },
-	{ "forbidden", 403 }, { "not_found", 404 }, { "token_unknown", 404 },
-	{ "method_not_allowed", 405 }, { "conflict", 409 }, { "too_large", 413 },
-	{ "unsupported_media_type", 415 }, { "rate_limited", 429 }, { "unavailable", 503 },
+	{ "invalid_json", 400 },
+	{ "unknown_field", 400 },
+	{ "missing_field", 400 },
+	{ "invalid_field", 400 },
+	{ "token_malformed", 400 },
+	{ "unauthorized", 401 },
+	{ "forbidden", 403 },
+	{ "not_found", 404 },
+	{ "token_unknown", 404 },
+	{ "method_not_allowed", 405 },
+	{ "conflict", 409 },
+	{ "too_large", 413 },
+	{ "unsupported_media_type", 415 },
+	{ "rate_limited", 429 },
+	{ "unavailable", 503 },
 };
 
 /* An error must be one of API.md's, with its status, and not the service failing. */
@@ -574,7 +588,8 @@ fx_check_reply(const struct route *rt, const struct reply *out)
 		__builtin_trap();
 	/* A page answers an error as a page with its status; the API only with 2xx here. */
 	if (page ? (out->status != 200 && out->status != 400 && out->status != 404 &&
-	    out->status != 409 && out->status != 413) : (out->status < 200 || out->status > 299)) {
+	               out->status != 409 && out->status != 413)
+	         : (out->status < 200 || out->status > 299)) {
 		dprintf(2, "fuzz fixture: %s answered %u\n", rt->pattern, out->status);
 		__builtin_trap();
 	}
@@ -612,8 +627,8 @@ fx_sign(char *hdrs, size_t hlen, const struct mp_identity *id, const char *metho
 	memcpy(path, target, plen);
 	path[plen] = '\0';
 	if (mp_sig_sign(sig_input, sizeof sig_input, signature, sizeof signature, digest,
-	    sizeof digest, method, path, q != NULL ? q : "?", len > 0 ? body : NULL, len,
-	    (long long)time(NULL), id->sign_pk, id->sign_sk) != 0)
+	        sizeof digest, method, path, q != NULL ? q : "?", len > 0 ? body : NULL, len,
+	        (long long)time(NULL), id->sign_pk, id->sign_sk) != 0)
 		return; /* a target with control characters: left unsigned */
 	n = snprintf(hdrs + used, hlen - used, "Signature-Input: %s\nSignature: %s\n%s%s%s",
 	    sig_input, signature, len > 0 ? "Content-Digest: " : "", len > 0 ? digest : "",
@@ -723,12 +738,14 @@ fx_call(const uint8_t *data, size_t size, int family, char **answer, unsigned *s
 	mp_store_end(fx.srv.st, 0);
 	/* FX_TRACE=1: what each input got, to see how far the seeds reach. */
 	if (getenv("FX_TRACE") != NULL)
-		dprintf(2, "fx: %s %s: %u %s %s\n", method, rt->pattern, rc == 0 ? out.status :
-		    e.status, rc == 0 ? "" : e.code, rc == 0 ? "" : e.message);
+		dprintf(2, "fx: %s %s: %u %s %s\n", method, rt->pattern,
+		    rc == 0 ? out.status : e.status, rc == 0 ? "" : e.code,
+		    rc == 0 ? "" : e.message);
 	if (rc != 0) {
 		fx_check_error(&e);
 		/* What http.c sends instead on the pages' routes. */
-		if (strncmp(target, "/api/", 5) != 0 && (page = page_error(&fx.srv, &rq, &e)) != NULL) {
+		if (strncmp(target, "/api/", 5) != 0 &&
+		    (page = page_error(&fx.srv, &rq, &e)) != NULL) {
 			if (fx_look != NULL)
 				fx_look(page, strlen(page));
 			mp_wipe_free(page);

@@ -26,12 +26,13 @@ same_text(const uint8_t *bytes, size_t n, const char *text, size_t len, int url)
 
 	if (again == NULL)
 		return;
-	if ((url ? mp_b64u_encode(again, cap, bytes, n) : mp_b64_encode(again, cap, bytes, n)) != 0 ||
+	if ((url ? mp_b64u_encode(again, cap, bytes, n) : mp_b64_encode(again, cap, bytes, n)) !=
+	        0 ||
 	    strlen(again) != len || memcmp(again, text, len) != 0)
 		__builtin_trap();
 	/* One byte short of room is refused. */
-	if ((url ? mp_b64u_encode(again, cap - 1, bytes, n) : mp_b64_encode(again, cap - 1, bytes,
-	    n)) == 0)
+	if ((url ? mp_b64u_encode(again, cap - 1, bytes, n)
+	         : mp_b64_encode(again, cap - 1, bytes, n)) == 0)
 		__builtin_trap();
 	free(again);
 }
@@ -44,8 +45,8 @@ exact(const char *text, size_t len, size_t want, int url)
 
 	if (out == NULL)
 		return;
-	r = url ? mp_b64u_decode_exact(out, want, text, len) : mp_b64_decode_exact(out, want, text,
-	    len);
+	r = url ? mp_b64u_decode_exact(out, want, text, len)
+	        : mp_b64_decode_exact(out, want, text, len);
 	if (r == 0)
 		same_text(out, want, text, len, url);
 	free(out);
@@ -66,8 +67,12 @@ as_libsodium(const char *text, size_t len)
 	rc = mp_b64u_decode(out, max, &got, text, len);
 	for (i = 0; i < len && (unsigned char)text[i] < 0x80; i++)
 		;
-	rrc = i < len || sodium_base642bin(ref, max, text, len, NULL, &rgot, &end,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 || end != text + len ? -1 : 0;
+	rrc = i < len ||
+	        sodium_base642bin(ref, max, text, len, NULL, &rgot, &end,
+	            sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	        end != text + len
+	    ? -1
+	    : 0;
 	if (rc != rrc || (rc == 0 && (got != rgot || memcmp(out, ref, got) != 0)))
 		__builtin_trap();
 	/* The text's bytes as data: encoded alike. */

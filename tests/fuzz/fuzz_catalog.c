@@ -32,7 +32,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ui_catalog_match(c, c, err, sizeof err) != 0)
 		__builtin_trap();
 	if (ui_catalog_parse(&d, (const char *)data, size, err, sizeof err) != 0 ||
-	    ui_catalog_overlay(c, d, err, sizeof err) != 0 || ui_catalog_match(d, c, err, sizeof err))
+	    ui_catalog_overlay(c, d, err, sizeof err) != 0 ||
+	    ui_catalog_match(d, c, err, sizeof err))
 		__builtin_trap();
 	ui_catalog_free(d);
 	ui_catalog_free(c);

@@ -139,7 +139,7 @@ le64(const uint8_t *p)
 static void
 fuzz_proofs(const uint8_t *data, size_t size)
 {
-	uint8_t (*proof)[MP_HASH_LEN] = NULL, a[MP_HASH_LEN], b[MP_HASH_LEN];
+	uint8_t(*proof)[MP_HASH_LEN] = NULL, a[MP_HASH_LEN], b[MP_HASH_LEN];
 	uint64_t index, n;
 	size_t hashes, len, i;
 	int inc, cons;
@@ -159,10 +159,9 @@ fuzz_proofs(const uint8_t *data, size_t size)
 		return;
 	for (i = 0; i < len; i++)
 		memcpy(proof[i], data + 16 + (i + 1) * MP_HASH_LEN, MP_HASH_LEN);
-	inc = mp_merkle_verify_inclusion(index, n, a, (const uint8_t (*)[MP_HASH_LEN])proof, len,
-	    b);
-	cons = mp_merkle_verify_consistency(index, n, a, b, (const uint8_t (*)[MP_HASH_LEN])proof,
-	    len);
+	inc = mp_merkle_verify_inclusion(index, n, a, (const uint8_t(*)[MP_HASH_LEN])proof, len, b);
+	cons = mp_merkle_verify_consistency(
+	    index, n, a, b, (const uint8_t(*)[MP_HASH_LEN])proof, len);
 	if (inc == 0 && (index >= n || len > MP_PROOF_MAX))
 		__builtin_trap();
 	if (cons == 0 && (index == 0 || index > n || len > MP_PROOF_MAX))

@@ -39,35 +39,39 @@ static const struct command {
 	const char *args[ARGS_MAX];
 } commands[] = {
 	{ "cases", cmd_cases, { "cases", NULL } },
-	{ "cases-json", cmd_cases, { "cases", "--json", "--status", "intake", "--limit", "5",
-	    "--ground", "origin", NULL } },
-	{ "cases-overdue", cmd_cases, { "cases", "--overdue", "--collective", "@COLLREF@",
-	    "--after", "@CASE2@", NULL } },
+	{ "cases-json", cmd_cases,
+	    { "cases", "--json", "--status", "intake", "--limit", "5", "--ground", "origin",
+	        NULL } },
+	{ "cases-overdue", cmd_cases,
+	    { "cases", "--overdue", "--collective", "@COLLREF@", "--after", "@CASE2@", NULL } },
 	{ "show-ref", cmd_case, { "case", "show", "@REF@", NULL } },
 	{ "show-json", cmd_case, { "case", "show", "@CASE@", "--json", NULL } },
 	{ "show-intake", cmd_case, { "case", "show", "@CASE2@", NULL } },
 	{ "reply", cmd_case, { "case", "reply", "@CASE@", "--text", "Wij bellen u.", NULL } },
 	{ "note", cmd_case, { "case", "note", "@REF@", "--text", "Gebeld.", "--json", NULL } },
 	{ "status", cmd_case, { "case", "status", "@CASE@", "in_progress", NULL } },
-	{ "classify", cmd_case, { "case", "classify", "@CASE2@", "--grounds", "age,sex",
-	    "--domain", "housing", "--manifestation", "remark", "--incident", "leiden",
-	    "--residence", "katwijk", NULL } },
-	{ "intake", cmd_intake, { "intake", "--channel", "phone", "--text", "Aan de balie.",
-	    "--followup", "--contact-email", "a@example.nl", "--preferred", "email", NULL } },
+	{ "classify", cmd_case,
+	    { "case", "classify", "@CASE2@", "--grounds", "age,sex", "--domain", "housing",
+	        "--manifestation", "remark", "--incident", "leiden", "--residence", "katwijk",
+	        NULL } },
+	{ "intake", cmd_intake,
+	    { "intake", "--channel", "phone", "--text", "Aan de balie.", "--followup",
+	        "--contact-email", "a@example.nl", "--preferred", "email", NULL } },
 	{ "coll-create", cmd_collective, { "collective", "create", "--name", "Sportclub", NULL } },
 	{ "coll-list", cmd_collective, { "collective", "list", NULL } },
 	{ "coll-show", cmd_collective, { "collective", "show", "@COLLREF@", NULL } },
-	{ "coll-add", cmd_collective, { "collective", "add", "@COLL@", "@CASE2@", "@REF@",
-	    NULL } },
-	{ "coll-status", cmd_collective, { "collective", "status", "@COLLREF@", "closed",
-	    "--closure", "mediation", NULL } },
-	{ "coll-reply", cmd_collective, { "collective", "reply", "@COLL@", "--text",
-	    "Aan allen.", NULL } },
+	{ "coll-add", cmd_collective, { "collective", "add", "@COLL@", "@CASE2@", "@REF@", NULL } },
+	{ "coll-status", cmd_collective,
+	    { "collective", "status", "@COLLREF@", "closed", "--closure", "mediation", NULL } },
+	{ "coll-reply", cmd_collective,
+	    { "collective", "reply", "@COLL@", "--text", "Aan allen.", NULL } },
 	{ "share", cmd_share, { "share", "--with", "Dirk", NULL } },
-	{ "audit", cmd_audit, { "audit", "--key", "@VERIFIER@", "--year", "@YEAR@",
-	    "--auditor-key", "@AKEY@", "--state", "@STATE@", NULL } },
-	{ "audit-json", cmd_audit, { "audit", "--key", "@VERIFIER@", "--year", "@YEAR@",
-	    "--auditor-key", "@AKEY@", "--state", "@STATE@", "--json", NULL } },
+	{ "audit", cmd_audit,
+	    { "audit", "--key", "@VERIFIER@", "--year", "@YEAR@", "--auditor-key", "@AKEY@",
+	        "--state", "@STATE@", NULL } },
+	{ "audit-json", cmd_audit,
+	    { "audit", "--key", "@VERIFIER@", "--year", "@YEAR@", "--auditor-key", "@AKEY@",
+	        "--state", "@STATE@", "--json", NULL } },
 	{ "stats", cmd_stats, { "stats", "--year", "@YEAR@", "--key", "@VERIFIER@", NULL } },
 	{ "stats-csv", cmd_stats, { "stats", "--year", "@YEAR@", "--csv", "--lang", "en", NULL } },
 	{ "stats-json", cmd_stats, { "stats", "--year", "@YEAR@", "--json", NULL } },
@@ -89,7 +93,7 @@ static struct {
 	size_t blen;
 	long status;
 	unsigned target, served;
-	char *last_doc;          /* the last statistics document served, to sign its .sig */
+	char *last_doc; /* the last statistics document served, to sign its .sig */
 	size_t last_doclen;
 	/* FUZZ_CLI_SEEDS: the answers given. */
 	int recording;
@@ -119,7 +123,7 @@ keyfile(char *path, size_t pathlen, const char *name, const struct mp_identity *
 	snprintf(path, pathlen, "%s/%s.key", fx.dir, name);
 	/* Argon2id at its least: the file is opened for every input. */
 	if ((text = mp_keyfile_seal(id, "fuzz-passphrase", 15, crypto_pwhash_OPSLIMIT_MIN,
-	    crypto_pwhash_MEMLIMIT_MIN)) == NULL)
+	         crypto_pwhash_MEMLIMIT_MIN)) == NULL)
 		fx_die("mp_keyfile_seal");
 	write_file(path, text, strlen(text));
 	free(text);
@@ -136,8 +140,10 @@ cli_setup(void)
 	snprintf(cli.state, sizeof cli.state, "%s/audit.checkpoint", fx.dir);
 	snprintf(cli.doc, sizeof cli.doc, "%s/stats.json", fx.dir);
 	snprintf(cli.docsig, sizeof cli.docsig, "%s.sig", cli.doc);
-	if (mp_note_verifier_text(cli.verifier, sizeof cli.verifier, FX_ORIGIN, fx.in->log_pk) != 0 ||
-	    mp_note_verifier_parse(&cli.v, cli.verifier) != 0 || (cli.null = fopen("/dev/null", "w")) == NULL)
+	if (mp_note_verifier_text(cli.verifier, sizeof cli.verifier, FX_ORIGIN, fx.in->log_pk) !=
+	        0 ||
+	    mp_note_verifier_parse(&cli.v, cli.verifier) != 0 ||
+	    (cli.null = fopen("/dev/null", "w")) == NULL)
 		fx_die("the tool's side");
 	setenv("MELDPUNT_PASSPHRASE", "fuzz-passphrase", 1);
 	setenv("HOME", fx.dir, 1);
@@ -295,7 +301,7 @@ curl_easy_setopt(CURL *h, CURLoption opt, ...)
 		c->max = o;
 		break;
 	case CURLOPT_WRITEFUNCTION:
-		c->write = (size_t (*)(char *, size_t, size_t, void *))p;
+		c->write = (size_t(*)(char *, size_t, size_t, void *))p;
 		break;
 	case CURLOPT_WRITEDATA:
 		c->write_data = p;
@@ -416,7 +422,8 @@ answer(struct fake_curl *c, const char *pq, size_t *len)
 	rlen = (size_t)n;
 	if (fx_call((const uint8_t *)req, rlen, FX_GET | FX_POST | FX_PAGES, &ans, &status) != 0) {
 		status = 404;
-		ans = strdup("{\"error\":{\"code\":\"not_found\",\"message\":\"no such resource\"}}");
+		ans = strdup(
+		    "{\"error\":{\"code\":\"not_found\",\"message\":\"no such resource\"}}");
 	}
 	free(req);
 	c->status = (long)status;
@@ -457,16 +464,16 @@ curl_easy_perform(CURL *h)
 		rc = CURLE_FILESIZE_EXCEEDED;
 		goto out;
 	}
-	if (!c->noprogress && c->xfer != NULL && c->xfer(c->xfer_data, (curl_off_t)len,
-	    (curl_off_t)len, 0, 0) != 0) {
+	if (!c->noprogress && c->xfer != NULL &&
+	    c->xfer(c->xfer_data, (curl_off_t)len, (curl_off_t)len, 0, 0) != 0) {
 		rc = CURLE_ABORTED_BY_CALLBACK;
 		goto out;
 	}
 	/* In pieces as libcurl hands them over. */
 	for (at = 0; at < len; at += k) {
 		k = len - at < CURL_MAX_WRITE_SIZE ? len - at : CURL_MAX_WRITE_SIZE;
-		if (c->write != NULL ? c->write(ans + at, 1, k, c->write_data) != k :
-		    fwrite(ans + at, 1, k, c->write_data) != k) {
+		if (c->write != NULL ? c->write(ans + at, 1, k, c->write_data) != k
+		                     : fwrite(ans + at, 1, k, c->write_data) != k) {
 			rc = CURLE_WRITE_ERROR;
 			goto out;
 		}
@@ -517,9 +524,9 @@ run(const struct command *cmd)
 static char *
 unexpand(const char *s)
 {
-	static const char *const names[] = { "@CASE@", "@CASE2@", "@ITEM@", "@ITEM2@",
-		"@ITEMM@", "@COLL@", "@COLLREF@", "@REF@", "@TOKEN@", "@KIDA@", "@KIDC@",
-		"@KIDD@", "@KIDR@", "@NEWID@" };
+	static const char *const names[] = { "@CASE@", "@CASE2@", "@ITEM@", "@ITEM2@", "@ITEMM@",
+		"@COLL@", "@COLLREF@", "@REF@", "@TOKEN@", "@KIDA@", "@KIDC@", "@KIDD@", "@KIDR@",
+		"@NEWID@" };
 	char *out = strdup(s), *at;
 	const char *v;
 	size_t i, k, vl, nl;

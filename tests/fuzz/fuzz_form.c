@@ -40,7 +40,8 @@ encode(const struct form *f, size_t *len)
 		if (i > 0)
 			out[o++] = '&';
 		for (int part = 0; part < 2; part++) {
-			for (s = (const unsigned char *)(part ? f->v[i].val : f->v[i].key); *s; s++) {
+			for (s = (const unsigned char *)(part ? f->v[i].val : f->v[i].key); *s;
+			     s++) {
 				if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
 				    (*s >= '0' && *s <= '9'))
 					out[o++] = (char)*s;
@@ -67,8 +68,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *o = NULL;
 	size_t i, j, len;
 
-	if (p == NULL && mp_policy_parse(&p, mp_default_policy(), strlen(mp_default_policy()), err,
-	    sizeof err) != 0)
+	if (p == NULL &&
+	    mp_policy_parse(
+	        &p, mp_default_policy(), strlen(mp_default_policy()), err, sizeof err) != 0)
 		__builtin_trap();
 	if (form_parse(&f, data, size, form_report_names, form_report_repeatable) != 0)
 		return 0;
@@ -81,15 +83,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (form_report_names[j] == NULL)
 			__builtin_trap();
 		for (j = 0; j < i; j++)
-			if (strcmp(f.v[i].key, f.v[j].key) == 0 && strcmp(f.v[i].key, "grounds") != 0)
+			if (strcmp(f.v[i].key, f.v[j].key) == 0 &&
+			    strcmp(f.v[i].key, "grounds") != 0)
 				__builtin_trap();
 	}
 	if ((again = encode(&f, &len)) != NULL) {
 		if (form_parse(&g, (const uint8_t *)again, len, form_report_names,
-		    form_report_repeatable) != 0 || g.n != f.n)
+		        form_report_repeatable) != 0 ||
+		    g.n != f.n)
 			__builtin_trap();
 		for (i = 0; i < f.n; i++)
-			if (strcmp(f.v[i].key, g.v[i].key) != 0 || strcmp(f.v[i].val, g.v[i].val) != 0)
+			if (strcmp(f.v[i].key, g.v[i].key) != 0 ||
+			    strcmp(f.v[i].val, g.v[i].val) != 0)
 				__builtin_trap();
 		form_free(&g);
 		free(again);

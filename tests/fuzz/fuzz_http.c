@@ -26,8 +26,8 @@
 #include "fixture.h"
 
 #define ANSWER_MAX (4 * 1024 * 1024)
-#define IDLE_MS 2000             /* quiet this long: is the server still there? */
-#define WAIT_MS 20000            /* for the answer to that question */
+#define IDLE_MS 2000  /* quiet this long: is the server still there? */
+#define WAIT_MS 20000 /* for the answer to that question */
 #define LAST "\r\n\r\nGET /healthz HTTP/1.0\r\n\r\n"
 
 static struct sockaddr_in addr;
@@ -65,7 +65,8 @@ put_len(const char *s, size_t len, size_t n, size_t *outlen)
 		k++;
 	if ((out = malloc(len + k * numlen + 1)) == NULL)
 		fx_die("out of memory");
-	for (o = out, p = s; (at = memmem(p, len - (size_t)(p - s), "@LEN@", 5)) != NULL; p = at + 5) {
+	for (o = out, p = s; (at = memmem(p, len - (size_t)(p - s), "@LEN@", 5)) != NULL;
+	     p = at + 5) {
 		memcpy(o, p, (size_t)(at - p));
 		o += at - p;
 		memcpy(o, num, numlen);
@@ -125,11 +126,13 @@ put_sign(char *s, size_t len, size_t *outlen)
 			} else {
 				snprintf(query, sizeof query, "?");
 			}
-			if (mp_sig_sign(sig_input, sizeof sig_input, signature, sizeof signature, digest,
-			    sizeof digest, method, path, query, blen > 0 ? (const uint8_t *)s + off :
-			    NULL, blen, (long long)time(NULL), id->sign_pk, id->sign_sk) == 0) {
-				k = snprintf(lines, sizeof lines, "Signature-Input: %s\r\nSignature: %s%s%s",
-				    sig_input, signature, blen > 0 ? "\r\nContent-Digest: " : "",
+			if (mp_sig_sign(sig_input, sizeof sig_input, signature, sizeof signature,
+			        digest, sizeof digest, method, path, query,
+			        blen > 0 ? (const uint8_t *)s + off : NULL, blen,
+			        (long long)time(NULL), id->sign_pk, id->sign_sk) == 0) {
+				k = snprintf(lines, sizeof lines,
+				    "Signature-Input: %s\r\nSignature: %s%s%s", sig_input,
+				    signature, blen > 0 ? "\r\nContent-Digest: " : "",
 				    blen > 0 ? digest : "");
 				if (k < 0 || (size_t)k >= sizeof lines)
 					lines[0] = '\0';
@@ -333,7 +336,8 @@ check(const char *ans, size_t len, int held)
 	    header(ans, headlen, "Retry-After", buf, sizeof buf) == NULL)
 		bad("503 or 429 without Retry-After", ans);
 	/* A challenge comes only with a rate limit (docs/ABUSE.md). */
-	if (status != 429 && header(ans, headlen, "Meldpunt-Pow-Challenge", buf, sizeof buf) != NULL)
+	if (status != 429 &&
+	    header(ans, headlen, "Meldpunt-Pow-Challenge", buf, sizeof buf) != NULL)
 		bad("a proof-of-work challenge on an answer that is not 429", ans);
 	if (status < 400 || (ct = header(ans, headlen, "Content-Type", buf, sizeof buf)) == NULL ||
 	    strncmp(ct, "application/json", 16) != 0)
@@ -342,8 +346,9 @@ check(const char *ans, size_t len, int held)
 	if ((j = json_loadb(body, blen, JSON_REJECT_DUPLICATES, NULL)) == NULL)
 		bad("an error that is not JSON", ans);
 	snprintf(code, sizeof code, "%s",
-	    json_string_value(json_object_get(json_object_get(j, "error"), "code")) ?
-	    json_string_value(json_object_get(json_object_get(j, "error"), "code")) : "");
+	    json_string_value(json_object_get(json_object_get(j, "error"), "code"))
+	        ? json_string_value(json_object_get(json_object_get(j, "error"), "code"))
+	        : "");
 	if (!json_is_string(json_object_get(json_object_get(j, "error"), "message")))
 		bad("an error without a message", ans);
 	json_decref(j);
@@ -368,7 +373,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	req = put_sign(req, rlen, &rlen);
 	ans = exchange(req, rlen, &anslen, &held);
 	/* Nothing at all: a request it could not read, closed. */
-	for (at = 0; at < anslen; )
+	for (at = 0; at < anslen;)
 		at += check(ans + at, anslen - at, held);
 	free(ans);
 	free(req);

@@ -89,7 +89,7 @@ setup(void)
 	atexit(cleanup);
 	snprintf(dir, sizeof dir, "%s/inst", top);
 	if (mp_instance_create(dir, "fuzz.example/log", "https://meldpunt.example/", NULL, 0, err,
-	    sizeof err) != 0)
+	        sizeof err) != 0)
 		die(err);
 	for (i = 0; i < NFILES; i++) {
 		snprintf(path, sizeof path, "%s/%s", dir, files[i]);

@@ -25,8 +25,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mp_store_answer(fx.srv.st, data, size, &w, &depth, keys_serve, &fx.srv);
 	/* FX_TRACE=1: each input's answer code, to see how far the seeds reach. */
 	if (getenv("FX_TRACE") != NULL && w.len >= 4)
-		fprintf(stderr, "answer %d, %zu bytes\n", (int)(w.p[0] | w.p[1] << 8 | w.p[2] << 16 |
-		    (uint32_t)w.p[3] << 24), w.len);
+		fprintf(stderr, "answer %d, %zu bytes\n",
+		    (int)(w.p[0] | w.p[1] << 8 | w.p[2] << 16 | (uint32_t)w.p[3] << 24), w.len);
 	answer_check(&w, depth);
 	while (depth-- > 0)
 		mp_store_end(fx.srv.st, 0);

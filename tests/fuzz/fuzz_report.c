@@ -16,8 +16,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[256];
 	json_t *o = NULL;
 
-	if (p == NULL && mp_policy_parse(&p, mp_default_policy(), strlen(mp_default_policy()), err,
-	    sizeof err) != 0)
+	if (p == NULL &&
+	    mp_policy_parse(
+	        &p, mp_default_policy(), strlen(mp_default_policy()), err, sizeof err) != 0)
 		__builtin_trap();
 	memset(&rq, 0, sizeof rq);
 	if ((rq.body = malloc(size + 1)) == NULL)

@@ -126,8 +126,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct mp_stats_layout *l;
 	char err[256];
 
-	if (p == NULL && (mp_policy_parse(&p, mp_default_policy(), strlen(mp_default_policy()), err,
-	    sizeof err) != 0 || (l = mp_stats_layout_doc(small_doc, strlen(small_doc))) == NULL))
+	if (p == NULL &&
+	    (mp_policy_parse(
+	         &p, mp_default_policy(), strlen(mp_default_policy()), err, sizeof err) != 0 ||
+	        (l = mp_stats_layout_doc(small_doc, strlen(small_doc))) == NULL))
 		__builtin_trap();
 	if (size == 0)
 		return 0;

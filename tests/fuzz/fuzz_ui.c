@@ -86,7 +86,8 @@ whole(const uint8_t *data, size_t size)
 
 	if (ui_catalog_parse(&c, (const char *)data, size, err, sizeof err) != 0)
 		return;
-	if (ui_catalog_match(nl, c, err, sizeof err) == 0 && ui_catalog_size(c) != ui_catalog_size(nl))
+	if (ui_catalog_match(nl, c, err, sizeof err) == 0 &&
+	    ui_catalog_size(c) != ui_catalog_size(nl))
 		__builtin_trap();
 	ui_catalog_free(c);
 }
@@ -111,7 +112,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	put(path, data + 1, size - 1);
 	err[0] = '\0';
 	if (ui_load(&u, fx.in, err, sizeof err) != 0) {
-		if (u != NULL || (strstr(err, "ui/") == NULL && strstr(err, "the texts for") == NULL))
+		if (u != NULL ||
+		    (strstr(err, "ui/") == NULL && strstr(err, "the texts for") == NULL))
 			__builtin_trap();
 	} else {
 		builtin = fx.srv.ui;
@@ -120,8 +122,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (li = 0; li < langs->n; li++) {
 			error_pages(langs->v[li].code);
 			for (i = 0; i < sizeof requests / sizeof requests[0]; i++) {
-				snprintf(req, sizeof req, "%s%s%s", requests[i][0], langs->v[li].code,
-				    requests[i][1]);
+				snprintf(req, sizeof req, "%s%s%s", requests[i][0],
+				    langs->v[li].code, requests[i][1]);
 				fx_request((const uint8_t *)req, strlen(req), FX_PAGES);
 			}
 		}

@@ -102,8 +102,7 @@ out:
 }
 
 static int
-put_checkpoint(const char *name, uint64_t n, const uint8_t root[MP_HASH_LEN],
-    const uint8_t sk[64])
+put_checkpoint(const char *name, uint64_t n, const uint8_t root[MP_HASH_LEN], const uint8_t sk[64])
 {
 	char *text = NULL;
 	int rc = -1;
@@ -194,8 +193,8 @@ main(int argc, char **argv)
 	for (i = 0; i < NLEAVES; i++) {
 		len = snprintf(event, sizeof event,
 		    "{\"v\":1,\"case\":\"c%08x\",\"seq\":%llu,\"type\":\"created\","
-		    "\"month\":\"2026-%02u\"}", randombytes_random(), (unsigned long long)i,
-		    1 + randombytes_uniform(12));
+		    "\"month\":\"2026-%02u\"}",
+		    randombytes_random(), (unsigned long long)i, 1 + randombytes_uniform(12));
 		randombytes_buf(salt, sizeof salt);
 		mp_log_commit(commit[i], salt, (const uint8_t *)event, (size_t)len);
 		mp_merkle_leaf(tree[0][i], commit[i], MP_HASH_LEN);

@@ -109,8 +109,8 @@ static void
 test_json_quote(void)
 {
 	static const char *const texts[] = { "", "plain", "<svg viewBox=\"0 0 33 33\">",
-	    "back\\slash", "line\nbreak\ttab\x01\x1f", "\xc3\xa9\xe2\x82\xac \xf0\x9f\x98\x80",
-	    "http://x.example/f#ABCD-EFGH" };
+		"back\\slash", "line\nbreak\ttab\x01\x1f", "\xc3\xa9\xe2\x82\xac \xf0\x9f\x98\x80",
+		"http://x.example/f#ABCD-EFGH" };
 	char buf[256], *end;
 	json_t *j;
 	size_t i;
@@ -119,8 +119,9 @@ test_json_quote(void)
 		end = json_quote(buf, texts[i]);
 		*end = '\0';
 		j = json_loads(buf, JSON_DECODE_ANY, NULL);
-		T_OK(j != NULL && json_is_string(j) && strcmp(json_string_value(j), texts[i]) == 0 &&
-		    (size_t)(end - buf) == json_quoted_len(texts[i]),
+		T_OK(j != NULL && json_is_string(j) &&
+		        strcmp(json_string_value(j), texts[i]) == 0 &&
+		        (size_t)(end - buf) == json_quoted_len(texts[i]),
 		    "json_quote: text %zu reads back the same, in the length it said", i);
 		json_decref(j);
 	}
@@ -153,7 +154,7 @@ main(void)
 
 	/* The policy's languages and the catalogs are the same set. */
 	if (T_OK(mp_policy_parse(&pol, def, strlen(def), err, sizeof err) == 0,
-	    "the default policy loads (%s)", err)) {
+	        "the default policy loads (%s)", err)) {
 		const struct mp_list *langs = &pol->lists[MP_LANGUAGES];
 
 		T_EQ_INT((long long)n, (long long)langs->n,
@@ -164,11 +165,14 @@ main(void)
 					break;
 			T_OK(f->name != NULL, "policy language %s has a catalog", langs->v[i].code);
 		}
-		T_OK(mp_policy_find(pol, MP_LANGUAGES, "ar") && mp_policy_find(pol, MP_LANGUAGES,
-		    "ar")->rtl, "Arabic is written right to left");
+		T_OK(mp_policy_find(pol, MP_LANGUAGES, "ar") &&
+		        mp_policy_find(pol, MP_LANGUAGES, "ar")->rtl,
+		    "Arabic is written right to left");
 		for (i = 0; i < pol->lists[MP_WISHES].n; i++) {
-			snprintf(key, sizeof key, "form.wish.%s.help", pol->lists[MP_WISHES].v[i].code);
-			T_OK(ui_catalog_get(nl, key) != NULL, "the wish %s is explained in one line (%s)",
+			snprintf(
+			    key, sizeof key, "form.wish.%s.help", pol->lists[MP_WISHES].v[i].code);
+			T_OK(ui_catalog_get(nl, key) != NULL,
+			    "the wish %s is explained in one line (%s)",
 			    pol->lists[MP_WISHES].v[i].code, key);
 		}
 		mp_policy_free(pol);
@@ -176,8 +180,9 @@ main(void)
 
 	/* The parser: each kind of mistake, with its line. */
 	c = parse("# comment\n\n  a.b = Text with {n}  \r\nc_d=x\n");
-	T_OK(c != NULL && ui_catalog_size(c) == 2 && strcmp(ui_catalog_get(c, "a.b"),
-	    "Text with {n}") == 0 && strcmp(ui_catalog_get(c, "c_d"), "x") == 0,
+	T_OK(c != NULL && ui_catalog_size(c) == 2 &&
+	        strcmp(ui_catalog_get(c, "a.b"), "Text with {n}") == 0 &&
+	        strcmp(ui_catalog_get(c, "c_d"), "x") == 0,
 	    "comments, blank lines, spaces and CRLF are taken as the format says");
 	ui_catalog_free(c);
 	expect_error("a = x\nno equals sign\n", "line 2: a text is `key = text`");
@@ -197,7 +202,7 @@ main(void)
 		struct ui_catalog *z = NULL;
 
 		T_OK(ui_catalog_parse(&z, nul, sizeof nul - 1, err, sizeof err) == -1 &&
-		    strstr(err, "line 0: the file holds a NUL byte") != NULL,
+		        strstr(err, "line 0: the file holds a NUL byte") != NULL,
 		    "a catalog with a NUL byte is refused (%s)", err);
 		ui_catalog_free(z);
 	}
@@ -206,11 +211,12 @@ main(void)
 	c = parse("a = one {x}\nb = two\n");
 	o = parse("a = {x} een\nb = twee\nc = drie\n");
 	T_OK(c && o && ui_catalog_match(c, o, err, sizeof err) == -1 &&
-	    strstr(err, "\"c\" is not a key of the pages") != NULL, "an extra key is named (%s)", err);
+	        strstr(err, "\"c\" is not a key of the pages") != NULL,
+	    "an extra key is named (%s)", err);
 	ui_catalog_free(o);
 	o = parse("a = een\n");
 	T_OK(c && o && ui_catalog_match(c, o, err, sizeof err) == -1 &&
-	    strstr(err, "\"a\" must have the placeholders") != NULL,
+	        strstr(err, "\"a\" must have the placeholders") != NULL,
 	    "a lost placeholder is named (%s)", err);
 	ui_catalog_free(o);
 	o = parse("a = {x} {x} een\nb = twee\n");
@@ -219,13 +225,13 @@ main(void)
 	ui_catalog_free(o);
 	o = parse("b = second\n");
 	T_OK(c && o && ui_catalog_overlay(c, o, err, sizeof err) == 0 &&
-	    strcmp(ui_catalog_get(c, "b"), "second") == 0 &&
-	    strcmp(ui_catalog_get(c, "a"), "one {x}") == 0,
+	        strcmp(ui_catalog_get(c, "b"), "second") == 0 &&
+	        strcmp(ui_catalog_get(c, "a"), "one {x}") == 0,
 	    "an override replaces its keys' texts and leaves the others");
 	ui_catalog_free(o);
 	o = parse("\nzz = unknown\n");
 	T_OK(c && o && ui_catalog_overlay(c, o, err, sizeof err) == -1 &&
-	    strstr(err, "line 2: \"zz\" is not a key of the pages") != NULL,
+	        strstr(err, "line 2: \"zz\" is not a key of the pages") != NULL,
 	    "an override with an unknown key is refused with its line (%s)", err);
 	ui_catalog_free(o);
 	o = parse("a = {y}\n");

@@ -18,7 +18,7 @@
 #include "../../server/extern.h"
 #include "mp_wipe.h"
 
-#define MAX_TEXT 2331   /* bytes version 40 holds at level M in byte mode */
+#define MAX_TEXT 2331 /* bytes version 40 holds at level M in byte mode */
 
 /* A line of modules: runs of 5+ (3 + beyond 5), and 1011101 with 4 light before or after (40). */
 static long
@@ -62,7 +62,8 @@ penalty(const uint8_t *m, int w)
 		for (x = 0; x < w; x++) {
 			dark += m[y * w + x];
 			if (x > 0 && y > 0 && m[y * w + x] == m[y * w + x - 1] &&
-			    m[y * w + x] == m[(y - 1) * w + x] && m[y * w + x] == m[(y - 1) * w + x - 1])
+			    m[y * w + x] == m[(y - 1) * w + x] &&
+			    m[y * w + x] == m[(y - 1) * w + x - 1])
 				pen += 3;
 		}
 	}
@@ -122,8 +123,9 @@ compare(void)
 			mp_wipe_free(mk);
 		}
 		if (matches != 1 && differ++ == 0)
-			printf("# %zu bytes (version %d): %d of our masks give libqrencode's symbol\n", len,
-			    q->version, matches);
+			printf(
+			    "# %zu bytes (version %d): %d of our masks give libqrencode's symbol\n",
+			    len, q->version, matches);
 		for (k = 0; k < 8; k++)
 			if (pen[k] == low)
 				break;
@@ -140,10 +142,12 @@ compare(void)
 	    MAX_TEXT);
 	T_OK(n > 400 && nversions == 40, "%d texts compared, every version from 1 to 40 (%d)", n,
 	    nversions);
-	T_OK(differ == 0, "every one is libqrencode's symbol under exactly one of our masks (%d not)",
-	    differ);
-	T_OK(not_lowest == 0, "the mask we choose has the lowest penalty (%d not); libqrencode chose "
-	    "the same mask for %d of %d", not_lowest, mask_same, n);
+	T_OK(differ == 0,
+	    "every one is libqrencode's symbol under exactly one of our masks (%d not)", differ);
+	T_OK(not_lowest == 0,
+	    "the mask we choose has the lowest penalty (%d not); libqrencode chose "
+	    "the same mask for %d of %d",
+	    not_lowest, mask_same, n);
 }
 
 /* qr_svg's picture, rendered and decoded by zbarimg, is the text. */
@@ -167,8 +171,10 @@ decode(const char *dir, const char *text, const char *what)
 	fputs(svg, f);
 	fclose(f);
 	mp_wipe_free(svg);
-	snprintf(cmd, sizeof cmd, "rsvg-convert -w %d -b white -o '%s' '%s' && "
-	    "zbarimg --raw -q '%s' >'%s' 2>/dev/null", wide, pngpath, svgpath, pngpath, outpath);
+	snprintf(cmd, sizeof cmd,
+	    "rsvg-convert -w %d -b white -o '%s' '%s' && "
+	    "zbarimg --raw -q '%s' >'%s' 2>/dev/null",
+	    wide, pngpath, svgpath, pngpath, outpath);
 	if (system(cmd) == 0 && (f = fopen(outpath, "r")) != NULL) {
 		n = fread(got, 1, sizeof got - 1, f);
 		fclose(f);
@@ -206,7 +212,8 @@ main(void)
 		T_OK(0, "a temporary directory for the pictures");
 		return t_done();
 	}
-	decode(dir, "https://meldpunt.example.nl/f#7K3Q-M9TX-2RVA-H8PZ-4NCE-J6WB-G5D", "a follow-up URL");
+	decode(dir, "https://meldpunt.example.nl/f#7K3Q-M9TX-2RVA-H8PZ-4NCE-J6WB-G5D",
+	    "a follow-up URL");
 	for (i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
 		random_text(t, lengths[i]);
 		snprintf(what, sizeof what, "%zu random bytes", lengths[i]);

@@ -74,47 +74,41 @@ run(enum role r, probe_fn probe)
 	return WEXITSTATUS(status);
 }
 
-static int __attribute__((unused))
-open_etc(void)
+static int __attribute__((unused)) open_etc(void)
 {
 	int fd = open("/etc/hostname", O_RDONLY);
 
 	return fd < 0 && errno == EACCES ? 0 : 1;
 }
 
-static int __attribute__((unused))
-open_dev(void)
+static int __attribute__((unused)) open_dev(void)
 {
 	int fd = openat(AT_FDCWD, "/dev/urandom", O_RDONLY);
 
 	return fd < 0 && errno == EACCES ? 0 : 1;
 }
 
-static int __attribute__((unused))
-fopen_etc(void)
+static int __attribute__((unused)) fopen_etc(void)
 {
 	return fopen("/etc/passwd", "r") == NULL ? 0 : 1;
 }
 
-static int __attribute__((unused))
-exec_true(void)
+static int __attribute__((unused)) exec_true(void)
 {
 	char *argv[] = { "true", NULL }, *envp[] = { NULL };
 
 	execve("/bin/true", argv, envp);
-	return 1;        /* still here: not refused by a kill */
+	return 1; /* still here: not refused by a kill */
 }
 
-static int __attribute__((unused))
-new_socket(void)
+static int __attribute__((unused)) new_socket(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	return fd < 0 ? 2 : 1;
 }
 
-static int __attribute__((unused))
-do_fork(void)
+static int __attribute__((unused)) do_fork(void)
 {
 	pid_t pid = fork();
 
@@ -123,15 +117,13 @@ do_fork(void)
 	return 1;
 }
 
-static void * __attribute__((unused))
-thread_main(void *arg)
+static void *__attribute__((unused)) thread_main(void *arg)
 {
 	return arg;
 }
 
 /* What serving needs: memory, threads, randomness, time, its own sockets. */
-static int __attribute__((unused))
-serve_needs(void)
+static int __attribute__((unused)) serve_needs(void)
 {
 	pthread_t t;
 	void *back = NULL;
@@ -157,8 +149,7 @@ serve_needs(void)
 }
 
 /* What the store needs: its own directory, to read, write, make and remove. */
-static int __attribute__((unused))
-store_files(void)
+static int __attribute__((unused)) store_files(void)
 {
 	char path[64];
 	int fd;
@@ -173,8 +164,7 @@ store_files(void)
 }
 
 /* Whether this kernel has Landlock (the store's directory rule is only checked where it has). */
-static int __attribute__((unused))
-has_landlock(void)
+static int __attribute__((unused)) has_landlock(void)
 {
 	int abi = (int)syscall(444, NULL, 0, 1);
 
@@ -194,25 +184,30 @@ main(void)
 #ifdef SANITIZED
 	/* No Landlock, no seccomp: only no-new-privileges is left to see. */
 	printf("# built with AddressSanitizer: Landlock and seccomp are off by design; "
-	    "the normal build tests them\n");
+	       "the normal build tests them\n");
 	(void)ll;
-	T_EQ_INT(run(WORKER, open_etc), 1, "sanitizer build: the worker is not confined (as said "
+	T_EQ_INT(run(WORKER, open_etc), 1,
+	    "sanitizer build: the worker is not confined (as said "
 	    "at start)");
 #else
-	T_EQ_INT(run(WORKER, serve_needs), 0, "HTTP worker: memory, threads, randomness, time work");
+	T_EQ_INT(
+	    run(WORKER, serve_needs), 0, "HTTP worker: memory, threads, randomness, time work");
 	T_EQ_INT(run(WORKER, open_etc), 0, "HTTP worker: opening a file fails with EACCES");
 	T_EQ_INT(run(WORKER, open_dev), 0, "HTTP worker: openat of /dev/urandom fails with EACCES");
 	T_EQ_INT(run(WORKER, fopen_etc), 0, "HTTP worker: fopen of /etc/passwd fails");
 	T_EQ_INT(run(WORKER, exec_true), 128 + SIGSYS, "HTTP worker: exec ends the process");
-	T_EQ_INT(run(WORKER, new_socket), 128 + SIGSYS, "HTTP worker: a new socket ends the process");
+	T_EQ_INT(
+	    run(WORKER, new_socket), 128 + SIGSYS, "HTTP worker: a new socket ends the process");
 	T_EQ_INT(run(WORKER, do_fork), 128 + SIGSYS, "HTTP worker: fork ends the process");
 
-	T_EQ_INT(run(STORE, store_files), 0, "store: reads, writes, makes and removes in its directory");
+	T_EQ_INT(
+	    run(STORE, store_files), 0, "store: reads, writes, makes and removes in its directory");
 	T_EQ_INT(run(STORE, exec_true), 128 + SIGSYS, "store: exec ends the process");
 	T_EQ_INT(run(STORE, new_socket), 128 + SIGSYS, "store: a new socket ends the process");
 	T_EQ_INT(run(STORE, do_fork), 128 + SIGSYS, "store: fork ends the process");
 	if (ll)
-		T_EQ_INT(run(STORE, fopen_etc), 0, "store: a file outside its directory cannot be "
+		T_EQ_INT(run(STORE, fopen_etc), 0,
+		    "store: a file outside its directory cannot be "
 		    "opened (Landlock)");
 
 	T_EQ_INT(run(PARENT, open_etc), 0, "parent: opening a file fails with EACCES");

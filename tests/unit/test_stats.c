@@ -46,36 +46,51 @@ struct logev {
 	const char *type, *month, *tail;
 };
 
-#define CR(c, m, tail) { c, "created", m, tail }
-#define CL(c, m, tail) { c, "classified", m, tail }
-#define ST(c, m, tail) { c, "status", m, tail }
+#define CR(c, m, tail) \
+	{ \
+		c, "created", m, tail \
+	}
+#define CL(c, m, tail) \
+	{ \
+		c, "classified", m, tail \
+	}
+#define ST(c, m, tail) \
+	{ \
+		c, "status", m, tail \
+	}
 
 static const struct logev hand_log[] = {
 	CR(1, "2026-01", ",\"channel\":\"web\",\"anonymous\":true"),
 	CR(6, "2025-12", ",\"channel\":\"web\",\"anonymous\":false"),
 	CR(2, "2026-01", ",\"channel\":\"phone\",\"anonymous\":false"),
-	CL(1, "2026-01", ",\"grounds\":[\"origin\",\"religion\"],\"domain\":\"housing\","
+	CL(1, "2026-01",
+	    ",\"grounds\":[\"origin\",\"religion\"],\"domain\":\"housing\","
 	    "\"manifestation\":\"refusal\",\"incident_municipality\":\"leiden\","
 	    "\"residence_municipality\":\"leiden\""),
-	CL(6, "2026-01", ",\"grounds\":[\"age\"],\"domain\":\"sport\",\"manifestation\":\"threat\","
+	CL(6, "2026-01",
+	    ",\"grounds\":[\"age\"],\"domain\":\"sport\",\"manifestation\":\"threat\","
 	    "\"incident_municipality\":\"lisse\",\"residence_municipality\":\"lisse\""),
 	ST(1, "2026-02", ",\"status\":\"intake\""),
 	CR(3, "2026-02", ",\"channel\":\"email\",\"anonymous\":false"),
-	CL(2, "2026-02", ",\"grounds\":[\"origin\"],\"domain\":\"labour_market\","
+	CL(2, "2026-02",
+	    ",\"grounds\":[\"origin\"],\"domain\":\"labour_market\","
 	    "\"manifestation\":\"unequal_treatment\",\"incident_municipality\":\"katwijk\","
 	    "\"residence_municipality\":\"leiden\""),
 	ST(2, "2026-02", ",\"status\":\"intake\""),
-	CL(3, "2026-03", ",\"grounds\":[\"age\"],\"domain\":\"education\","
+	CL(3, "2026-03",
+	    ",\"grounds\":[\"age\"],\"domain\":\"education\","
 	    "\"manifestation\":\"remark\",\"incident_municipality\":\"leiden\","
 	    "\"residence_municipality\":\"elsewhere\""),
 	{ 3, "collective", "2026-03", ",\"collective\":\"CCCCCCCCCCCCCCCCCCCCCC\"" },
 	CR(4, "2026-03", ",\"channel\":\"web\",\"anonymous\":true"),
 	CR(5, "2026-04", ",\"channel\":\"web\",\"anonymous\":false"),
-	CL(5, "2026-04", ",\"grounds\":[\"sex\"],\"domain\":\"sport\",\"manifestation\":\"threat\","
+	CL(5, "2026-04",
+	    ",\"grounds\":[\"sex\"],\"domain\":\"sport\",\"manifestation\":\"threat\","
 	    "\"incident_municipality\":\"lisse\",\"residence_municipality\":\"lisse\""),
 	ST(1, "2026-05", ",\"status\":\"in_progress\""),
 	/* The latest classification wins, fields it leaves out included. */
-	CL(5, "2026-06", ",\"grounds\":[\"disability\"],\"domain\":\"housing\","
+	CL(5, "2026-06",
+	    ",\"grounds\":[\"disability\"],\"domain\":\"housing\","
 	    "\"incident_municipality\":\"leiden\",\"residence_municipality\":\"unknown\""),
 	CR(8, "2026-06", ",\"channel\":\"walk_in\",\"anonymous\":false"),
 	CL(8, "2026-06", ",\"grounds\":[\"origin\"]"),
@@ -83,7 +98,8 @@ static const struct logev hand_log[] = {
 	ST(8, "2026-07", ",\"status\":\"registration_only\""),
 	ST(1, "2026-07", ",\"status\":\"closed\",\"closure\":\"mediation\""),
 	CR(9, "2026-08", ",\"channel\":\"post\",\"anonymous\":false"),
-	CL(9, "2026-08", ",\"grounds\":[\"other\"],\"domain\":\"public_space\","
+	CL(9, "2026-08",
+	    ",\"grounds\":[\"other\"],\"domain\":\"public_space\","
 	    "\"manifestation\":\"violence\",\"incident_municipality\":\"leiden\","
 	    "\"residence_municipality\":\"katwijk\""),
 	{ 9, "collective", "2026-08", ",\"collective\":\"CCCCCCCCCCCCCCCCCCCCCC\"" },
@@ -109,8 +125,10 @@ add_ev(struct mp_stats *s, const struct logev *e, int seq)
 	char buf[1024], err[256] = "";
 	int rc;
 
-	snprintf(buf, sizeof buf, "{\"v\":1,\"case\":\"%s\",\"seq\":%d,\"type\":\"%s\","
-	    "\"month\":\"%s\"%s}", id(e->c), seq, e->type, e->month, e->tail);
+	snprintf(buf, sizeof buf,
+	    "{\"v\":1,\"case\":\"%s\",\"seq\":%d,\"type\":\"%s\","
+	    "\"month\":\"%s\"%s}",
+	    id(e->c), seq, e->type, e->month, e->tail);
 	if ((rc = add_text(s, buf, err, sizeof err)) != 0)
 		printf("# %s: %s\n", buf, err);
 	return rc;
@@ -155,8 +173,8 @@ cell(const char *doc, const char *table, const char *row, int col)
 	json_t *j = json_loads(doc, 0, NULL), *v;
 	long long r = -2;
 
-	v = json_object_get(json_object_get(json_object_get(json_object_get(j, "tables"), table),
-	    "rows"), row);
+	v = json_object_get(
+	    json_object_get(json_object_get(json_object_get(j, "tables"), table), "rows"), row);
 	if (col >= 0)
 		v = json_array_get(v, (size_t)col);
 	if (json_is_integer(v))
@@ -174,8 +192,8 @@ total(const char *doc, const char *table, int col)
 	long long r = -2;
 
 	t = json_object_get(json_object_get(j, "tables"), table);
-	v = col >= 0 ? json_array_get(json_object_get(t, "totals"), (size_t)col) :
-	    json_object_get(t, "total");
+	v = col >= 0 ? json_array_get(json_object_get(t, "totals"), (size_t)col)
+	             : json_object_get(t, "total");
 	if (json_is_integer(v))
 		r = json_integer_value(v);
 	json_decref(j);
@@ -186,8 +204,10 @@ static long long
 header(const char *doc, const char *key)
 {
 	json_t *j = json_loads(doc, 0, NULL), *v = json_object_get(j, key);
-	long long r = json_is_integer(v) ? json_integer_value(v) : json_is_true(v) ? 1 :
-	    json_is_false(v) ? 0 : -2;
+	long long r = json_is_integer(v) ? json_integer_value(v)
+	    : json_is_true(v)            ? 1
+	    : json_is_false(v)           ? 0
+	                                 : -2;
 
 	json_decref(j);
 	return r;
@@ -254,7 +274,8 @@ test_hand(const struct mp_stats_layout *l)
 	T_OK(doc != NULL, "the hand log folds into a document");
 	if (doc == NULL)
 		return;
-	T_EQ_INT(header(doc, "cases"), 8, "8 cases were received in 2026 (not the 2025 and 2027 ones)");
+	T_EQ_INT(
+	    header(doc, "cases"), 8, "8 cases were received in 2026 (not the 2025 and 2027 ones)");
 	T_EQ_INT(header(doc, "year"), YEAR, "the document names its year");
 	T_EQ_INT(header(doc, "threshold"), 1, "... its threshold");
 	T_EQ_INT(header(doc, "tree_size"), 42, "... its tree size");
@@ -271,11 +292,14 @@ test_hand(const struct mp_stats_layout *l)
 	/* Municipalities: leiden/leiden, leiden->katwijk, elsewhere->leiden, unknown->leiden,
 	 * katwijk->leiden, noordwijk->(absent). */
 	T_EQ_INT(cell(doc, "municipality", "leiden", 0), 1, "leiden: 1 resident, incident here");
-	T_EQ_INT(cell(doc, "municipality", "leiden", 1), 1, "leiden: 1 resident, incident elsewhere");
+	T_EQ_INT(
+	    cell(doc, "municipality", "leiden", 1), 1, "leiden: 1 resident, incident elsewhere");
 	T_EQ_INT(cell(doc, "municipality", "leiden", 2), 3,
 	    "leiden: 3 non-residents (elsewhere, unknown, katwijk), incident here");
-	T_EQ_INT(cell(doc, "municipality", "katwijk", 1), 1, "katwijk: its resident's incident elsewhere");
-	T_EQ_INT(cell(doc, "municipality", "katwijk", 2), 1, "katwijk: a leiden resident's incident here");
+	T_EQ_INT(cell(doc, "municipality", "katwijk", 1), 1,
+	    "katwijk: its resident's incident elsewhere");
+	T_EQ_INT(cell(doc, "municipality", "katwijk", 2), 1,
+	    "katwijk: a leiden resident's incident here");
 	T_EQ_INT(cell(doc, "municipality", "katwijk", 0), 0, "katwijk: none both");
 	T_EQ_INT(cell(doc, "municipality", "noordwijk", 1), 1,
 	    "noordwijk: a resident whose incident place is absent counts as incident elsewhere");
@@ -287,12 +311,15 @@ test_hand(const struct mp_stats_layout *l)
 	T_EQ_INT(total(doc, "municipality", 1), 3, "column total: resident, incident elsewhere");
 	T_EQ_INT(total(doc, "municipality", 2), 4, "column total: non-resident, incident here");
 	j = json_loads(doc, 0, NULL);
-	rows = json_object_get(json_object_get(json_object_get(j, "tables"), "municipality"), "rows");
+	rows = json_object_get(
+	    json_object_get(json_object_get(j, "tables"), "municipality"), "rows");
 	T_EQ_INT(json_object_size(rows), 13, "13 served municipalities are rows, even with 0");
 	json_object_foreach(rows, code, v) {
-		if (strcmp(code, "leiden") && strcmp(code, "katwijk") && strcmp(code, "noordwijk") &&
-		    (json_integer_value(json_array_get(v, 0)) || json_integer_value(json_array_get(v, 1)) ||
-		    json_integer_value(json_array_get(v, 2))))
+		if (strcmp(code, "leiden") && strcmp(code, "katwijk") &&
+		    strcmp(code, "noordwijk") &&
+		    (json_integer_value(json_array_get(v, 0)) ||
+		        json_integer_value(json_array_get(v, 1)) ||
+		        json_integer_value(json_array_get(v, 2))))
 			others_zero = 0;
 	}
 	T_OK(others_zero, "every other municipality is 0, 0, 0");
@@ -306,15 +333,19 @@ test_hand(const struct mp_stats_layout *l)
 
 	/* Year boundaries: the 2025 case counts in 2025, with its 2026 classification and 2027 status. */
 	d25 = hand_doc(l, 2025, 1, 0);
-	T_OK(d25 != NULL && header(d25, "cases") == 1, "the 2025 log holds one case, created in 2025-12");
+	T_OK(d25 != NULL && header(d25, "cases") == 1,
+	    "the 2025 log holds one case, created in 2025-12");
 	if (d25 != NULL) {
-		T_EQ_INT(cell(d25, "ground", "age", -1), 1, "... with the classification of 2026-01");
-		T_EQ_INT(cell(d25, "municipality", "lisse", 0), 1, "... lisse, resident and incident");
+		T_EQ_INT(
+		    cell(d25, "ground", "age", -1), 1, "... with the classification of 2026-01");
+		T_EQ_INT(
+		    cell(d25, "municipality", "lisse", 0), 1, "... lisse, resident and incident");
 		T_EQ_INT(cell(d25, "status", "intake", -1), 1, "... and its status of 2027-01");
 	}
 	free(d25);
 	d25 = hand_doc(l, 2027, 1, 0);
-	T_OK(d25 != NULL && header(d25, "cases") == 1 && cell(d25, "ground", "not_classified", -1) == 1,
+	T_OK(d25 != NULL && header(d25, "cases") == 1 &&
+	        cell(d25, "ground", "not_classified", -1) == 1,
 	    "2027 holds the case created in 2027-01, not classified");
 	free(d25);
 	free(doc);
@@ -346,7 +377,8 @@ test_strict(const struct mp_stats_layout *l)
 		"{\"v\":1,\"case\":\"BBBBBBBBBBBBBBBBBBBBBB\",\"seq\":5,\"type\":\"purged\",\"month\":\"2026-05\"}",
 	};
 #define PRE "{\"v\":1,\"case\":\"BBBBBBBBBBBBBBBBBBBBBB\",\"seq\":6,"
-#define NEW "{\"v\":1,\"case\":\"DDDDDDDDDDDDDDDDDDDDDD\",\"seq\":1,\"type\":\"created\",\"month\":\"2026-03\","
+#define NEW \
+	"{\"v\":1,\"case\":\"DDDDDDDDDDDDDDDDDDDDDD\",\"seq\":1,\"type\":\"created\",\"month\":\"2026-03\","
 	static const struct {
 		const char *text, *why;
 	} bad[] = {
@@ -357,46 +389,82 @@ test_strict(const struct mp_stats_layout *l)
 		{ PRE "\"type\":\"purged\",\"month\":\"2026-05\"}\n", "a trailing newline" },
 		{ PRE "\"type\":\"purged\", \"month\":\"2026-05\"}", "white space" },
 		{ PRE "\"month\":\"2026-05\",\"type\":\"purged\"}", "keys in another order" },
-		{ PRE "\"type\":\"purged\",\"month\":\"2026-05\",\"extra\":1}", "an unknown member" },
-		{ "{\"v\":2,\"case\":\"BBBBBBBBBBBBBBBBBBBBBB\",\"seq\":6,\"type\":\"purged\",\"month\":\"2026-05\"}", "v 2" },
+		{ PRE "\"type\":\"purged\",\"month\":\"2026-05\",\"extra\":1}",
+		    "an unknown member" },
+		{ "{\"v\":2,\"case\":\"BBBBBBBBBBBBBBBBBBBBBB\",\"seq\":6,\"type\":\"purged\",\"month\":\"2026-05\"}",
+		    "v 2" },
 		{ PRE "\"type\":\"deleted\",\"month\":\"2026-05\"}", "an unknown type" },
 		{ PRE "\"type\":\"purged\",\"month\":\"2026-13\"}", "month 13" },
 		{ PRE "\"type\":\"purged\",\"month\":\"2026-00\"}", "month 0" },
 		{ PRE "\"type\":\"purged\",\"month\":\"0000-05\"}", "year 0" },
 		{ PRE "\"type\":\"purged\",\"month\":\"2026-5\"}", "a one-digit month" },
 		{ PRE "\"type\":\"purged\",\"month\":\"2026-05-01\"}", "a day instead of a month" },
-		{ PRE "\"type\":\"purged\",\"month\":\"2026-02\"}", "a month before the case was created" },
-		{ "{\"v\":1,\"case\":\"BBBBBBBBBBBBBBBBBBBBBB\",\"seq\":0,\"type\":\"purged\",\"month\":\"2026-05\"}", "seq 0" },
-		{ "{\"v\":1,\"case\":\"BBBBBBBBBBBBBBBBBBBBBB\",\"seq\":06,\"type\":\"purged\",\"month\":\"2026-05\"}", "a leading zero" },
-		{ "{\"v\":1,\"case\":\"BBBBBBBBBBBBBBBBBBBBBB\",\"seq\":-6,\"type\":\"purged\",\"month\":\"2026-05\"}", "a negative seq" },
-		{ "{\"v\":1,\"case\":\"BBBBBBBBBBBBBBBBBBBBBB\",\"seq\":99999999999,\"type\":\"purged\",\"month\":\"2026-05\"}", "a seq past 2^32" },
-		{ "{\"v\":1,\"case\":\"BBBBBBBBBBBBBBBBBBBBBB\",\"seq\":4294967295,\"type\":\"purged\",\"month\":\"2026-05\"}", "a seq that skips" },
-		{ "{\"v\":1,\"case\":\"BBBBBBBBBBBBBBBBBBBBBB\",\"seq\":5,\"type\":\"purged\",\"month\":\"2026-05\"}", "a repeated seq" },
-		{ "{\"v\":1,\"case\":\"BBBBBBBBBBBBBBBBBBBBBB\",\"seq\":7,\"type\":\"purged\",\"month\":\"2026-05\"}", "a gap in seq" },
-		{ "{\"v\":1,\"case\":\"BBBBBBBBBBBBBBBBBBBBB\",\"seq\":1,\"type\":\"created\",\"month\":\"2026-03\",\"channel\":\"web\",\"anonymous\":false}", "a 21-character id" },
-		{ "{\"v\":1,\"case\":\"BBBBBBBBBBBBBBBBBBBBB+\",\"seq\":1,\"type\":\"created\",\"month\":\"2026-03\",\"channel\":\"web\",\"anonymous\":false}", "an id outside b64u" },
-		{ "{\"v\":1,\"case\":\"BBBBBBBBBBBBBBBBBBBBB\\u0042\",\"seq\":1,\"type\":\"created\",\"month\":\"2026-03\",\"channel\":\"web\",\"anonymous\":false}", "an escaped character" },
-		{ "{\"v\":1,\"case\":\"BBBBBBBBBBBBBBBBBBBBBB\",\"seq\":1,\"type\":\"created\",\"month\":\"2026-03\",\"channel\":\"web\",\"anonymous\":false}", "a case created twice" },
-		{ "{\"v\":1,\"case\":\"EEEEEEEEEEEEEEEEEEEEEE\",\"seq\":1,\"type\":\"status\",\"month\":\"2026-03\",\"status\":\"intake\"}", "an event of a case never created" },
-		{ "{\"v\":1,\"case\":\"EEEEEEEEEEEEEEEEEEEEEE\",\"seq\":2,\"type\":\"created\",\"month\":\"2026-03\",\"channel\":\"web\",\"anonymous\":false}", "a created event with seq 2" },
+		{ PRE "\"type\":\"purged\",\"month\":\"2026-02\"}",
+		    "a month before the case was created" },
+		{ "{\"v\":1,\"case\":\"BBBBBBBBBBBBBBBBBBBBBB\",\"seq\":0,\"type\":\"purged\",\"month\":\"2026-05\"}",
+		    "seq 0" },
+		{ "{\"v\":1,\"case\":\"BBBBBBBBBBBBBBBBBBBBBB\",\"seq\":06,\"type\":\"purged\",\"month\":\"2026-05\"}",
+		    "a leading zero" },
+		{ "{\"v\":1,\"case\":\"BBBBBBBBBBBBBBBBBBBBBB\",\"seq\":-6,\"type\":\"purged\",\"month\":\"2026-05\"}",
+		    "a negative seq" },
+		{ "{\"v\":1,\"case\":\"BBBBBBBBBBBBBBBBBBBBBB\",\"seq\":99999999999,\"type\":\"purged\",\"month\":\"2026-05\"}",
+		    "a seq past 2^32" },
+		{ "{\"v\":1,\"case\":\"BBBBBBBBBBBBBBBBBBBBBB\",\"seq\":4294967295,\"type\":\"purged\",\"month\":\"2026-05\"}",
+		    "a seq that skips" },
+		{ "{\"v\":1,\"case\":\"BBBBBBBBBBBBBBBBBBBBBB\",\"seq\":5,\"type\":\"purged\",\"month\":\"2026-05\"}",
+		    "a repeated seq" },
+		{ "{\"v\":1,\"case\":\"BBBBBBBBBBBBBBBBBBBBBB\",\"seq\":7,\"type\":\"purged\",\"month\":\"2026-05\"}",
+		    "a gap in seq" },
+		{ "{\"v\":1,\"case\":\"BBBBBBBBBBBBBBBBBBBBB\",\"seq\":1,\"type\":\"created\",\"month\":\"2026-03\",\"channel\":\"web\",\"anonymous\":false}",
+		    "a 21-character id" },
+		{ "{\"v\":1,\"case\":\"BBBBBBBBBBBBBBBBBBBBB+\",\"seq\":1,\"type\":\"created\",\"month\":\"2026-03\",\"channel\":\"web\",\"anonymous\":false}",
+		    "an id outside b64u" },
+		{ "{\"v\":1,\"case\":\"BBBBBBBBBBBBBBBBBBBBB\\u0042\",\"seq\":1,\"type\":\"created\",\"month\":\"2026-03\",\"channel\":\"web\",\"anonymous\":false}",
+		    "an escaped character" },
+		{ "{\"v\":1,\"case\":\"BBBBBBBBBBBBBBBBBBBBBB\",\"seq\":1,\"type\":\"created\",\"month\":\"2026-03\",\"channel\":\"web\",\"anonymous\":false}",
+		    "a case created twice" },
+		{ "{\"v\":1,\"case\":\"EEEEEEEEEEEEEEEEEEEEEE\",\"seq\":1,\"type\":\"status\",\"month\":\"2026-03\",\"status\":\"intake\"}",
+		    "an event of a case never created" },
+		{ "{\"v\":1,\"case\":\"EEEEEEEEEEEEEEEEEEEEEE\",\"seq\":2,\"type\":\"created\",\"month\":\"2026-03\",\"channel\":\"web\",\"anonymous\":false}",
+		    "a created event with seq 2" },
 		{ NEW "\"channel\":\"fax\",\"anonymous\":false}", "a channel the layout lacks" },
 		{ NEW "\"channel\":\"Web\",\"anonymous\":false}", "a code with a capital" },
 		{ NEW "\"channel\":\"web\",\"anonymous\":0}", "anonymous as a number" },
 		{ NEW "\"channel\":\"web\"}", "a created event without anonymous" },
 		{ NEW "\"channel\":null,\"anonymous\":true}", "a null channel" },
-		{ PRE "\"type\":\"classified\",\"month\":\"2026-05\",\"grounds\":[]}", "an empty ground list" },
-		{ PRE "\"type\":\"classified\",\"month\":\"2026-05\",\"grounds\":[\"age\",\"age\"]}", "a ground named twice" },
-		{ PRE "\"type\":\"classified\",\"month\":\"2026-05\",\"grounds\":[\"not_classified\"]}", "not_classified as a ground" },
-		{ PRE "\"type\":\"classified\",\"month\":\"2026-05\",\"grounds\":[\"age\",]}", "a trailing comma" },
-		{ PRE "\"type\":\"classified\",\"month\":\"2026-05\",\"domain\":null}", "a null domain" },
-		{ PRE "\"type\":\"classified\",\"month\":\"2026-05\",\"domain\":\"not_classified\"}", "not_classified as a domain" },
-		{ PRE "\"type\":\"classified\",\"month\":\"2026-05\",\"manifestation\":\"remark\",\"domain\":\"housing\"}", "fields in another order" },
-		{ PRE "\"type\":\"classified\",\"month\":\"2026-05\",\"incident_municipality\":\"amsterdam\"}", "a municipality the layout lacks" },
-		{ PRE "\"type\":\"status\",\"month\":\"2026-05\",\"status\":\"closed\"}", "closed without a closure" },
-		{ PRE "\"type\":\"status\",\"month\":\"2026-05\",\"status\":\"intake\",\"closure\":\"mediation\"}", "a closure without closing" },
-		{ PRE "\"type\":\"status\",\"month\":\"2026-05\",\"status\":\"closed\",\"closure\":\"open\"}", "open as a closure code" },
-		{ PRE "\"type\":\"status\",\"month\":\"2026-05\",\"status\":\"lost\"}", "a status the layout lacks" },
-		{ PRE "\"type\":\"collective\",\"month\":\"2026-05\",\"collective\":\"short\"}", "a collective that is not an id" },
+		{ PRE "\"type\":\"classified\",\"month\":\"2026-05\",\"grounds\":[]}",
+		    "an empty ground list" },
+		{ PRE
+		    "\"type\":\"classified\",\"month\":\"2026-05\",\"grounds\":[\"age\",\"age\"]}",
+		    "a ground named twice" },
+		{ PRE
+		    "\"type\":\"classified\",\"month\":\"2026-05\",\"grounds\":[\"not_classified\"]}",
+		    "not_classified as a ground" },
+		{ PRE "\"type\":\"classified\",\"month\":\"2026-05\",\"grounds\":[\"age\",]}",
+		    "a trailing comma" },
+		{ PRE "\"type\":\"classified\",\"month\":\"2026-05\",\"domain\":null}",
+		    "a null domain" },
+		{ PRE
+		    "\"type\":\"classified\",\"month\":\"2026-05\",\"domain\":\"not_classified\"}",
+		    "not_classified as a domain" },
+		{ PRE
+		    "\"type\":\"classified\",\"month\":\"2026-05\",\"manifestation\":\"remark\",\"domain\":\"housing\"}",
+		    "fields in another order" },
+		{ PRE
+		    "\"type\":\"classified\",\"month\":\"2026-05\",\"incident_municipality\":\"amsterdam\"}",
+		    "a municipality the layout lacks" },
+		{ PRE "\"type\":\"status\",\"month\":\"2026-05\",\"status\":\"closed\"}",
+		    "closed without a closure" },
+		{ PRE
+		    "\"type\":\"status\",\"month\":\"2026-05\",\"status\":\"intake\",\"closure\":\"mediation\"}",
+		    "a closure without closing" },
+		{ PRE
+		    "\"type\":\"status\",\"month\":\"2026-05\",\"status\":\"closed\",\"closure\":\"open\"}",
+		    "open as a closure code" },
+		{ PRE "\"type\":\"status\",\"month\":\"2026-05\",\"status\":\"lost\"}",
+		    "a status the layout lacks" },
+		{ PRE "\"type\":\"collective\",\"month\":\"2026-05\",\"collective\":\"short\"}",
+		    "a collective that is not an id" },
 		{ PRE "\"type\":\"purged\",\"month\":\"2026-05\"}}", "bytes after the end" },
 	};
 	struct mp_stats *s = mp_stats_new(l, YEAR, 5), *fresh;
@@ -407,18 +475,24 @@ test_strict(const struct mp_stats_layout *l)
 
 	for (i = 0; i < sizeof good / sizeof good[0]; i++)
 		T_OK(add_text(s, good[i], err, sizeof err) == 0, "a valid %s event is folded",
-		    i == 0 ? "created" : i == 1 ? "classified" : i == 2 ? "status" :
-		    i == 3 ? "collective" : "purged");
+		    i == 0       ? "created"
+		        : i == 1 ? "classified"
+		        : i == 2 ? "status"
+		        : i == 3 ? "collective"
+		                 : "purged");
 	before = mp_stats_document(s, "test.example/log", 5, root0, 1);
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		rejects(s, bad[i].text, bad[i].why);
 	T_OK(mp_stats_add(s, (const uint8_t *)"{\"v\":1\0", 7, err, sizeof err) == -1,
 	    "refused: a NUL byte");
 	T_OK(mp_stats_add(s, NULL, 0, err, sizeof err) == -1, "refused: no bytes at all");
-	T_OK(mp_stats_add(s, (const uint8_t *)"x", 1, NULL, 0) == -1, "refused without an error buffer");
-	snprintf(buf, sizeof buf, PRE "\"type\":\"classified\",\"month\":\"2026-05\",\"grounds\":[");
+	T_OK(mp_stats_add(s, (const uint8_t *)"x", 1, NULL, 0) == -1,
+	    "refused without an error buffer");
+	snprintf(
+	    buf, sizeof buf, PRE "\"type\":\"classified\",\"month\":\"2026-05\",\"grounds\":[");
 	for (i = 0; i < 65; i++)
-		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s\"g%zu\"", i ? "," : "", i);
+		snprintf(
+		    buf + strlen(buf), sizeof buf - strlen(buf), "%s\"g%zu\"", i ? "," : "", i);
 	snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "]}");
 	rejects(s, buf, "65 grounds");
 
@@ -460,8 +534,10 @@ test_strict(const struct mp_stats_layout *l)
 		fresh = mp_stats_new(l, YEAR, 5);
 		ok = add_text(fresh, good[0], err, sizeof err) == 0;
 	}
-	T_OK(ok && rejected > 19000, "changed events are refused (%d of 20000; the rest still "
-	    "valid, such as another month)", rejected);
+	T_OK(ok && rejected > 19000,
+	    "changed events are refused (%d of 20000; the rest still "
+	    "valid, such as another month)",
+	    rejected);
 	mp_stats_free(fresh);
 
 	after = mp_stats_document(s, "test.example/log", 5, root0, 1);
@@ -547,7 +623,8 @@ test_suppress(void)
 		primary[i] = line[i] >= 1 && line[i] < 5;
 	T_OK(primary[0] && !primary[1] && !primary[2] && !primary[3],
 	    "primary suppression alone hides only the 2 ...");
-	T_EQ_INT(40 - line[1] - line[2] - line[3], 2, "... which the total minus the rest gives back");
+	T_EQ_INT(
+	    40 - line[1] - line[2] - line[3], 2, "... which the total minus the rest gives back");
 	mp_stats_suppress_line(line, 4, 5, sup);
 	show_line("2 10 20 8, k 5", line, sup, 4);
 	T_OK(sup[0] && sup[3] && !sup[1] && !sup[2],
@@ -624,8 +701,8 @@ test_suppress(void)
 		/* Either each cell could be k even if the others are all >= 1, or nothing was left. */
 		if (!(count >= 2 && sum - (int64_t)(count - 1) >= k) && supnonzero != nonzero)
 			bad_rule++;
-		if (bad_small + bad_values + bad_bound + bad_rule > 0 && bad_small + bad_values +
-		    bad_bound + bad_rule < 3)
+		if (bad_small + bad_values + bad_bound + bad_rule > 0 &&
+		    bad_small + bad_values + bad_bound + bad_rule < 3)
 			show_line("bad line", cells, sup, n);
 	}
 	T_OK(lines > 1000, "brute force: %d random lines with suppressed cells", lines);
@@ -653,21 +730,25 @@ test_suppress_doc(const struct mp_stats_layout *l)
 		char cid[23];
 
 		snprintf(cid, sizeof cid, "SUPPRESSxxxxxxxxxxx%03u", (unsigned)i % 1000);
-		snprintf(buf, sizeof buf, "{\"v\":1,\"case\":\"%s\",\"seq\":1,\"type\":\"created\","
-		    "\"month\":\"2026-02\",\"channel\":\"web\",\"anonymous\":false}", cid);
+		snprintf(buf, sizeof buf,
+		    "{\"v\":1,\"case\":\"%s\",\"seq\":1,\"type\":\"created\","
+		    "\"month\":\"2026-02\",\"channel\":\"web\",\"anonymous\":false}",
+		    cid);
 		ok &= add_text(s, buf, err, sizeof err) == 0;
 		if (i < 24) {
-			snprintf(buf, sizeof buf, "{\"v\":1,\"case\":\"%s\",\"seq\":2,\"type\":"
+			snprintf(buf, sizeof buf,
+			    "{\"v\":1,\"case\":\"%s\",\"seq\":2,\"type\":"
 			    "\"classified\",\"month\":\"2026-02\",\"grounds\":[\"origin\"],\"domain\":"
 			    "\"%s\",\"manifestation\":\"remark\",\"incident_municipality\":\"%s\","
-			    "\"residence_municipality\":\"leiden\"}", cid, i < 2 ? "housing" : "education",
-			    i < 2 ? "katwijk" : "leiden");
+			    "\"residence_municipality\":\"leiden\"}",
+			    cid, i < 2 ? "housing" : "education", i < 2 ? "katwijk" : "leiden");
 			ok &= add_text(s, buf, err, sizeof err) == 0;
 		}
 		if (i < 3) {
-			snprintf(buf, sizeof buf, "{\"v\":1,\"case\":\"%s\",\"seq\":%d,\"type\":\"status\","
-			    "\"month\":\"2026-03\",\"status\":\"closed\",\"closure\":\"%s\"}", cid,
-			    3, i < 2 ? "mediation" : "withdrawn");
+			snprintf(buf, sizeof buf,
+			    "{\"v\":1,\"case\":\"%s\",\"seq\":%d,\"type\":\"status\","
+			    "\"month\":\"2026-03\",\"status\":\"closed\",\"closure\":\"%s\"}",
+			    cid, 3, i < 2 ? "mediation" : "withdrawn");
 			ok &= add_text(s, buf, err, sizeof err) == 0;
 		}
 	}
@@ -677,7 +758,8 @@ test_suppress_doc(const struct mp_stats_layout *l)
 	if (doc == NULL)
 		goto out;
 	T_EQ_INT(header(doc, "provisional"), 1, "it says it is provisional");
-	T_EQ_INT(cell(doc, "municipality", "leiden", 1), -1, "leiden: 2 residents with incident elsewhere is null");
+	T_EQ_INT(cell(doc, "municipality", "leiden", 1), -1,
+	    "leiden: 2 residents with incident elsewhere is null");
 	T_EQ_INT(cell(doc, "municipality", "leiderdorp", 1), -1,
 	    "with no other non-zero cell in the column, the first zero keeps it company");
 	T_EQ_INT(cell(doc, "municipality", "leiden", 0), 22, "leiden: 22 both here is published");
@@ -698,7 +780,8 @@ test_suppress_doc(const struct mp_stats_layout *l)
 	T_EQ_INT(cell(doc, "domain", "education", -1), 22, "domain: 22 education is published");
 	T_EQ_INT(cell(doc, "manifestation", "not_classified", -1), -1,
 	    "manifestation: 6 unclassified is null too, else housing = 30 - 22 - 6");
-	T_EQ_INT(cell(doc, "manifestation", "remark", -1), -1, "manifestation: remark hides that one");
+	T_EQ_INT(
+	    cell(doc, "manifestation", "remark", -1), -1, "manifestation: remark hides that one");
 	T_EQ_INT(cell(doc, "ground", "not_classified", -1), -1, "ground: unclassified is null too");
 	T_EQ_INT(cell(doc, "ground", "origin", -1), -1, "ground: and origin with it");
 	T_EQ_INT(total(doc, "ground", -1), 30, "totals are never suppressed");
@@ -757,7 +840,8 @@ changed(const char *a, const char *from, const char *to, struct lines *ls)
 static void
 test_document(const struct mp_stats_layout *l)
 {
-	static const char head[] = "{\n \"v\": 1,\n \"origin\": \"test.example/log\",\n"
+	static const char head[] =
+	    "{\n \"v\": 1,\n \"origin\": \"test.example/log\",\n"
 	    " \"year\": 2026,\n \"provisional\": false,\n \"threshold\": 5,\n \"tree_size\": 42,\n"
 	    " \"root\": \"AQIDAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\n \"cases\": 8,\n";
 	char *a = hand_doc(l, YEAR, 5, 0), *b = hand_doc(l, YEAR, 5, 1), *c = NULL, *e, *ch;
@@ -769,14 +853,18 @@ test_document(const struct mp_stats_layout *l)
 	T_OK(a != NULL && b != NULL, "two folds of the same log");
 	if (a == NULL || b == NULL)
 		goto out;
-	T_OK(strcmp(a, b) == 0, "give the same bytes, in log order or one case after another "
+	T_OK(strcmp(a, b) == 0,
+	    "give the same bytes, in log order or one case after another "
 	    "(and with other hash keys)");
 	T_OK(strncmp(a, head, strlen(head)) == 0,
 	    "the header's members come in the documented order and form");
-	T_OK(a[strlen(a) - 1] == '\n' && a[strlen(a) - 2] == '}', "the document ends with a newline");
-	T_OK(strstr(a, "\"tables\": {\n  \"municipality\": {\n   \"columns\": [\"resident_incident_here\", "
-	    "\"resident_incident_elsewhere\", \"nonresident_incident_here\"],\n   \"rows\": {\n"
-	    "    \"leiden\": [") != NULL,
+	T_OK(a[strlen(a) - 1] == '\n' && a[strlen(a) - 2] == '}',
+	    "the document ends with a newline");
+	T_OK(
+	    strstr(a,
+	        "\"tables\": {\n  \"municipality\": {\n   \"columns\": [\"resident_incident_here\", "
+	        "\"resident_incident_elsewhere\", \"nonresident_incident_here\"],\n   \"rows\": {\n"
+	        "    \"leiden\": [") != NULL,
 	    "tables start with municipality and its columns");
 
 	/* The auditor's layout, read from the document, gives the same document. */
@@ -794,7 +882,8 @@ test_document(const struct mp_stats_layout *l)
 	T_EQ_INT(mp_stats_compare(a, c, collect, &ls), 0, "a document equals its recomputation");
 	T_EQ_INT(changed(a, "\"antisemitism\": 0,", "\"antisemitism\": 1,", &ls), 1,
 	    "one changed cell is one difference");
-	T_EQ_STR(ls.text, "ground/antisemitism: published 1, recomputed 0\n", "... named with both values");
+	T_EQ_STR(ls.text, "ground/antisemitism: published 1, recomputed 0\n",
+	    "... named with both values");
 	T_EQ_INT(changed(a, "\"tree_size\": 42,", "\"tree_size\": 43,", &ls), 1,
 	    "a changed tree size is a difference");
 	T_EQ_STR(ls.text, "tree_size: published 43, recomputed 42\n", "... named so");
@@ -802,9 +891,13 @@ test_document(const struct mp_stats_layout *l)
 	    "a published cell the recomputation suppresses is a difference");
 	T_EQ_STR(ls.text, "domain/housing: published 2, recomputed null\n", "... shown as null");
 	n = changed(a, "\"katwijk\": [", "\"wassenaar\": [", &ls);
-	T_OK(n >= 2 && strstr(ls.text, "municipality/wassenaar/resident_incident_elsewhere: "
-	    "published null, recomputed absent\n") != NULL && strstr(ls.text,
-	    "municipality/katwijk/resident_incident_elsewhere: published absent, recomputed null\n") != NULL,
+	T_OK(n >= 2 &&
+	        strstr(ls.text,
+	            "municipality/wassenaar/resident_incident_elsewhere: "
+	            "published null, recomputed absent\n") != NULL &&
+	        strstr(ls.text,
+	            "municipality/katwijk/resident_incident_elsewhere: published absent, recomputed null\n") !=
+	            NULL,
 	    "a renamed row is a row only one side has");
 	ch = replace(a, "\"threshold\": 5,", "\"threshold\": 5, \"extra\": 1,");
 	T_EQ_INT(ch != NULL ? mp_stats_compare(ch, a, NULL, NULL) : -9, -1,
@@ -831,27 +924,33 @@ test_document(const struct mp_stats_layout *l)
 			{ "\"threshold\": 5", "\"threshold\": 0", "threshold 0" },
 			{ "\"cases\": 8", "\"cases\": null", "null cases" },
 			{ "\"cases\": 8", "\"cases\": -8", "negative cases" },
-			{ "\"provisional\": false", "\"provisional\": 0", "provisional as a number" },
-			{ "\"origin\": \"test.example/log\"", "\"origin\": \"test example\"", "an origin with a space" },
+			{ "\"provisional\": false", "\"provisional\": 0",
+			    "provisional as a number" },
+			{ "\"origin\": \"test.example/log\"", "\"origin\": \"test example\"",
+			    "an origin with a space" },
 			{ "\"tree_size\": 42", "\"tree_size\": -1", "a negative tree size" },
 			{ "\"root\": \"", "\"root\": \"x", "a root that is not 32 bytes" },
 			{ "\"total\": 8", "\"total\": null", "a suppressed total" },
 			{ "\"origin\": null", "\"origin\": -3", "a negative cell" },
 			{ "\"origin\": null", "\"origin\": 1.5", "a fractional cell" },
 			{ "\"origin\": null", "\"Origin\": null", "a row that is not a code" },
-			{ "\"not_classified\"", "\"unclassified\"", "a table without its not_classified row" },
+			{ "\"not_classified\"", "\"unclassified\"",
+			    "a table without its not_classified row" },
 			{ "\"anonymous\"", "\"anon\"", "anonymity with other rows" },
-			{ "\"katwijk\": [", "\"elsewhere\": [", "elsewhere as a served municipality" },
+			{ "\"katwijk\": [", "\"elsewhere\": [",
+			    "elsewhere as a served municipality" },
 			{ "\"resident_incident_here\",", "\"here\",", "another column name" },
 			{ "\"katwijk\": [0, ", "\"katwijk\": [", "a row of two cells" },
-			{ "\"origin\": null", "\"origin\": null, \"origin\": null", "a row named twice" },
+			{ "\"origin\": null", "\"origin\": null, \"origin\": null",
+			    "a row named twice" },
 			{ "\"kind\": {", "\"kinds\": {", "an unknown table" },
 			{ "\"open\":", "\"total\": 0, \"open\":", "a row named total" },
 		};
 		for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 			ch = replace(a, bad[i].from, bad[i].to);
 			T_OK(ch != NULL && mp_stats_layout_doc(ch, strlen(ch)) == NULL &&
-			    mp_stats_compare(ch, a, NULL, NULL) == -1 && mp_stats_csv(ch, NULL, NULL) == NULL,
+			        mp_stats_compare(ch, a, NULL, NULL) == -1 &&
+			        mp_stats_csv(ch, NULL, NULL) == NULL,
 			    "not a document: %s", bad[i].why);
 			free(ch);
 		}
@@ -886,8 +985,11 @@ test_csv(const struct mp_stats_layout *l, const struct mp_policy *p)
 	T_OK(csv != NULL && en != NULL && codes != NULL, "the document becomes CSV");
 	if (csv == NULL || en == NULL || codes == NULL)
 		goto out;
-	T_OK(memcmp(csv, "\xef\xbb\xbfyear;provisional;table;code;label;column;column_label;value;"
-	    "suppressed\r\n", 75) == 0, "it starts with the byte order mark and the header row");
+	T_OK(memcmp(csv,
+	         "\xef\xbb\xbfyear;provisional;table;code;label;column;column_label;value;"
+	         "suppressed\r\n",
+	         75) == 0,
+	    "it starts with the byte order mark and the header row");
 	for (line = csv + 3; *line; line = end + 2) {
 		if ((end = strstr(line, "\r\n")) == NULL) {
 			bad_shape++;
@@ -905,8 +1007,10 @@ test_csv(const struct mp_stats_layout *l, const struct mp_policy *p)
 	}
 	T_EQ_INT(bad_shape, 0, "every line ends in CRLF and has 9 fields");
 	/* Header, 13 municipalities x 3 + 3 totals, then rows + total of each other table. */
-	T_EQ_INT(nlines, 1 + 13 * 3 + 3 + (16 + 1) + (16 + 1) + (10 + 1) + (5 + 1) + (6 + 1) +
-	    (9 + 1) + (2 + 1) + (2 + 1), "one line per cell and per total");
+	T_EQ_INT(nlines,
+	    1 + 13 * 3 + 3 + (16 + 1) + (16 + 1) + (10 + 1) + (5 + 1) + (6 + 1) + (9 + 1) +
+	        (2 + 1) + (2 + 1),
+	    "one line per cell and per total");
 	T_OK(strstr(csv, "\r\n2026;0;domain;housing;Huisvesting;cases;Aantal zaken;;1\r\n") != NULL,
 	    "a suppressed cell: Dutch label, empty value, suppressed 1");
 	T_OK(strstr(csv, "\r\n2026;0;ground;origin;Herkomst/huidskleur (ras);cases;") != NULL,
@@ -915,8 +1019,10 @@ test_csv(const struct mp_stats_layout *l, const struct mp_policy *p)
 	    "a status label is the first sentence of the policy's");
 	T_OK(strstr(csv, "\r\n2026;0;ground;total;Totaal;cases;Aantal zaken;8;0\r\n") != NULL,
 	    "each table's total is a line");
-	T_OK(strstr(csv, "\r\n2026;0;municipality;leiden;Leiden;nonresident_incident_here;"
-	    "Geen inwoner, voorval in de gemeente;") != NULL, "municipality columns have labels");
+	T_OK(strstr(csv,
+	         "\r\n2026;0;municipality;leiden;Leiden;nonresident_incident_here;"
+	         "Geen inwoner, voorval in de gemeente;") != NULL,
+	    "municipality columns have labels");
 	T_OK(strstr(en, "\r\n2026;0;domain;housing;Housing;cases;Cases;;1\r\n") != NULL,
 	    "English labels with lang en");
 	T_OK(strstr(codes, "\r\n2026;0;domain;housing;housing;cases;cases;;1\r\n") != NULL,
@@ -941,13 +1047,16 @@ doc_with(const struct mp_stats_layout *l, const char *origin, int year, int k, i
 
 	for (i = 0; ok && i < ncases; i++) {
 		snprintf(cid, sizeof cid, "MERGE%.5sxxxxxxxxx%03u", origin, (unsigned)i % 1000);
-		snprintf(buf, sizeof buf, "{\"v\":1,\"case\":\"%s\",\"seq\":1,\"type\":\"created\","
-		    "\"month\":\"%d-05\",\"channel\":\"web\",\"anonymous\":false}", cid, year);
+		snprintf(buf, sizeof buf,
+		    "{\"v\":1,\"case\":\"%s\",\"seq\":1,\"type\":\"created\","
+		    "\"month\":\"%d-05\",\"channel\":\"web\",\"anonymous\":false}",
+		    cid, year);
 		ok = add_text(s, buf, NULL, 0) == 0;
-		snprintf(buf, sizeof buf, "{\"v\":1,\"case\":\"%s\",\"seq\":2,\"type\":\"classified\","
+		snprintf(buf, sizeof buf,
+		    "{\"v\":1,\"case\":\"%s\",\"seq\":2,\"type\":\"classified\","
 		    "\"month\":\"%d-05\",\"grounds\":[\"%s\"],\"incident_municipality\":\"%s\","
-		    "\"residence_municipality\":\"%s\"}", cid, year, i == 0 ? first_ground : "origin", incident,
-		    incident);
+		    "\"residence_municipality\":\"%s\"}",
+		    cid, year, i == 0 ? first_ground : "origin", incident, incident);
 		ok = ok && add_text(s, buf, NULL, 0) == 0;
 	}
 	if (ok)
@@ -963,7 +1072,8 @@ policy_line(const char *section, const char *prefix)
 	const char *at, *end;
 	size_t n = strlen(prefix);
 
-	for (at = section; at != NULL && *at != '\0'; at = strchr(at, '\n') ? strchr(at, '\n') + 1 : NULL) {
+	for (at = section; at != NULL && *at != '\0';
+	     at = strchr(at, '\n') ? strchr(at, '\n') + 1 : NULL) {
 		if (strncmp(at, prefix, n) != 0)
 			continue;
 		end = strchr(at, '\n');
@@ -1007,7 +1117,8 @@ test_merge(const struct mp_stats_layout *l, const struct mp_policy *p)
 	free(was);
 	free(was2);
 	T_OK(text != NULL && mp_policy_parse(&p2, text, strlen(text), err, sizeof err) == 0 &&
-	    (l2 = mp_stats_layout_policy(p2)) != NULL, "a second service's policy (%s)", err);
+	        (l2 = mp_stats_layout_policy(p2)) != NULL,
+	    "a second service's policy (%s)", err);
 	free(text);
 	text = NULL;
 	if (l2 == NULL)
@@ -1026,11 +1137,13 @@ test_merge(const struct mp_stats_layout *l, const struct mp_policy *p)
 		goto free_docs;
 	j = json_loads(m, 0, NULL);
 	T_OK(json_array_size(json_object_get(j, "origins")) == 2 &&
-	    strcmp(json_string_value(json_array_get(json_object_get(j, "origins"), 1)),
-	    "wassenaar.example/log") == 0, "origin becomes the list origins, in order");
+	        strcmp(json_string_value(json_array_get(json_object_get(j, "origins"), 1)),
+	            "wassenaar.example/log") == 0,
+	    "origin becomes the list origins, in order");
 	T_OK(json_array_size(json_object_get(j, "sources")) == 2 &&
-	    json_integer_value(json_object_get(json_array_get(json_object_get(j, "sources"), 1),
-	    "tree_size")) == 18, "each source keeps its tree size and root");
+	        json_integer_value(json_object_get(
+	            json_array_get(json_object_get(j, "sources"), 1), "tree_size")) == 18,
+	    "each source keeps its tree size and root");
 	T_OK(json_object_get(j, "origin") == NULL && json_object_get(j, "tree_size") == NULL,
 	    "and the single-service members are gone");
 	json_decref(j);
@@ -1050,8 +1163,11 @@ test_merge(const struct mp_stats_layout *l, const struct mp_policy *p)
 
 		T_OK(ml != NULL && csv != NULL, "a merged document has a layout and a CSV");
 		csv2 = mp_stats_csv(m, p2, "nl");
-		T_OK(csv2 != NULL && strstr(csv2, ";municipality;wassenaar;\"'=Was\"\"se;naar\";resident_incident_here;")
-		    != NULL, "a label with ; and \" is quoted, and one starting with = cannot compute");
+		T_OK(csv2 != NULL &&
+		        strstr(csv2,
+		            ";municipality;wassenaar;\"'=Was\"\"se;naar\";resident_incident_here;") !=
+		            NULL,
+		    "a label with ; and \" is quoted, and one starting with = cannot compute");
 		free(csv2);
 		mp_stats_layout_free(ml);
 		free(csv);
@@ -1071,8 +1187,11 @@ test_merge(const struct mp_stats_layout *l, const struct mp_policy *p)
 	docs[0] = m;
 	docs[1] = c;
 	text = mp_stats_merge(docs, 1, err, sizeof err);
-	T_OK(text != NULL && strstr(text, "\"origins\": [\"leiden.example/log\", "
-	    "\"wassenaar.example/log\"]") != NULL, "a merged document merges again, origins kept");
+	T_OK(text != NULL &&
+	        strstr(text,
+	            "\"origins\": [\"leiden.example/log\", "
+	            "\"wassenaar.example/log\"]") != NULL,
+	    "a merged document merges again, origins kept");
 	free(text);
 	docs[1] = "{\"v\":1}";
 	T_OK(mp_stats_merge(docs, 2, err, sizeof err) == NULL && strstr(err, "document 2") != NULL,
@@ -1112,22 +1231,25 @@ test_many(const struct mp_stats_layout *l)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; ok && i < n; i++) {
 		snprintf(cid, sizeof cid, "many%018lu", (unsigned long)i % 1000000000000000000UL);
-		snprintf(buf, sizeof buf, "{\"v\":1,\"case\":\"%s\",\"seq\":1,\"type\":\"created\","
-		    "\"month\":\"%s\",\"channel\":\"web\",\"anonymous\":true}", cid,
-		    i % 4 == 0 ? "2025-12" : "2026-01");
+		snprintf(buf, sizeof buf,
+		    "{\"v\":1,\"case\":\"%s\",\"seq\":1,\"type\":\"created\","
+		    "\"month\":\"%s\",\"channel\":\"web\",\"anonymous\":true}",
+		    cid, i % 4 == 0 ? "2025-12" : "2026-01");
 		ok = add_text(s, buf, err, sizeof err) == 0;
 		want += i % 4 != 0;
 	}
 	for (i = 0; ok && i < n; i++) {
 		snprintf(cid, sizeof cid, "many%018lu", (unsigned long)i % 1000000000000000000UL);
-		snprintf(buf, sizeof buf, "{\"v\":1,\"case\":\"%s\",\"seq\":2,\"type\":\"status\","
-		    "\"month\":\"2026-02\",\"status\":\"intake\"}", cid);
+		snprintf(buf, sizeof buf,
+		    "{\"v\":1,\"case\":\"%s\",\"seq\":2,\"type\":\"status\","
+		    "\"month\":\"2026-02\",\"status\":\"intake\"}",
+		    cid);
 		ok = add_text(s, buf, err, sizeof err) == 0;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	T_OK(ok, "%ld cases, 2 events each, fold (%s)", n, err);
-	printf("# %ld events (made and folded) in %.2f s\n", 2 * n, (double)(t1.tv_sec - t0.tv_sec) +
-	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	printf("# %ld events (made and folded) in %.2f s\n", 2 * n,
+	    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (ok)
 		doc = mp_stats_document(s, "test.example/log", (uint64_t)(2 * n), root0, 0);
 	T_OK(doc != NULL && header(doc, "cases") == want, "3 in 4 of them are of 2026");
@@ -1146,7 +1268,8 @@ main(void)
 	char err[256] = "";
 
 	make_ids();
-	T_OK(mp_policy_parse(&p, def, strlen(def), err, sizeof err) == 0, "the default policy (%s)", err);
+	T_OK(mp_policy_parse(&p, def, strlen(def), err, sizeof err) == 0, "the default policy (%s)",
+	    err);
 	if (p == NULL)
 		return t_done();
 	l = mp_stats_layout_policy(p);
@@ -1154,7 +1277,8 @@ main(void)
 	if (l == NULL)
 		goto out;
 	T_OK(mp_stats_new(l, 0, 5) == NULL && mp_stats_new(l, YEAR, 0) == NULL &&
-	    mp_stats_new(NULL, YEAR, 5) == NULL, "no statistics for year 0, threshold 0 or no layout");
+	        mp_stats_new(NULL, YEAR, 5) == NULL,
+	    "no statistics for year 0, threshold 0 or no layout");
 	test_hand(l);
 	test_strict(l);
 	test_suppress();
