@@ -11,7 +11,7 @@ DEBS     = make gcc pkg-config libsodium-dev libsqlcipher-dev libmicrohttpd-dev 
            libqrencode-dev libjansson-dev libcurl4-openssl-dev zbar-tools \
            librsvg2-bin curl tzdata python3 clang libclang-rt-14-dev faketime openssl \
            golang-go golang-golang-x-mod-dev sqlcipher chromium \
-           groff-base systemd libseccomp-dev slowhttptest iproute2
+           groff-base systemd libseccomp-dev slowhttptest iproute2 clang-format
 
 WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
            -Wmissing-prototypes
@@ -56,7 +56,7 @@ FUZZFLAGS  = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,und
              -Iinclude $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps run test test-long check clean asan valgrind fuzz bench scan
+.PHONY: all deps run test test-long check clean asan valgrind fuzz bench scan format
 # Keep intermediate objects, so make test ends with its own summary line.
 .SECONDARY:
 all: deps $(BUILD)/meldpuntd $(BUILD)/meldpunt
@@ -150,6 +150,12 @@ asan:
 valgrind: all $(API_BIN)
 	@sh tests/deps.sh valgrind
 	@sh tests/valgrind/run.sh $(BUILD)
+
+# make format: the C files git tracks, rewritten with .clang-format (make test
+# checks that they are: tests/style/test_format.sh).
+format:
+	@sh tests/deps.sh clang-format
+	git ls-files '*.c' '*.h' | xargs clang-format -i
 
 clean:
 	rm -rf build build-asan
