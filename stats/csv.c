@@ -33,18 +33,6 @@ static const struct {
 	        "Non-resident, incident in the municipality" } },
 };
 
-static const enum mp_list_id policy_list[NT] = {
-	MP_MUNICIPALITIES,
-	MP_GROUNDS,
-	MP_DOMAINS,
-	MP_MANIFESTATIONS,
-	MP_CHANNELS,
-	MP_STATUSES,
-	MP_CLOSURES,
-	MP_NLISTS,
-	MP_NLISTS,
-};
-
 /*
  * One field of n bytes: quoted when it holds a separator, quote or line
  * break; and a label a spreadsheet would run as a formula gets a leading
@@ -94,8 +82,8 @@ label(const struct mp_policy *p, const char *lang, int t, const char *code, size
 	*len = strlen(code);
 	if (p == NULL)
 		return code;
-	if (t >= 0 && policy_list[t] != MP_NLISTS &&
-	    (c = mp_policy_find(p, policy_list[t], code)) != NULL) {
+	if (t >= 0 && stats_policy_lists[t] != MP_NLISTS &&
+	    (c = mp_policy_find(p, stats_policy_lists[t], code)) != NULL) {
 		s = mp_policy_label(p, c, lang);
 		*len = strlen(s);
 		/* A status label is a sentence for the reporter; its first one names it. */

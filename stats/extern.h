@@ -37,6 +37,8 @@ enum stats_table {
 
 extern const char *const stats_table_names[NT];
 extern const char *const stats_col_names[NCOLS];
+/* The policy's list behind each table; MP_NLISTS for the tables with fixed rows. */
+extern const enum mp_list_id stats_policy_lists[NT];
 
 /* A code list with a sorted index for look-ups by (text, length). */
 struct stats_entry {

@@ -16,6 +16,19 @@ const char *const stats_table_names[NT] = {
 	"kind",
 };
 
+/* The tables of anonymity and kind have fixed rows, from no list of the policy. */
+const enum mp_list_id stats_policy_lists[NT] = {
+	MP_MUNICIPALITIES,
+	MP_GROUNDS,
+	MP_DOMAINS,
+	MP_MANIFESTATIONS,
+	MP_CHANNELS,
+	MP_STATUSES,
+	MP_CLOSURES,
+	MP_NLISTS,
+	MP_NLISTS,
+};
+
 const char *const stats_col_names[NCOLS] = {
 	"resident_incident_here",
 	"resident_incident_elsewhere",
@@ -223,17 +236,6 @@ out:
 struct mp_stats_layout *
 mp_stats_layout_policy(const struct mp_policy *p)
 {
-	static const enum mp_list_id lists[NT] = {
-		MP_MUNICIPALITIES,
-		MP_GROUNDS,
-		MP_DOMAINS,
-		MP_MANIFESTATIONS,
-		MP_CHANNELS,
-		MP_STATUSES,
-		MP_CLOSURES,
-		MP_NLISTS,
-		MP_NLISTS,
-	};
 	const char **rows[NT] = { NULL };
 	size_t n[NT] = { 0 }, i, cap;
 	const struct mp_list *pl;
@@ -246,7 +248,7 @@ mp_stats_layout_policy(const struct mp_policy *p)
 			n[t] = 2;
 			continue;
 		}
-		pl = &p->lists[lists[t]];
+		pl = &p->lists[stats_policy_lists[t]];
 		cap = pl->n + 1;
 		if ((rows[t] = calloc(cap, sizeof *rows[t])) == NULL)
 			goto out;
