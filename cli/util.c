@@ -1,4 +1,5 @@
 /* Helpers shared by the meldpunt commands; see util.h for the contracts. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 
 #include "cli.h"
 #include "mp_note.h"
+#include "mp_store.h"
 #include "mp_wipe.h"
 #include "util.h"
 
@@ -69,6 +71,24 @@ find_opt(const struct mp_opt *opts, const char *name, size_t namelen)
 	return NULL;
 }
 
+/*
+ * An id (of a case, a collective or a key: MP_ID_LEN characters of b64u)
+ * that happens to begin with "--", one in 4,096 of them: taken as the
+ * argument it is, so that an id copied from a list works as it stands.
+ */
+static int
+dashed_id(const char *a)
+{
+	size_t i;
+
+	if (strlen(a) != MP_ID_LEN)
+		return 0;
+	for (i = 0; i < MP_ID_LEN; i++)
+		if (!isalnum((unsigned char)a[i]) && a[i] != '-' && a[i] != '_')
+			return 0;
+	return 1;
+}
+
 int
 mp_opts_parse(int argc, char **argv, const struct mp_opt *opts, char **pos, int maxpos, int *npos,
     const char *usage)
@@ -99,7 +119,11 @@ mp_opts_parse(int argc, char **argv, const struct mp_opt *opts, char **pos, int 
 		name = a + 2;
 		eq = strchr(name, '=');
 		namelen = eq != NULL ? (size_t)(eq - name) : strlen(name);
-		if ((o = find_opt(opts, name, namelen)) == NULL) {
+		if ((o = find_opt(opts, name, namelen)) == NULL && n < maxpos && dashed_id(a)) {
+			pos[n++] = argv[i];
+			continue;
+		}
+		if (o == NULL) {
 			usage_error(usage,
 			    "unknown option '%s' (put -- before an argument that "
 			    "begins with --)",

@@ -89,6 +89,12 @@ has "created  *by web" "... with the created event"
 run 1 "an unknown reference is exit 1" "$M" case show 1999-0999
 grep -q "no case with reference 1999-0999" "$T/err"; say $? "... saying so"
 run 2 "neither id nor reference is bad usage" "$M" case show 26-1
+# One id in 4,096 begins with "--": it is still an id, not an unknown option.
+run 1 "an id that begins with -- is looked up as an id (none such: exit 1)" \
+    "$M" case show --AAAAAAAAAAAAAAAAAAAA
+! grep -q "unknown option" "$T/err"; say $? "... not refused as an option"
+run 2 "an unknown option of another length is still bad usage" "$M" case show "$ref1" --jsn
+grep -q "unknown option '--jsn'" "$T/err"; say $? "... saying so"
 run 0 "case status takes a reference" "$M" case status "$ref1" intake
 has ": intake$" "... and says the new status"
 
