@@ -18,14 +18,6 @@
 
 const char cw_cannot_open[] = "[cannot be opened with this key]";
 
-int
-cw_id_ok(const char *s)
-{
-	uint8_t buf[16];
-
-	return strlen(s) == CW_ID_LEN && mp_b64u_decode_exact(buf, sizeof buf, s, CW_ID_LEN) == 0;
-}
-
 /* "YYYY-N..." with four digits, a dash and 4 to 9 digits. */
 static int
 ref_ok(const char *s)
@@ -43,7 +35,7 @@ ref_ok(const char *s)
 int
 cw_case_arg(const char *arg)
 {
-	if (cw_id_ok(arg))
+	if (mp_id_ok(arg))
 		return CW_ARG_ID;
 	return ref_ok(arg) ? CW_ARG_REF : CW_ARG_BAD;
 }
@@ -51,7 +43,7 @@ cw_case_arg(const char *arg)
 int
 cw_collective_arg(const char *arg)
 {
-	if (cw_id_ok(arg))
+	if (mp_id_ok(arg))
 		return CW_ARG_ID;
 	return (arg[0] == 'C' || arg[0] == 'c') && ref_ok(arg + 1) ? CW_ARG_REF : CW_ARG_BAD;
 }
@@ -159,7 +151,7 @@ cw_resolve_case(struct mp_client *c, const char *arg, char id[CW_ID_LEN + 1])
 		goto out;
 	}
 	got = cw_str(cs, "id", "");
-	if (!cw_id_ok(got)) {
+	if (!mp_id_ok(got)) {
 		err1("the server sent a malformed case id for %s", arg);
 		goto out;
 	}
@@ -183,7 +175,7 @@ cw_resolve_collective(struct mp_client *c, const char *arg, json_t **summary)
 		goto out;
 	key = cw_collective_arg(arg) == CW_ARG_ID ? "id" : "ref";
 	json_array_foreach(list, i, s) {
-		if (strcasecmp(cw_str(s, key, ""), arg) == 0 && cw_id_ok(cw_str(s, "id", ""))) {
+		if (strcasecmp(cw_str(s, key, ""), arg) == 0 && mp_id_ok(cw_str(s, "id", ""))) {
 			*summary = json_incref(s);
 			rc = 0;
 			goto out;

@@ -29,9 +29,6 @@
 /* Show a case's text in an "unopenable item" form (caseworker.c, collective.c). */
 extern const char cw_cannot_open[];
 
-/* 1 if s is 22 b64u symbols that decode to 16 bytes. */
-int cw_id_ok(const char *s);
-
 /*
  * What a CASE argument is: CW_ARG_ID (an id), CW_ARG_REF (a reference
  * "YYYY-NNNN", four or more digits after the dash) or CW_ARG_BAD.

@@ -445,7 +445,7 @@ resolve_many(struct mp_client *c, struct names *l)
 		if (mp_client_request(c, "GET", path, NULL, &status, &resp) != 0)
 			goto out;
 		json_array_foreach(json_object_get(resp, "cases"), i, cs) {
-			if (cw_id_ok(cw_str(cs, "id", "")) &&
+			if (mp_id_ok(cw_str(cs, "id", "")) &&
 			    json_object_set(
 			        map, cw_str(cs, "ref", ""), json_object_get(cs, "id")) != 0) {
 				err1("out of memory");
@@ -825,7 +825,7 @@ coll_reply(int argc, char **argv)
 		case_id = cw_str(m, "id", "");
 		if (!json_is_string(rb))
 			continue;
-		if (!cw_id_ok(case_id) ||
+		if (!mp_id_ok(case_id) ||
 		    mp_b64u_decode_exact(
 		        rcpt[0].pk, 32, json_string_value(rb), json_string_length(rb)) != 0) {
 			err1("the server sent a malformed member of the collective");

@@ -143,7 +143,7 @@ reseal(json_t *items, const json_t *item, const struct target *t, const struct m
 	json_t *env = NULL, *add;
 	int rc = -1;
 
-	if (!cw_id_ok(cw_str(item, "item", ""))) {
+	if (!mp_id_ok(cw_str(item, "item", ""))) {
 		err1("the server sent a malformed item");
 		goto out;
 	}

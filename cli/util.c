@@ -1,5 +1,4 @@
 /* Helpers shared by the meldpunt commands; see util.h for the contracts. */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -17,6 +16,7 @@
 #endif
 
 #include "cli.h"
+#include "mp_b64.h"
 #include "mp_note.h"
 #include "mp_store.h"
 #include "mp_wipe.h"
@@ -71,22 +71,12 @@ find_opt(const struct mp_opt *opts, const char *name, size_t namelen)
 	return NULL;
 }
 
-/*
- * An id (of a case, a collective or a key: MP_ID_LEN characters of b64u)
- * that happens to begin with "--", one in 4,096 of them: taken as the
- * argument it is, so that an id copied from a list works as it stands.
- */
-static int
-dashed_id(const char *a)
+int
+mp_id_ok(const char *s)
 {
-	size_t i;
+	uint8_t buf[16];
 
-	if (strlen(a) != MP_ID_LEN)
-		return 0;
-	for (i = 0; i < MP_ID_LEN; i++)
-		if (!isalnum((unsigned char)a[i]) && a[i] != '-' && a[i] != '_')
-			return 0;
-	return 1;
+	return strlen(s) == MP_ID_LEN && mp_b64u_decode_exact(buf, sizeof buf, s, MP_ID_LEN) == 0;
 }
 
 int
@@ -119,7 +109,8 @@ mp_opts_parse(int argc, char **argv, const struct mp_opt *opts, char **pos, int 
 		name = a + 2;
 		eq = strchr(name, '=');
 		namelen = eq != NULL ? (size_t)(eq - name) : strlen(name);
-		if ((o = find_opt(opts, name, namelen)) == NULL && n < maxpos && dashed_id(a)) {
+		/* One id in 4,096 begins with "--": an id copied from a list works as it stands. */
+		if ((o = find_opt(opts, name, namelen)) == NULL && n < maxpos && mp_id_ok(a)) {
 			pos[n++] = argv[i];
 			continue;
 		}

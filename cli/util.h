@@ -40,10 +40,14 @@ struct mp_opt {
 
 #define MP_OPTS_HELP 1
 
+/* 1 if s is an id (of a case, an item, a collective or a key): 22 b64u symbols of 16 bytes. */
+int mp_id_ok(const char *s);
+
 /*
  * Parse argv[1..argc) (argv[0] is the command word).  Arguments that do
  * not begin with "--" are positional (a case id may begin with '-') and go
- * to pos[0..maxpos) with their count in *npos; "--" ends the options.
+ * to pos[0..maxpos) with their count in *npos, as does an id (mp_id_ok)
+ * that begins with "--" and names no option; "--" ends the options.
  * "--help" and "-h" return MP_OPTS_HELP.  An unknown or repeated option, a
  * missing value or too many positional arguments print the problem and
  * the usage line and return -1 (exit with EXIT_USAGE).  0 otherwise.
