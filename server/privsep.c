@@ -190,6 +190,9 @@ store_main(struct server *srv, const int *fds, size_t n)
 	}
 	if ((srv->log = log_new()) == NULL || pthread_create(&purger, NULL, purge_loop, &pg) != 0)
 		goto out;
+	/* The worker serves only once the database is open (and migrated): it waits for this. */
+	if (write(fds[0], "R", 1) != 1)
+		goto stop;
 	for (i = 0; i < n; i++) {
 		ch[i].srv = srv;
 		ch[i].fd = fds[i];
@@ -200,6 +203,7 @@ store_main(struct server *srv, const int *fds, size_t n)
 	for (i = 0; i < started; i++)
 		pthread_join(ch[i].thread, NULL);
 	rc = started == n ? 0 : 1;
+stop:
 	pthread_mutex_lock(&pg.lock);
 	pg.stop = 1;
 	pthread_cond_signal(&pg.wake);
@@ -218,6 +222,18 @@ out:
 }
 
 /* --- the HTTP worker ----------------------------------------------------------------------- */
+
+/* The store's word that the database is open: one byte before any answer; 0 or -1. */
+static int
+store_ready(int fd)
+{
+	ssize_t r;
+	char b;
+
+	while ((r = read(fd, &b, 1)) < 0 && errno == EINTR)
+		;
+	return r == 1 && b == 'R' ? 0 : -1;
+}
 
 static int
 worker_main(struct server *srv, int lfd, const int *fds, size_t n, const char *listen)
@@ -240,7 +256,7 @@ worker_main(struct server *srv, int lfd, const int *fds, size_t n, const char *l
 	/* No key stays here: the store process signs and hashes on request. */
 	sodium_free(srv->in->sec);
 	srv->in->sec = NULL;
-	if (mp_store_remote(&srv->st, fds, n) != 0)
+	if (store_ready(fds[0]) != 0 || mp_store_remote(&srv->st, fds, n) != 0)
 		return 1;
 	/*
 	 * Everything read from disk is read now: afterwards no file can be
