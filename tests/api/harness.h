@@ -54,6 +54,8 @@ extern struct mp_identity *anna, *bram, *carla, *mallory;
  * terminated; pass NULL to discard).  The exit status, or -1.
  */
 int run_cmd(char **out, char **err, const char *const argv[]);
+/* Run SQL with the sqlcipher shell on the instance's database; stdout (malloc'ed) or NULL. */
+char *sqlcipher(const char *sql);
 
 /* A free TCP port on 127.0.0.1, or -1. */
 int free_port(void);
@@ -241,5 +243,6 @@ void test_purge(void);
 void test_log(void);
 /* Group commit under concurrent submissions (test_concurrency.c). */
 void test_concurrency(void);
+void test_migrate(void);
 
 #endif

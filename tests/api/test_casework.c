@@ -362,66 +362,6 @@ test_summaries(void)
 
 /* --- overdue, with a case's received day moved back in the stopped server's database ------ */
 
-static const char *
-find_tool(const char *name)
-{
-	static char path[PATHLEN];
-	const char *p = getenv("PATH");
-	char *copy, *save = NULL, *d;
-
-	copy = strdup(p ? p : "/usr/bin:/bin");
-	for (d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		snprintf(path, sizeof path, "%s/%s", d, name);
-		if (access(path, X_OK) == 0) {
-			free(copy);
-			return path;
-		}
-	}
-	free(copy);
-	return NULL;
-}
-
-/* Run SQL with the sqlcipher shell on the instance's database; stdout (malloc'ed) or NULL. */
-static char *
-sqlcipher(const char *sql)
-{
-	char keypath[PATHLEN + 16], db[PATHLEN + 16], hex[65], *full, *out = NULL, *err = NULL;
-	const char *tool = find_tool("sqlcipher");
-	uint8_t key[32];
-	FILE *f;
-	int rc;
-
-	if (tool == NULL) {
-		diag("the sqlcipher shell is not installed (Debian package sqlcipher)");
-		return NULL;
-	}
-	snprintf(keypath, sizeof keypath, "%s/db.key", I.inst);
-	snprintf(db, sizeof db, "%s/meldpunt.db", I.inst);
-	if ((f = fopen(keypath, "rb")) == NULL || fread(key, 1, 32, f) != 32) {
-		diag("cannot read %s", keypath);
-		if (f)
-			fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	sodium_bin2hex(hex, sizeof hex, key, 32);
-	if (asprintf(&full, "PRAGMA key = \"x'%s'\"; %s", hex, sql) < 0)
-		return NULL;
-	{
-		const char *argv[] = { tool, "-batch", db, full, NULL };
-
-		rc = run_cmd(&out, &err, argv);
-	}
-	if (rc != 0 || (err && *err)) {
-		diag("sqlcipher: exit %d: %s", rc, err ? err : "");
-		free(out);
-		out = NULL;
-	}
-	free(err);
-	free(full);
-	return out;
-}
-
 static void
 test_overdue(void)
 {
