@@ -85,8 +85,10 @@ store_log_append(
 	size_t len = 0;
 	int rc = -1, r;
 
-	if (query_int(st, "SELECT coalesce(max(seq), 0) + 1 FROM log WHERE case_id = ?", case_id,
-	        &seq) != 0 ||
+	if (query_int(st,
+	        "SELECT coalesce(max(seq), 0) + 1 FROM log "
+	        "WHERE case_n = (SELECT n FROM cases WHERE id = ?)",
+	        case_id, &seq) != 0 ||
 	    query_int(st, "SELECT coalesce(max(idx), -1) + 1 FROM log", NULL, &size) != 0)
 		goto out;
 	if ((ev = event_bytes(case_id, seq, type, day, data, &len)) == NULL)
@@ -94,8 +96,8 @@ store_log_append(
 	randombytes_buf(salt, sizeof salt);
 	mp_log_commit(leaf, salt, (const uint8_t *)ev, len);
 	if ((s = store_prep(st,
-	         "INSERT INTO log (idx, case_id, seq, salt, event, leaf) "
-	         "VALUES (?, ?, ?, ?, ?, ?)")) == NULL)
+	         "INSERT INTO log (idx, case_n, seq, salt, event, leaf) "
+	         "VALUES (?, (SELECT n FROM cases WHERE id = ?), ?, ?, ?, ?)")) == NULL)
 		goto out;
 	sqlite3_bind_int64(s, 1, size);
 	sqlite3_bind_text(s, 2, case_id, -1, SQLITE_STATIC);
@@ -142,8 +144,8 @@ store_log_backfill(struct mp_store *st)
 		goto out;
 	}
 	if ((s = store_prep(st,
-	         "SELECT case_id, day, type, data FROM events "
-	         "WHERE type != 'shared' ORDER BY seq")) == NULL)
+	         "SELECT c.id, e.day, e.type, e.data FROM events e JOIN cases c ON c.n = e.case_n "
+	         "WHERE e.type != 'shared' ORDER BY e.seq")) == NULL)
 		goto out;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW)
 		if ((rc = store_log_append(st, (const char *)sqlite3_column_text(s, 0),
@@ -246,7 +248,9 @@ mp_store_log_created(struct mp_store *st, const char *case_id, uint64_t *index)
 	if (st->remote != NULL)
 		return remote_log_created(st->remote, case_id, index);
 	store_lock(st);
-	rc = query_int(st, "SELECT idx FROM log WHERE case_id = ? AND seq = 1", case_id, &v);
+	rc = query_int(st,
+	    "SELECT idx FROM log WHERE case_n = (SELECT n FROM cases WHERE id = ?) AND seq = 1",
+	    case_id, &v);
 	store_unlock(st);
 	if (rc == -1)
 		return -1;

@@ -67,7 +67,27 @@ user_version(sqlite3 *db, int *v)
 	return rc;
 }
 
-/* Apply the migrations past user_version, each in its own transaction. */
+/* Whether the foreign keys hold: PRAGMA foreign_key_check names no row. */
+static int
+keys_hold(sqlite3 *db)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_DONE)
+		rc = 0;
+	else
+		fprintf(stderr, "meldpunt: database: a row refers to a row that is not there\n");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/*
+ * Apply the migrations past user_version, each in its own transaction, with
+ * the foreign keys checked at its end rather than at each statement: a
+ * migration may rebuild a table that others refer to.
+ */
 static int
 migrate(sqlite3 *db)
 {
@@ -83,11 +103,14 @@ migrate(sqlite3 *db)
 		    "meldpunt: the database is newer (version %d) than this program (%d)\n", v, n);
 		return -1;
 	}
+	/* A large database takes a while; whoever started it should know why. */
+	if (v > 0 && v < n)
+		fprintf(stderr, "meldpunt: database: migrating from schema %d to %d\n", v, n);
 	for (i = v; i < n; i++) {
 		if (exec(db, "BEGIN IMMEDIATE") != 0)
 			return -1;
 		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", i + 1);
-		if (exec(db, mp_migrations[i]) != 0 || exec(db, sql) != 0) {
+		if (exec(db, mp_migrations[i]) != 0 || keys_hold(db) != 0 || exec(db, sql) != 0) {
 			exec(db, "ROLLBACK");
 			return -1;
 		}
@@ -133,11 +156,12 @@ open_db(sqlite3 **out, const char *path, const uint8_t key[32], int create)
 	if (exec(db, "PRAGMA journal_mode = WAL") != 0 ||
 	    exec(db, "PRAGMA synchronous = FULL") != 0 ||
 	    exec(db, "PRAGMA secure_delete = ON") != 0 ||
-	    exec(db, "PRAGMA foreign_keys = ON") != 0 ||
 	    exec(db, "PRAGMA temp_store = MEMORY") != 0)
 		goto fail;
 	sqlite3_busy_timeout(db, 5000);
-	if (migrate(db) != 0)
+	/* A migration may have set secure_delete aside for itself (schema/004_case_numbers.sql). */
+	if (migrate(db) != 0 || exec(db, "PRAGMA foreign_keys = ON") != 0 ||
+	    exec(db, "PRAGMA secure_delete = ON") != 0)
 		goto fail;
 	*out = db;
 	return 0;
@@ -910,8 +934,8 @@ insert_item(struct mp_store *st, const char *case_id, const char *item_id, const
 	int r;
 
 	if ((s = store_prep(st,
-	         "INSERT INTO items (id, case_id, kind, sender, day, envelope) "
-	         "VALUES (?, ?, ?, ?, ?, ?)")) == NULL)
+	         "INSERT INTO items (id, case_n, kind, sender, day, envelope) "
+	         "VALUES (?, (SELECT n FROM cases WHERE id = ?), ?, ?, ?, ?)")) == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, item_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, case_id, -1, SQLITE_STATIC);
@@ -1081,7 +1105,7 @@ mp_store_cases(struct mp_store *st, const struct mp_case_filter *f, int limit, c
 	         "(?2 IS NULL OR rowid < (SELECT rowid FROM cases WHERE id = ?2)) AND "
 	         "(?4 IS NULL OR (status != 'closed' AND received < ?4)) AND "
 	         "(?5 IS NULL OR collective = ?5) AND "
-	         "(?6 IS NULL OR id IN (SELECT case_id FROM case_grounds WHERE ground = ?6)) AND "
+	         "(?6 IS NULL OR n IN (SELECT case_n FROM case_grounds WHERE ground = ?6)) AND "
 	         "(?7 IS NULL OR (year = ?7 AND seq = ?8)) "
 	         "ORDER BY rowid DESC LIMIT ?3",
 	         f->status, 0)) == NULL)
@@ -1130,7 +1154,8 @@ mp_store_items(
 	if (st->remote != NULL)
 		return remote_items(st->remote, case_id, cb, arg);
 	if ((s = read_prep(st,
-	         "SELECT id, kind, sender, day, envelope FROM items WHERE case_id = ? "
+	         "SELECT id, kind, sender, day, envelope FROM items "
+	         "WHERE case_n = (SELECT n FROM cases WHERE id = ?) "
 	         "ORDER BY rowid",
 	         case_id, 0)) == NULL)
 		goto out;
@@ -1189,7 +1214,8 @@ items_on_day(struct mp_store *st, const struct item_add *a)
 	int n = -1;
 
 	if ((s = store_prep(st,
-	         "SELECT count(*) FROM items WHERE case_id = ? AND kind = ? "
+	         "SELECT count(*) FROM items WHERE case_n = (SELECT n FROM cases WHERE id = ?) "
+	         "AND kind = ? "
 	         "AND sender = ? AND day = ?")) == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, a->case_id, -1, SQLITE_STATIC);
@@ -1297,7 +1323,8 @@ mp_store_event(
 		return -1;
 	store_lock(st);
 	if ((s = store_prep(st,
-	         "INSERT INTO events (case_id, day, type, data) VALUES (?, ?, ?, ?)")) == NULL) {
+	         "INSERT INTO events (case_n, day, type, data) "
+	         "VALUES ((SELECT n FROM cases WHERE id = ?), ?, ?, ?)")) == NULL) {
 		store_unlock(st);
 		return -1;
 	}
@@ -1324,7 +1351,9 @@ mp_store_history(
 
 	if (st->remote != NULL)
 		return remote_history(st->remote, case_id, cb, arg);
-	if ((s = read_prep(st, "SELECT day, type, data FROM events WHERE case_id = ? ORDER BY seq",
+	if ((s = read_prep(st,
+	         "SELECT day, type, data FROM events "
+	         "WHERE case_n = (SELECT n FROM cases WHERE id = ?) ORDER BY seq",
 	         case_id, 0)) == NULL)
 		goto out;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
@@ -1369,11 +1398,15 @@ case_classify(struct mp_store *st, void *arg)
 		rc = MP_STORE_NOTFOUND;
 		goto out;
 	}
-	if ((rc = run2(st, "DELETE FROM case_grounds WHERE case_id = ?", id, NULL, -1)) != 0)
+	if ((rc = run2(st,
+	         "DELETE FROM case_grounds WHERE case_n = (SELECT n FROM cases WHERE id = ?)", id,
+	         NULL, -1)) != 0)
 		goto out;
 	for (i = 0; i < a->ngrounds; i++)
-		if ((rc = run2(st, "INSERT INTO case_grounds (case_id, ground) VALUES (?, ?)", id,
-		         a->grounds[i], 1)) != 0)
+		if ((rc = run2(st,
+		         "INSERT INTO case_grounds (case_n, ground) "
+		         "VALUES ((SELECT n FROM cases WHERE id = ?), ?)",
+		         id, a->grounds[i], 1)) != 0)
 			goto out;
 	rc = mp_store_event(st, id, day, "classified", classification);
 out:
@@ -1418,8 +1451,9 @@ mp_store_item_get(
 	if (st->remote != NULL)
 		return remote_item_get(st->remote, item_id, case_id, envelope);
 	*envelope = NULL;
-	return read_one(
-	    st, "SELECT case_id, envelope FROM items WHERE id = ?", item_id, 0, row_item_found, &f);
+	return read_one(st,
+	    "SELECT c.id, i.envelope FROM items i JOIN cases c ON c.n = i.case_n WHERE i.id = ?",
+	    item_id, 0, row_item_found, &f);
 }
 
 struct item_share {
@@ -1470,9 +1504,10 @@ mp_store_items_missing(struct mp_store *st, const char *kid, int limit, const ch
 	snprintf(needle, sizeof needle, "\"kid\":\"%.22s\"", kid);
 	/* Envelopes are stored compact, so a recipient shows as "kid":"<kid>". */
 	if ((s = read_prep(st,
-	         "SELECT id, case_id, envelope FROM items WHERE instr(envelope, ?1) = 0 "
-	         "AND (?2 IS NULL OR rowid > (SELECT rowid FROM items WHERE id = ?2)) "
-	         "ORDER BY rowid LIMIT ?3",
+	         "SELECT i.id, c.id, i.envelope FROM items i JOIN cases c ON c.n = i.case_n "
+	         "WHERE instr(i.envelope, ?1) = 0 "
+	         "AND (?2 IS NULL OR i.rowid > (SELECT rowid FROM items WHERE id = ?2)) "
+	         "ORDER BY i.rowid LIMIT ?3",
 	         needle, 0)) == NULL)
 		goto out;
 	if (after != NULL)
@@ -1672,7 +1707,8 @@ purge_case(struct mp_store *st, const char *id, const char *today)
 {
 	int rc;
 
-	if ((rc = run2(st, "DELETE FROM items WHERE case_id = ?", id, NULL, -1)) != 0 ||
+	if ((rc = run2(st, "DELETE FROM items WHERE case_n = (SELECT n FROM cases WHERE id = ?)",
+	         id, NULL, -1)) != 0 ||
 	    (rc = run2(st, "UPDATE cases SET purged = ?2, reporter_pk = NULL WHERE id = ?1", id,
 	         today, 1)) != 0)
 		return rc;

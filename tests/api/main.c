@@ -242,6 +242,7 @@ main(int argc, char **argv)
 	test_log();
 	test_pages();
 	test_concurrency();
+	test_migrate();
 
 	diag("%u responses, %u of them errors", AUDIT.responses, AUDIT.errors);
 	if (!ok(AUDIT.bad_headers == 0,
