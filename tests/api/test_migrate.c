@@ -134,8 +134,8 @@ look_cases(FILE *f, json_t *grounds)
 	size_t i, k, step;
 
 	do {
-		snprintf(target, sizeof target, "/api/v1/cases?limit=500%s%s", *after ? "&after=" : "",
-		    after);
+		snprintf(target, sizeof target, "/api/v1/cases?limit=500%s%s",
+		    *after ? "&after=" : "", after);
 		if ((page = look_get(f, anna, target)) == NULL)
 			break;
 		json_array_foreach(json_object_get(page, "cases"), i, c) {
@@ -186,7 +186,8 @@ look(void)
 			continue;
 		snprintf(target, sizeof target, "/api/v1/collectives/%s", jstr(v, "id"));
 		json_decref(look_get(f, anna, target));
-		snprintf(target, sizeof target, "/api/v1/cases?limit=500&collective=%s", jstr(v, "id"));
+		snprintf(
+		    target, sizeof target, "/api/v1/cases?limit=500&collective=%s", jstr(v, "id"));
 		json_decref(look_get(f, anna, target));
 	}
 	json_decref(j);
