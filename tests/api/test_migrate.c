@@ -301,7 +301,7 @@ log_size(void)
 	return n;
 }
 
-/* The oldest case of the list that is open and not purged (static buffer), or NULL. */
+/* The oldest open, unpurged case of the list's first page (static buffer), or NULL. */
 static const char *
 first_case(void)
 {
