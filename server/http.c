@@ -532,7 +532,11 @@ jobs_start(struct server *srv)
 	return j;
 }
 
-/* Every request handed over is answered and resumed before the threads end. */
+/*
+ * Every request handed over is answered and resumed before the threads end.
+ * The daemon's threads may still call job_add, which then refuses: the
+ * struct stays until the daemon has stopped (jobs_free).
+ */
 static void
 jobs_stop(struct jobs *j)
 {
@@ -546,6 +550,15 @@ jobs_stop(struct jobs *j)
 	pthread_mutex_unlock(&j->lock);
 	for (i = 0; i < j->n; i++)
 		pthread_join(j->th[i], NULL);
+	j->n = 0;
+}
+
+static void
+jobs_free(struct jobs *j)
+{
+	if (j == NULL)
+		return;
+	jobs_stop(j);
 	pthread_mutex_destroy(&j->lock);
 	pthread_cond_destroy(&j->cond);
 	free(j);
@@ -719,17 +732,20 @@ fail:
 
 /*
  * Stop the job threads, then the daemon when it runs, and only then free the
- * pages' texts and the limits: the daemon's threads use them to the end.
+ * jobs, the pages' texts and the limits: the daemon's threads use them to the
+ * end (a request read after the job threads ended is refused by job_add and
+ * answered in the daemon's thread).
  */
 static void
 serving_end(struct server *srv)
 {
 	jobs_stop(srv->jobs);
-	srv->jobs = NULL;
 	if (srv->daemon != NULL) {
 		MHD_stop_daemon(srv->daemon);
 		srv->daemon = NULL;
 	}
+	jobs_free(srv->jobs);
+	srv->jobs = NULL;
 	ui_free(srv->ui);
 	srv->ui = NULL;
 	limits_free(srv->limits);
@@ -782,7 +798,7 @@ server_start(struct server *srv, int fd)
 	 * keeps 1,024 connections near 12 MB.
 	 */
 	if ((srv->jobs = jobs_start(srv)) == NULL || srv->jobs->n == 0) {
-		jobs_stop(srv->jobs);
+		jobs_free(srv->jobs);
 		srv->jobs = NULL;
 		return -1;
 	}
