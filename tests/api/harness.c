@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../contract_errors.h"
 #include "../tap.h"
 #include "harness.h"
 #include "mp_b64.h"
@@ -472,34 +473,13 @@ resp_free(struct resp *r)
 	memset(r, 0, sizeof *r);
 }
 
-static const struct {
-	const char *code;
-	long status;
-} error_codes[] = {
-	{ "invalid_json", 400 },
-	{ "unknown_field", 400 },
-	{ "missing_field", 400 },
-	{ "invalid_field", 400 },
-	{ "token_malformed", 400 },
-	{ "unauthorized", 401 },
-	{ "forbidden", 403 },
-	{ "not_found", 404 },
-	{ "token_unknown", 404 },
-	{ "method_not_allowed", 405 },
-	{ "conflict", 409 },
-	{ "too_large", 413 },
-	{ "unsupported_media_type", 415 },
-	{ "rate_limited", 429 },
-	{ "unavailable", 503 },
-};
-
 /* The contract's error form: {"error": {"code", "message"[, "field"]}} and nothing else. */
 static int
 error_shape(const struct resp *r, char *why, size_t whylen)
 {
 	const char *ct = resp_header(r, "Content-Type"), *key, *code;
 	json_t *e, *v;
-	size_t i;
+	long want;
 
 	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0) {
 		snprintf(why, whylen, "Content-Type %s", ct ? ct : "(none)");
@@ -524,16 +504,13 @@ error_shape(const struct resp *r, char *why, size_t whylen)
 		snprintf(why, whylen, "error.code or error.message missing");
 		return 0;
 	}
-	for (i = 0; i < sizeof error_codes / sizeof error_codes[0]; i++)
-		if (strcmp(error_codes[i].code, code) == 0)
-			break;
-	if (i == sizeof error_codes / sizeof error_codes[0]) {
+	if ((want = contract_error_status(code)) == 0) {
 		snprintf(why, whylen, "code %s is not one of the contract's", code);
 		return 0;
 	}
-	if (error_codes[i].status != r->status) {
-		snprintf(why, whylen, "code %s with status %ld (contract: %ld)", code, r->status,
-		    error_codes[i].status);
+	if (want != r->status) {
+		snprintf(
+		    why, whylen, "code %s with status %ld (contract: %ld)", code, r->status, want);
 		return 0;
 	}
 	if ((r->status == 429 || r->status == 503) && resp_header(r, "Retry-After") == NULL) {

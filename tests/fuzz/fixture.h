@@ -35,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../contract_errors.h"
+
 #include "../../server/extern.h"
 #include "mp_b64.h"
 #include "mp_envelope.h"
@@ -538,42 +540,16 @@ fx_expand(const uint8_t *data, size_t size, size_t *outlen)
 
 /* --- what every answer must be ------------------------------------------------------------- */
 
-static const struct {
-	const char *code;
-	unsigned status;
-} fx_codes[] = {
-	{ "invalid_json", 400 },
-	{ "unknown_field", 400 },
-	{ "missing_field", 400 },
-	{ "invalid_field", 400 },
-	{ "token_malformed", 400 },
-	{ "unauthorized", 401 },
-	{ "forbidden", 403 },
-	{ "not_found", 404 },
-	{ "token_unknown", 404 },
-	{ "method_not_allowed", 405 },
-	{ "conflict", 409 },
-	{ "too_large", 413 },
-	{ "unsupported_media_type", 415 },
-	{ "rate_limited", 429 },
-	{ "unavailable", 503 },
-};
-
 /* An error must be one of API.md's, with its status, and not the service failing. */
 static void
 fx_check_error(const struct api_err *e)
 {
-	size_t i;
-
 	if (e->code == NULL || e->status == 500 || e->status == 503 || e->message[0] == '\0') {
 		dprintf(2, "fuzz fixture: %u %s: %s\n", e->status, e->code ? e->code : "(none)",
 		    e->message);
 		__builtin_trap();
 	}
-	for (i = 0; i < sizeof fx_codes / sizeof fx_codes[0]; i++)
-		if (strcmp(fx_codes[i].code, e->code) == 0)
-			break;
-	if (i == sizeof fx_codes / sizeof fx_codes[0] || fx_codes[i].status != e->status) {
+	if (contract_error_status(e->code) != (long)e->status) {
 		dprintf(2, "fuzz fixture: %u %s is not in API.md\n", e->status, e->code);
 		__builtin_trap();
 	}

@@ -352,9 +352,8 @@ check(const char *ans, size_t len, int held)
 	if (!json_is_string(json_object_get(json_object_get(j, "error"), "message")))
 		bad("an error without a message", ans);
 	json_decref(j);
-	for (i = 0; i < sizeof fx_codes / sizeof fx_codes[0]; i++)
-		if (strcmp(fx_codes[i].code, code) == 0 && fx_codes[i].status == status)
-			return headlen + 4 + blen;
+	if (contract_error_status(code) == (long)status)
+		return headlen + 4 + blen;
 	bad("an error code or status not in API.md", ans);
 	return len;
 }
