@@ -249,22 +249,41 @@ out:
 }
 
 static const char purge_usage[] =
-    "meldpunt purge --dir DIR [--today YYYY-MM-DD]\n"
+    "meldpunt purge --dir DIR [--today YYYY-MM-DD] [--dry-run]\n"
     "  The retention purge, by hand (meldpuntd also runs it at start and daily; this\n"
     "  is safe while it runs): removes the report, messages and notes of cases closed\n"
     "  retention_closed_months ago or earlier, and of open cases without activity for\n"
     "  retention_inactive_months (policy.conf).  The case rows, their classification\n"
     "  and history stay for the figures; the database and its WAL are rewritten so\n"
     "  that no page keeps the removed envelopes.  Prints how many cases it purged.\n"
-    "  --today DAY purges as of another day, to see what a policy change (or the\n"
-    "  coming months) would remove.";
+    "  There is no undo.\n"
+    "  --dry-run  only lists the cases it would purge (reference, status, day),\n"
+    "             and changes nothing\n"
+    "  --today DAY  counts the retention terms from DAY instead of today; with\n"
+    "             --dry-run, to see what a policy change (or the coming months) would\n"
+    "             remove.  Without --dry-run it removes them now.";
+
+/* One line of --dry-run: reference, status and the day its term counts from. */
+static int
+purge_due_line(void *arg, const struct mp_case *c)
+{
+	int *n = arg;
+
+	if (strcmp(c->status, "closed") == 0)
+		printf("%s  closed on %s\n", c->ref, c->closed);
+	else
+		printf("%s  %s, last change on %s\n", c->ref, c->status, c->updated);
+	(*n)++;
+	return 0;
+}
 
 int
 cmd_purge(int argc, char **argv)
 {
 	const char *dir = NULL, *day = NULL;
+	int dry = 0;
 	const struct mp_opt opts[] = { { "dir", &dir, NULL }, { "today", &day, NULL },
-		{ NULL, NULL, NULL } };
+		{ "dry-run", NULL, &dry }, { NULL, NULL, NULL } };
 	struct mp_instance *in = NULL;
 	struct mp_store *st = NULL;
 	char today[11], closed[11], inactive[11], day_now[11];
@@ -285,6 +304,17 @@ cmd_purge(int argc, char **argv)
 		mp_today(today);
 	if (mp_retention_cutoffs(in->policy, today, closed, inactive) != 0) {
 		err1("cannot work out the retention days for %s", today);
+		goto out;
+	}
+	if (dry) {
+		if (mp_store_purge_due(st, closed, inactive, purge_due_line, &n) != 0) {
+			err1("%s", "cannot read the cases (is the database busy? try again)");
+			goto out;
+		}
+		printf("would purge %d case%s (closed on or before %s, or inactive since %s or "
+		       "earlier); nothing was changed\n",
+		    n, n == 1 ? "" : "s", closed, inactive);
+		rc = 0;
 		goto out;
 	}
 	/* The cut-offs follow --today; the purge itself is recorded on the real day. */

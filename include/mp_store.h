@@ -209,6 +209,9 @@ int mp_store_collective_link(
  */
 int mp_store_purge(struct mp_store *st, const char *today, const char *closed_cutoff,
     const char *inactive_cutoff, int *n);
+/* The cases mp_store_purge would remove with these cut-offs, oldest first; changes nothing. */
+int mp_store_purge_due(struct mp_store *st, const char *closed_cutoff, const char *inactive_cutoff,
+    int (*cb)(void *arg, const struct mp_case *c), void *arg);
 
 /* Items of a case, oldest first. */
 int mp_store_items(struct mp_store *st, const char *case_id,

@@ -1088,13 +1088,42 @@ mp_store_case_by_tag(struct mp_store *st, const uint8_t tag[32], struct mp_case 
 	return case_where(st, "SELECT " CASE_COLS " FROM cases WHERE token_tag = ?", tag, 32, out);
 }
 
+/*
+ * Each case row s finds (CASE_COLS) to cb, at most limit of them (-1: all);
+ * *more is set when a row is left over.  0, or -1 on an error or when cb
+ * stops.
+ */
+static int
+each_case(
+    sqlite3_stmt *s, int limit, int (*cb)(void *, const struct mp_case *), void *arg, int *more)
+{
+	struct mp_case c;
+	int r, n = 0;
+
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == limit) {
+			*more = 1;
+			return 0;
+		}
+		if (row_case(s, &c) != 0) {
+			mp_case_clear(&c);
+			return -1;
+		}
+		r = cb(arg, &c);
+		mp_case_clear(&c);
+		if (r != 0)
+			return -1;
+		n++;
+	}
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
 int
 mp_store_cases(struct mp_store *st, const struct mp_case_filter *f, int limit, const char *after,
     int (*cb)(void *, const struct mp_case *), void *arg, int *more)
 {
-	struct mp_case c;
 	sqlite3_stmt *s;
-	int rc = -1, r, n = 0;
+	int rc = -1;
 
 	if (st->remote != NULL)
 		return remote_cases(st->remote, f, limit, after, cb, arg, more);
@@ -1123,22 +1152,7 @@ mp_store_cases(struct mp_store *st, const struct mp_case_filter *f, int limit, c
 		sqlite3_bind_int(s, 7, f->ref_year);
 		sqlite3_bind_int(s, 8, f->ref_seq);
 	}
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == limit) {
-			*more = 1;
-			break;
-		}
-		if (row_case(s, &c) != 0) {
-			mp_case_clear(&c);
-			goto out;
-		}
-		r = cb(arg, &c);
-		mp_case_clear(&c);
-		if (r != 0)
-			goto out;
-		n++;
-	}
-	rc = (r == SQLITE_DONE || r == SQLITE_ROW) ? 0 : -1;
+	rc = each_case(s, limit, cb, arg, more);
 out:
 	return read_end(st, s, rc);
 }
@@ -1701,6 +1715,29 @@ mp_store_collective_link(struct mp_store *st, const char *id, const char *case_i
 	return store_change(st, collective_link, &a);
 }
 
+/* The cases a purge with cut-offs ?1 (closed) and ?2 (inactive) removes. */
+#define PURGE_DUE \
+	"purged IS NULL AND " \
+	"((status = 'closed' AND closed <= ?1) OR (status != 'closed' AND updated <= ?2))"
+
+int
+mp_store_purge_due(struct mp_store *st, const char *closed_cutoff, const char *inactive_cutoff,
+    int (*cb)(void *, const struct mp_case *), void *arg)
+{
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	if (st->remote != NULL)
+		return -1;
+	if ((s = read_prep(st, "SELECT " CASE_COLS " FROM cases WHERE " PURGE_DUE " ORDER BY n",
+	         closed_cutoff, 0)) == NULL)
+		goto out;
+	sqlite3_bind_text(s, 2, inactive_cutoff, -1, SQLITE_STATIC);
+	rc = each_case(s, -1, cb, arg, NULL);
+out:
+	return read_end(st, s, rc);
+}
+
 /* Remove one case's contents; lock held, inside a change. */
 static int
 purge_case(struct mp_store *st, const char *id, const char *today)
@@ -1730,10 +1767,7 @@ mp_store_purge(struct mp_store *st, const char *today, const char *closed_cutoff
 	if ((rc = mp_store_begin(st)) != 0)
 		return rc;
 	rc = -1;
-	if ((s = store_prep(st,
-	         "SELECT id FROM cases WHERE purged IS NULL AND "
-	         "((status = 'closed' AND closed <= ?1) OR (status != 'closed' AND updated <= ?2))")) ==
-	    NULL)
+	if ((s = store_prep(st, "SELECT id FROM cases WHERE " PURGE_DUE)) == NULL)
 		goto out;
 	sqlite3_bind_text(s, 1, closed_cutoff, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, inactive_cutoff, -1, SQLITE_STATIC);

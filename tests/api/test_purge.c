@@ -44,6 +44,41 @@ purge_at(const char *day)
 	return rc;
 }
 
+/*
+ * meldpunt purge --dry-run --today DAY: 0 when it exits 0, changes nothing
+ * the caseworkers see and lists ref exactly when listed is 1.
+ */
+static void
+dry_run_at(const char *day, const char *ref, int listed, const char *case_id)
+{
+	char bin[PATHLEN + 16], *out = NULL, *err = NULL;
+	json_t *before = cw_list_find("", case_id), *after;
+	int rc, has;
+
+	snprintf(bin, sizeof bin, "%s/meldpunt", I.build);
+	{
+		const char *argv[] = { bin, "purge", "--dir", I.inst, "--today", day, "--dry-run",
+			NULL };
+
+		rc = run_cmd(&out, &err, argv);
+	}
+	if (ref == NULL)
+		ref = "(no reference)";
+	has = out != NULL && strstr(out, ref) != NULL;
+	if (!ok(rc == 0 && out != NULL && strstr(out, "would purge") != NULL && has == listed,
+	        "meldpunt purge --dry-run --today %s exits 0 and %s %s", day,
+	        listed ? "lists" : "does not list", ref))
+		diag("exit %d; stdout %.300s; stderr %.200s", rc, out ? out : "", err ? err : "");
+	after = cw_list_find("", case_id);
+	ok(before && after && json_equal(before, after) &&
+	        json_is_false(json_object_get(after, "purged")),
+	    "after the dry run %s is as it was, not purged", ref);
+	json_decref(before);
+	json_decref(after);
+	free(out);
+	free(err);
+}
+
 static int
 restart_around(const char *day)
 {
@@ -197,6 +232,10 @@ test_purge(void)
 
 	/* 25 months on: the closed case is purged, the open one not. */
 	months_ahead(d25, 25);
+	months_ahead(d61, 61);
+	dry_run_at(d25, jstr(before1, "ref"), 1, p1.id);
+	dry_run_at(d25, jstr(before2, "ref"), 0, p2.id);
+	dry_run_at(d61, jstr(before2, "ref"), 1, p2.id);
 	restart_around(d25);
 	purged_case(&p1, before1, "closed case, purge 25 months on");
 	{
@@ -234,7 +273,6 @@ test_purge(void)
 	}
 
 	/* 61 months on: the open case too. */
-	months_ahead(d61, 61);
 	restart_around(d61);
 	purged_case(&p2, before2, "open case, purge 61 months on");
 	{
