@@ -140,6 +140,8 @@ int body_json(struct request *rq, json_t **out, struct api_err *e);
 /* Reject fields not in the NULL-terminated list. */
 int only_fields(const json_t *o, const char *const *allowed, const char *prefix, struct api_err *e);
 /* Code points in a valid UTF-8 string. */
+/* Each byte of s that begins no valid UTF-8 sequence (a character cut short too) becomes '?'. */
+void utf8_clean(char *s);
 size_t utf8_len(const char *s);
 /* The length of s as a JSON string literal, and s written as one at dst (returns its end). */
 size_t json_quoted_len(const char *s);

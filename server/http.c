@@ -74,6 +74,9 @@ api_error(
 	va_start(ap, fmt);
 	vsnprintf(e->message, sizeof e->message, fmt, ap);
 	va_end(ap);
+	/* Both may quote what a client sent (a method, a key), and may be cut inside a character. */
+	utf8_clean(e->field);
+	utf8_clean(e->message);
 	return -1;
 }
 
@@ -310,11 +313,18 @@ send_error(
 	json_t *inner = json_pack("{s:s, s:s}", "code", e->code, "message", e->message), *outer;
 	char *s;
 
-	if (inner != NULL && e->field[0] != '\0')
-		json_object_set_new(inner, "field", json_string(e->field));
+	if (inner != NULL && e->field[0] != '\0' &&
+	    json_object_set_new(inner, "field", json_string(e->field)) != 0) {
+		json_decref(inner);
+		inner = NULL;
+	}
 	outer = json_pack("{s:o}", "error", inner);
 	s = json_dumps(outer, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(outer);
+	/* Never a closed connection for an answer: the code alone (a name of ours, in ASCII). */
+	if (s == NULL &&
+	    asprintf(&s, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", e->code, e->code) < 0)
+		s = NULL;
 	if (s == NULL)
 		return MHD_NO;
 	return send_body(conn, rq, e->status, s, "application/json; charset=utf-8", allow, e);

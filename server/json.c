@@ -36,6 +36,19 @@ utf8_seq(const uint8_t *s, size_t n)
 	return len;
 }
 
+void
+utf8_clean(char *s)
+{
+	size_t n = strlen(s), i = 0, k;
+
+	while (i < n) {
+		if ((k = utf8_seq((uint8_t *)s + i, n - i)) == 0)
+			s[i++] = '?';
+		else
+			i += k;
+	}
+}
+
 size_t
 utf8_len(const char *s)
 {
@@ -49,25 +62,38 @@ utf8_len(const char *s)
 /*
  * jansson refuses invalid UTF-8 as a whole-document error; the API wants
  * it named as the field at fault.  So each invalid byte becomes "\u0000",
- * which the field walk below reports like any NUL.
+ * which the field walk below reports like any NUL.  A byte after an odd run
+ * of backslashes is what one of them escapes (or stands outside any string):
+ * malformed JSON whatever follows, so *escaped is set and nothing is made
+ * (the marker there would read as an escaped backslash and valid text).
  */
 static char *
-mark_invalid_utf8(const uint8_t *in, size_t len, size_t *outlen)
+mark_invalid_utf8(const uint8_t *in, size_t len, size_t *outlen, int *escaped)
 {
-	size_t i = 0, o = 0, k;
-	char *out = malloc(len * 6 + 1);
+	size_t i = 0, o = 0, k, backslashes = 0;
+	char *out;
 
-	if (out == NULL)
+	*escaped = 0;
+	for (i = 0; i < len; i += k) {
+		if ((k = utf8_seq(in + i, len - i)) == 0) {
+			if (backslashes % 2 == 1) {
+				*escaped = 1;
+				return NULL;
+			}
+			k = 1;
+		}
+		backslashes = in[i] == '\\' ? backslashes + 1 : 0;
+	}
+	if ((out = malloc(len * 6 + 1)) == NULL)
 		return NULL;
-	while (i < len) {
+	for (i = 0; i < len; i += k) {
 		if ((k = utf8_seq(in + i, len - i)) == 0) {
 			memcpy(out + o, "\\u0000", 6);
 			o += 6;
-			i++;
+			k = 1;
 		} else {
 			memcpy(out + o, in + i, k);
 			o += k;
-			i += k;
 		}
 	}
 	out[o] = '\0';
@@ -137,7 +163,7 @@ body_json(struct request *rq, json_t **out, struct api_err *e)
 	json_t *j = NULL;
 	char *marked = NULL;
 	size_t mlen = 0, i;
-	int bad_utf8 = 0;
+	int bad_utf8 = 0, escaped = 0;
 
 	*out = NULL;
 	for (i = 0; i < rq->len; i += utf8_seq(rq->body + i, rq->len - i)) {
@@ -147,8 +173,10 @@ body_json(struct request *rq, json_t **out, struct api_err *e)
 		}
 	}
 	if (bad_utf8) {
-		if ((marked = mark_invalid_utf8(rq->body, rq->len, &mlen)) == NULL)
-			return api_error(e, 503, "unavailable", NULL, "out of memory");
+		if ((marked = mark_invalid_utf8(rq->body, rq->len, &mlen, &escaped)) == NULL)
+			return escaped ? api_error(e, 400, "invalid_json", NULL,
+			                     "the body is not valid JSON: malformed")
+			               : api_error(e, 503, "unavailable", NULL, "out of memory");
 		j = json_loadb(marked, mlen, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 		sodium_memzero(marked, mlen);
 		free(marked);

@@ -91,6 +91,40 @@ status_of(const char *data, size_t len)
 }
 
 /*
+ * Send a whole request (with Connection: close) and read the answer to its
+ * end, for up to 2 s: its status code (or -1), and its body in body.
+ */
+static int
+answer_of(const char *data, size_t len, char *body, size_t bodysize)
+{
+	char buf[8192], *b;
+	size_t got = 0;
+	ssize_t n;
+	struct pollfd p;
+	int fd = connect_from(CLIENT_IP), code = -1;
+
+	body[0] = '\0';
+	if (fd < 0)
+		return -1;
+	while (len > 0 && (n = send(fd, data, len, MSG_NOSIGNAL)) > 0) {
+		data += n;
+		len -= (size_t)n;
+	}
+	p.fd = fd;
+	p.events = POLLIN;
+	while (got < sizeof buf - 1 && poll(&p, 1, 2000) > 0 &&
+	    (n = recv(fd, buf + got, sizeof buf - 1 - got, 0)) > 0)
+		got += (size_t)n;
+	close(fd);
+	buf[got] = '\0';
+	if (sscanf(buf, "HTTP/1.1 %d", &code) != 1)
+		code = -1;
+	if ((b = strstr(buf, "\r\n\r\n")) != NULL)
+		snprintf(body, bodysize, "%s", b + 4);
+	return code;
+}
+
+/*
  * A burst: NPROC processes send NEACH reports each at once.  Every answer is
  * 201, or 429 (rate limiting is allowed); every 201 is one more case.
  */
@@ -187,6 +221,22 @@ test_hostile(void)
 	n += (size_t)snprintf(big + n, 16384 - n, "\r\nConnection: close\r\n\r\n");
 	ok(status_of(big, n) == 200, "a request with 8 KiB of headers is answered");
 	free(big);
+
+	/* A method that is not UTF-8 is quoted in the 405 answer: as JSON all the same. */
+	{
+		static const char bad_method[] = "G\xe9T /api/v1/policy HTTP/1.1\r\nHost: x\r\n"
+		                                 "Connection: close\r\n\r\n";
+		char body[4096];
+		int code = answer_of(bad_method, sizeof bad_method - 1, body, sizeof body);
+		json_t *j = json_loads(body, 0, NULL);
+		const char *c = jstr(json_object_get(j, "error"), "code");
+
+		if (!ok(code == 405 && c != NULL && strcmp(c, "method_not_allowed") == 0,
+		        "a request whose method is not UTF-8 (G e9 T) on the API -> 405 "
+		        "method_not_allowed, a JSON error"))
+			diag("status %d, body %.300s", code, body);
+		json_decref(j);
+	}
 
 	/* JSON nested 100000 deep: invalid_json, not a stack overflow. */
 	deep = malloc(100002);

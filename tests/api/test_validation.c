@@ -194,6 +194,27 @@ test_validation(void)
 	reject_json("with UTF-8-encoded surrogate bytes (ed a0 80) in a string",
 	    "{\"description\":\"CANARY-DESCRIPTION-7f3a surrogate \xed\xa0\x80\"}", 400,
 	    "invalid_field", "description");
+	/* An invalid byte escaped by a backslash is malformed, not the text "\\u0000". */
+	reject_json("with an invalid byte (ff) after a backslash in a string",
+	    "{\"description\":\"CANARY-DESCRIPTION-7f3a escaped \\\xff\"}", 400, "invalid_json",
+	    NULL);
+	reject_json("with an invalid byte (ff) after an escaped backslash in a string",
+	    "{\"description\":\"CANARY-DESCRIPTION-7f3a escaped \\\\\xff\"}", 400, "invalid_field",
+	    "description");
+	/* An unknown key is quoted in the answer, cut to fit: never inside a character. */
+	reject_with("with an unknown key of 62 letters and two two-byte characters",
+	    "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9\xc3\xa9\":1",
+	    "unknown_field", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa?");
+	reject_json("with an invalid byte in a string under a long key of two-byte characters",
+	    "{\"description\":\"CANARY-DESCRIPTION-7f3a\",\"contact\":{"
+	    "\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\":\"bad \xff\"}}",
+	    400, "invalid_field",
+	    "contact.\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9?");
 	reject_json("with \\u0000 in the description",
 	    "{\"description\":\"CANARY-DESCRIPTION-7f3a nul \\u0000 here\"}", 400, "invalid_field",
 	    "description");
