@@ -130,7 +130,7 @@ lookup_keys_serve(struct server *srv, uint32_t code, struct mp_rbuf *in, struct 
 	uint8_t lookup[32], tag[32], pk[32];
 	char ref[24];
 	size_t i;
-	int has, view, rc;
+	int has, view, rc = -1;
 
 	has = (int)mp_get_u32(in);
 	if (has)
@@ -138,7 +138,7 @@ lookup_keys_serve(struct server *srv, uint32_t code, struct mp_rbuf *in, struct 
 	if (code == KEYS_FIND) {
 		view = mp_get_u32(in) != 0;
 		if (mp_wire_done(in) != 0 || !has)
-			return -1;
+			goto out;
 		memset(&f, 0, sizeof f);
 		if ((rc = find_here(srv, lookup, view, &f)) == 0) {
 			mp_put_case(out, &f.c);
@@ -155,14 +155,15 @@ lookup_keys_serve(struct server *srv, uint32_t code, struct mp_rbuf *in, struct 
 		/* The tag is made here from the look-up value, never taken from the caller. */
 		if (mp_get_case_new(in, &c, tag, pk) != 0 || mp_wire_done(in) != 0 ||
 		    c.token_tag != NULL)
-			return -1;
+			goto out;
 		if ((rc = store_here(srv, has ? lookup : NULL, &c, ref, &log)) == 0) {
 			mp_put_str(out, ref);
 			put_json(out, log);
 		}
 		json_decref(log);
 	}
-	sodium_memzero(lookup, sizeof lookup);
+out:
+	sodium_memzero(lookup, sizeof lookup); /* a malformed call too: it may hold one */
 	return rc;
 }
 
