@@ -14,6 +14,12 @@
 
 #define HTML_TYPE "text/html; charset=utf-8"
 #define VARS_MAX 4
+/*
+ * The status page lists at most the newest 50 messages: 50 of 10,000
+ * characters, each escaped to at most 6 bytes, is 3 MB, well inside
+ * HTML_MAX however long a thread grows (20 messages a day from its reporter).
+ */
+#define PAGE_MESSAGES 50
 
 struct page {
 	struct server *srv;
@@ -825,13 +831,26 @@ out:
 
 /* --- follow-up ------------------------------------------------------------------------------ */
 
+/* "Your message has been sent." */
+static void
+sent_note(struct page *p)
+{
+	html_f(&p->h, "<p id=\"confirmation\" class=\"confirmation\" role=\"status\">");
+	say(p, "status.sent", NULL);
+	html_f(&p->h, "</p>\n");
+}
+
 /* The page to type (or, with app.js, to scan) the token; token and error come back on a retry. */
 static void
-entry_page(struct page *p, const char *token, const struct form_errors *errs, const char *switch_to)
+entry_page(struct page *p, const char *token, const struct form_errors *errs, const char *switch_to,
+    int sent)
 {
 	struct described d;
 
 	page_top(p, "followup.title", errs, switch_to);
+	if (sent) {
+		sent_note(p);
+	}
 	html_f(&p->h, "<p>");
 	say(p, "followup.intro", NULL);
 	html_f(&p->h,
@@ -861,7 +880,7 @@ entry_page(struct page *p, const char *token, const struct form_errors *errs, co
 static void
 blank_entry(struct page *p)
 {
-	entry_page(p, NULL, NULL, "");
+	entry_page(p, NULL, NULL, "", 0);
 }
 
 int
@@ -922,13 +941,12 @@ status_page(struct page *p, const char *token, const json_t *answer, const char 
 	const char *rlang = json_string_value(json_object_get(answer, "language")), *from;
 	const json_t *msgs = json_object_get(answer, "messages"), *m;
 	const struct mp_code *rl = mp_policy_find(p->pol, MP_LANGUAGES, rlang);
-	size_t i;
+	size_t i, skip;
+	char count[24];
 
 	page_top(p, "status.title", errs, "/f");
 	if (sent) {
-		html_f(&p->h, "<p id=\"confirmation\" class=\"confirmation\" role=\"status\">");
-		say(p, "status.sent", NULL);
-		html_f(&p->h, "</p>\n");
+		sent_note(p);
 	}
 	html_f(&p->h, "<h2>");
 	say(p, "status.status", NULL);
@@ -947,8 +965,19 @@ status_page(struct page *p, const char *token, const json_t *answer, const char 
 		say(p, "status.none", NULL);
 		html_f(&p->h, "</p>\n");
 	} else {
+		/* The newest PAGE_MESSAGES: the page stays a size a phone can take, however long the thread. */
+		if ((skip = json_array_size(msgs) > PAGE_MESSAGES
+		            ? json_array_size(msgs) - PAGE_MESSAGES
+		            : 0) > 0) {
+			snprintf(count, sizeof count, "%zu", skip);
+			html_f(&p->h, "<p id=\"earlier\" class=\"hint\">");
+			say(p, "status.earlier", "count", count, NULL);
+			html_f(&p->h, "</p>\n");
+		}
 		html_f(&p->h, "<ol id=\"messages\" class=\"messages\">\n");
 		json_array_foreach(msgs, i, m) {
+			if (i < skip)
+				continue;
 			from = json_string_value(json_object_get(m, "from"));
 			from = from && strcmp(from, "reporter") == 0 ? "reporter" : "caseworker";
 			html_f(&p->h, "<li class=\"message from-%s\">\n<p class=\"meta\">", from);
@@ -998,13 +1027,13 @@ h_page_status(struct server *srv, struct request *rq, struct reply *out, struct 
 	token = parsed ? form_get(&f, "token") : NULL;
 	if (!parsed) {
 		one_error(&errs, 400, "", "error.form");
-		entry_page(&p, NULL, &errs, "/f");
+		entry_page(&p, NULL, &errs, "/f", 0);
 	} else if (token == NULL || *token == '\0') {
 		one_error(&errs, 400, "token", "followup.error.missing");
-		entry_page(&p, NULL, &errs, "/f");
+		entry_page(&p, NULL, &errs, "/f", 0);
 	} else if (followup_view(srv, token, &answer, &fe) != 0) {
 		followup_error(&errs, &fe);
-		entry_page(&p, token, &errs, "/f");
+		entry_page(&p, token, &errs, "/f", 0);
 	} else {
 		errs.status = 200;
 		status_page(&p, token, answer, NULL, NULL, 0);
@@ -1040,7 +1069,7 @@ h_page_message(struct server *srv, struct request *rq, struct reply *out, struct
 	if (token == NULL || *token == '\0') {
 		one_error(&errs, 400, parsed ? "token" : "",
 		    parsed ? "followup.error.missing" : "error.form");
-		entry_page(&p, NULL, &errs, "/f");
+		entry_page(&p, NULL, &errs, "/f", 0);
 		goto reply;
 	}
 	n = text ? utf8_len(text) : 0;
@@ -1054,10 +1083,15 @@ h_page_message(struct server *srv, struct request *rq, struct reply *out, struct
 	} else {
 		sent = 1;
 	}
-	/* The page after a message shows it; a refused one stays in the box to send again. */
+	/*
+	 * The page after a message shows it; a refused one stays in the box to
+	 * send again.  A stored message is confirmed even when the thread cannot be
+	 * shown now, so that no one sends it twice.
+	 */
 	if (followup_view(srv, token, &answer, &fe) != 0) {
-		followup_error(&errs, &fe);
-		entry_page(&p, token, &errs, "/f");
+		if (!sent)
+			followup_error(&errs, &fe);
+		entry_page(&p, token, &errs, "/f", sent);
 	} else {
 		status_page(&p, token, answer, sent ? NULL : text, &errs, sent);
 	}
@@ -1175,7 +1209,7 @@ limit_page(struct server *srv, struct request *rq, const struct api_err *e)
 	if (r->fn == h_page_report)
 		form_page(&p, parsed ? &f : NULL, &errs, "/");
 	else if (r->fn == h_page_status)
-		entry_page(&p, parsed ? form_get(&f, "token") : NULL, &errs, "/f");
+		entry_page(&p, parsed ? form_get(&f, "token") : NULL, &errs, "/f", 0);
 	else
 		message_page(&p, parsed ? form_get(&f, "token") : NULL,
 		    parsed ? form_get(&f, "text") : NULL, &errs);

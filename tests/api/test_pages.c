@@ -819,6 +819,43 @@ test_followup_pages(void)
 	    "the refused messages stored "
 	    "nothing");
 	resp_free(&c);
+
+	/* A long thread: the page lists the newest 50 and says how many it leaves out. */
+	{
+		int posted = 0;
+
+		for (int i = 0; i < 51; i++) {
+			char text[64];
+
+			snprintf(text, sizeof text, "Bericht nummer %d van de lange draad.", i + 1);
+			b = envelope_body(seal_item("message", id, text, pk));
+			cw_post(&c, id, "messages", b);
+			posted += c.status == 201;
+			resp_free(&c);
+			free(b);
+		}
+		ok(posted == 51, "51 more answers from the caseworker: 53 messages in all");
+	}
+	if (asprintf(&b, "token=%s&lang=en", tok) < 0)
+		abort();
+	post_form(&r, "/f", b);
+	free(b);
+	expect_page(&r, 200, "en", "POST /f on a case of 53 messages");
+	if (!ok(count(r.body, "<li class=\"message") == 50 &&
+	            strstr(r.body,
+	                "<p id=\"earlier\" class=\"hint\">Earlier messages not shown "
+	                "here: <bdi dir=\"ltr\">3</bdi>.</p>") &&
+	            strstr(r.body, "Bericht nummer 51 van de lange draad.") &&
+	            strstr(r.body, "Bericht nummer 2 van de lange draad.") &&
+	            !strstr(r.body, "Bericht nummer 1 van de lange draad.") &&
+	            !strstr(r.body, "CANARY-FORM-MESSAGE-0b7e") && !strstr(r.body, "Wij bellen u"),
+	        "the page lists the newest 50 messages and says 3 earlier ones are not shown"))
+		diag("%zu messages on the page", count(r.body, "<li class=\"message"));
+	resp_free(&r);
+	cw_followup(&c, tok);
+	ok(json_array_size(json_object_get(c.json, "messages")) == 53,
+	    "the API's follow-up still answers with all 53");
+	resp_free(&c);
 }
 
 void
