@@ -6,12 +6,14 @@ PKGS     = libsodium sqlcipher libmicrohttpd jansson gnutls libseccomp
 # The unit tests also check the QR encoder against libqrencode.
 TESTPKGS = libqrencode
 CLIPKGS  = libsodium sqlcipher jansson libcurl
-# Debian packages this tree needs to build, run and test.
-DEBS     = make gcc pkg-config libsodium-dev libsqlcipher-dev libmicrohttpd-dev libgnutls28-dev \
-           libqrencode-dev libjansson-dev libcurl4-openssl-dev zbar-tools \
-           librsvg2-bin curl tzdata python3 clang libclang-rt-14-dev faketime openssl \
-           golang-go golang-golang-x-mod-dev sqlcipher chromium \
-           groff-base systemd libseccomp-dev slowhttptest iproute2 clang-format
+# Debian packages: to build and run (make), and to test as well (make test, make deps).
+BUILDDEBS = make gcc pkg-config libsodium-dev libsqlcipher-dev libmicrohttpd-dev \
+           libgnutls28-dev libjansson-dev libcurl4-openssl-dev libseccomp-dev
+TESTDEBS = libqrencode-dev zbar-tools librsvg2-bin curl tzdata python3 clang \
+           libclang-rt-14-dev faketime openssl golang-go golang-golang-x-mod-dev sqlcipher \
+           chromium groff-base systemd slowhttptest iproute2 clang-format
+DEBS     = $(BUILDDEBS) $(TESTDEBS)
+PREFIX  ?= /usr/local
 
 WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
            -Wmissing-prototypes
@@ -56,10 +58,15 @@ FUZZFLAGS  = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,und
              -Iinclude $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps run test test-long check clean asan valgrind fuzz bench scan format
+.PHONY: FORCE all build-deps deps run install test test-long check clean asan valgrind fuzz bench scan \
+        format
 # Keep intermediate objects, so make test ends with its own summary line.
 .SECONDARY:
-all: deps $(BUILD)/meldpuntd $(BUILD)/meldpunt
+all: build-deps $(BUILD)/meldpuntd $(BUILD)/meldpunt
+
+# Only what is missing is installed (tests/deps.sh): nothing when all is there.
+build-deps:
+	@sh tests/deps.sh $(BUILDDEBS)
 
 deps:
 	@sh tests/deps.sh $(DEBS)
@@ -76,6 +83,17 @@ $(BUILD)/embed.c: tools/embed.sh policy/policy.conf $(EMBED_FILES)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -MMD -MP -c -o $@ $<
+
+# The build's version for --version: the commit it was built from (git describe),
+# rewritten only when it changes, so that only the two main.o follow.
+$(BUILD)/version.h: FORCE
+	@mkdir -p $(@D)
+	@v=$$(git describe --always --dirty 2>/dev/null || echo unknown); \
+	printf '#define MP_BUILD_VERSION "%s"\n' "$$v" > $@.tmp; \
+	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+FORCE:
+$(BUILD)/server/main.o $(BUILD)/cli/main.o: $(BUILD)/version.h
+$(BUILD)/server/main.o $(BUILD)/cli/main.o: ALLCFLAGS += -I$(BUILD)
 
 $(LIB): $(CRYPTO_OBJ) $(STORE_OBJ) $(STATS_OBJ) $(filter-out $(BUILD)/server/main.o,$(SERVER_OBJ))
 	@rm -f $@
@@ -95,9 +113,19 @@ $(API_BIN): $(API_SRC:%.c=$(BUILD)/%.o) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDHARDEN) -o $@ $^ $(LIBS) $(CLILIBS)
 
-# make run: a demo instance under ./var/ and the server on 127.0.0.1:8080.
+# make run: a demo instance under ./var/ and the server on 127.0.0.1:8080
+# (DEMO_LISTEN=ADDRESS:PORT for another).
 run: all
-	@sh tools/demo.sh $(BUILD)
+	@sh tests/deps.sh curl
+	@DEMO_LISTEN="$(DEMO_LISTEN)" sh tools/demo.sh $(BUILD)
+
+# make install: the two programs and their manual pages under PREFIX (/usr/local).
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 755 $(BUILD)/meldpuntd $(BUILD)/meldpunt $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 man/meldpunt.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/meldpuntd.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 
 $(BUILD)/fuzzobj/embed.o: $(BUILD)/embed.c
 	@mkdir -p $(@D)
@@ -119,7 +147,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(FUZZ_OBJ) $(FUZZ_CL
 fuzz: deps $(FUZZ_BIN)
 	@sh tests/fuzz/run.sh $(BUILD) time $(FUZZ_SECONDS)
 
-test: all $(UNIT_BIN) $(API_BIN) $(FUZZ_BIN)
+test: deps all $(UNIT_BIN) $(API_BIN) $(FUZZ_BIN)
 	@sh tests/run.sh $(BUILD)
 
 # make test-long: meldpuntd killed with SIGKILL under load 100 times

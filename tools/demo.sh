@@ -1,13 +1,13 @@
 #!/bin/sh
 # make run: a demo instance under ./var/ with one caseworker key, then the
-# server on 127.0.0.1:8080 in the foreground (Ctrl-C stops it).
+# server on 127.0.0.1:8080 (or DEMO_LISTEN) in the foreground (Ctrl-C stops it).
 set -e
 BUILD=${1:-build}
 VAR=var
 DIR=$VAR/demo
 KEY=$VAR/caseworker.key
 PASSFILE=$VAR/caseworker.passphrase
-LISTEN=127.0.0.1:8080
+LISTEN=${DEMO_LISTEN:-127.0.0.1:8080}
 URL=http://$LISTEN
 
 mkdir -p "$VAR"
@@ -25,6 +25,8 @@ if [ ! -d "$DIR" ]; then
 	"$BUILD/meldpunt" key add --dir "$DIR" --role caseworker --name "Demo caseworker" \
 		--sign "$SIGN" --box "$BOX" > /dev/null
 fi
+# Receipts and QR codes point where the demo listens now, also when it moved.
+sed -i "s|^public_url = .*|public_url = $URL|" "$DIR/meldpunt.conf"
 PASS=$(cat "$PASSFILE")
 
 cat <<TXT

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Operations files: the systemd unit's sandbox as systemd itself rates it
-# (systemd-analyze security, 2.0 or less), and the manual pages render
-# without a warning.  Usage: sh tests/contrib/test_ops.sh BUILD_DIR
+# (systemd-analyze security, 2.0 or less), the manual pages render without a
+# warning, and make install installs them with the programs.  Usage: sh tests/contrib/test_ops.sh BUILD_DIR
 ROOT=$(cd "$(dirname "$0")/../.." && pwd) || exit 2
 passes=0
 fails=0
@@ -39,5 +39,25 @@ for c in $cmds; do
 	grep -q "^\.B $c\b" "$ROOT/man/meldpunt.1" || missing="$missing $c"
 done
 [ -z "$missing" ]; say $? "man/meldpunt.1 names every command (${missing:-all there})"
+
+# make install puts the programs and their manual pages under PREFIX, and both
+# say which build they are.
+BUILD=${1:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+DEST=$(mktemp -d)
+make -s -C "$ROOT" BUILD="$BUILD" DESTDIR="$DEST" PREFIX=/usr/local install >"$DEST.out" 2>&1
+say $? "make install DESTDIR=... installs"
+for f in bin/meldpuntd bin/meldpunt share/man/man1/meldpunt.1 share/man/man8/meldpuntd.8; do
+	[ -s "$DEST/usr/local/$f" ]; say $? "... usr/local/$f"
+done
+schemas=$(ls "$ROOT"/schema/[0-9]*.sql | wc -l)
+for p in meldpuntd meldpunt; do
+	v=$("$DEST/usr/local/bin/$p" --version 2>&1)
+	printf '%s\n' "$v" | grep -q "^$p [0-9a-z.-]* (database schema $schemas)\$"
+	say $? "$p --version names its build and schema $schemas ($v)"
+done
+"$DEST/usr/local/bin/meldpuntd" --dir "$DEST/none" --listen 127.0.0.1 >/dev/null 2>&1
+[ $? -eq 2 ]; say $? "meldpuntd --listen without a port is bad usage (exit 2)"
+rm -rf "$DEST" "$DEST.out"
 echo "# $passes passed, $fails failed"
 [ "$fails" -eq 0 ]
