@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "mp_store.h"
 #include "util.h"
+#include "version.h"
 
 /* cli/backup.c: backup and restore of an instance, on the server machine. */
 int cmd_backup(int argc, char **argv);
@@ -42,7 +44,7 @@ static const char usage_text[] =
     "  meldpunt key add --dir DIR --role ROLE --name NAME --sign B64U --box B64U\n"
     "  meldpunt key list --dir DIR\n"
     "  meldpunt key revoke --dir DIR --kid KID\n"
-    "  meldpunt purge --dir DIR [--today YYYY-MM-DD]      the retention purge, by hand\n"
+    "  meldpunt purge --dir DIR [--today YYYY-MM-DD] [--dry-run]   retention, by hand\n"
     "  meldpunt backup --dir DIR OUT                      one encrypted file, server running\n"
     "  meldpunt restore --dir NEWDIR BACKUP               a new instance from a backup\n"
     "\n"
@@ -65,12 +67,15 @@ static const char usage_text[] =
     "  meldpunt share --with BUNDLE_OR_KID_OR_NAME        give a colleague your items\n"
     "\n"
     "An auditor, with the log's verifier key and an auditor key file:\n"
-    "  meldpunt audit --key VERIFIER --year YYYY [--state FILE] [--stats FILE]\n"
+    "  meldpunt audit --key VERIFIER --year YYYY [--auditor-key FILE] [--state FILE]\n"
+    "                 [--stats FILE]\n"
     "                 check the log, its events and the year's statistics\n"
     "\n"
     "Anyone (the statistics are public):\n"
     "  meldpunt stats --year YYYY [--key VERIFIER] [--out FILE] [--csv | --json]\n"
     "  meldpunt stats merge --key VERIFIER... FILE...   several services' documents\n"
+    "  meldpunt --version                               this build and its schema\n"
+    "\n"
     "A CASE is its reference (2026-0042) or id; a collective ID its reference\n"
     "(C2026-0001) or id.  Commands that talk to the server take --json (output for\n"
     "scripts), --url URL (default $MELDPUNT_URL, else http://127.0.0.1:8080) and\n"
@@ -142,6 +147,10 @@ main(int argc, char **argv)
 	if (argc < 2) {
 		fputs(usage_text, stderr);
 		rc = EXIT_USAGE;
+	} else if (strcmp(argv[1], "--version") == 0) {
+		printf("meldpunt %s (database schema %d)\n", MP_BUILD_VERSION,
+		    mp_store_schema_version());
+		rc = 0;
 	} else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		rc = help(argc, argv);

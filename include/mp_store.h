@@ -134,6 +134,9 @@ int mp_store_end(struct mp_store *st, int ok);
 /* Transactions committed since open, and the changes they held. */
 void mp_store_figures(struct mp_store *st, uint64_t *commits, uint64_t *changes);
 
+/* The schema version this program makes and migrates databases to (schema/NNN_*.sql). */
+int mp_store_schema_version(void);
+
 /* Create the database file at path (it must not exist) and migrate it. */
 int mp_store_create(const char *path, const uint8_t key[32]) __attribute__((warn_unused_result));
 /* Open and migrate an existing database. */

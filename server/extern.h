@@ -131,6 +131,8 @@ int reply_json(struct reply *out, unsigned status, json_t *json);
 const char *request_header(struct request *rq, const char *name);
 const char *request_query(struct request *rq, const char *name);
 int request_path_query(struct request *rq, char *path, size_t plen, char *query, size_t qlen);
+/* 1 if listen is ADDRESS:PORT (an IPv4 address, or an IPv6 one in brackets). */
+int listen_address_ok(const char *listen);
 int server_listen(const char *listen);
 int server_start(struct server *srv, int fd);
 void server_stop(struct server *srv);

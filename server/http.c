@@ -711,6 +711,14 @@ parse_listen(const char *listen, struct sockaddr_storage *ss)
 	return inet_pton(AF_INET, host, &v4->sin_addr) == 1 ? 0 : -1;
 }
 
+int
+listen_address_ok(const char *listen)
+{
+	struct sockaddr_storage ss;
+
+	return parse_listen(listen, &ss) == 0;
+}
+
 /*
  * A socket listening on ADDRESS:PORT, made before the processes split, so
  * the one that serves HTTP never needs to make one.  -1 with a message.

@@ -8,10 +8,13 @@
 #include <unistd.h>
 
 #include "extern.h"
+#include "mp_store.h"
 #include "mp_wipe.h"
+#include "version.h"
 
 static const char usage[] =
     "usage: meldpuntd --dir DIR [--listen ADDRESS:PORT] [--tls-cert FILE --tls-key FILE]\n"
+    "       meldpuntd --version\n"
     "  Serves the meldpunt instance in DIR (made by `meldpunt init`) on\n"
     "  ADDRESS:PORT (default 127.0.0.1:8080) until SIGTERM or SIGINT.\n"
     "  With --tls-cert and --tls-key (PEM files, read at start), over HTTPS.\n";
@@ -39,6 +42,10 @@ main(int argc, char **argv)
 		if (strcmp(argv[i], "--help") == 0) {
 			fputs(usage, stdout);
 			return 0;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("meldpuntd %s (database schema %d)\n", MP_BUILD_VERSION,
+			    mp_store_schema_version());
+			return 0;
 		} else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
 			dir = argv[++i];
 		} else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
@@ -54,6 +61,10 @@ main(int argc, char **argv)
 	}
 	if (dir == NULL || (cert == NULL) != (key == NULL)) {
 		fputs(usage, stderr);
+		return 2;
+	}
+	if (!listen_address_ok(listen)) {
+		fprintf(stderr, "meldpuntd: --listen takes ADDRESS:PORT, e.g. 127.0.0.1:8080\n");
 		return 2;
 	}
 	/* Nothing the caller left open goes on into the processes. */

@@ -13,8 +13,7 @@
 
 #include "mp_backup.h"
 #include "mp_err.h"
-
-extern const char *const mp_migrations[];
+#include "mp_store.h"
 
 /* Consecutive busy steps tolerated (each followed by a pause) before giving up. */
 #define BUSY_MAX 2000
@@ -225,8 +224,7 @@ mp_backup_verify(
 		goto out;
 	}
 	info->schema = (int)v;
-	for (known = 0; mp_migrations[known] != NULL; known++)
-		;
+	known = mp_store_schema_version();
 	/* meldpuntd would refuse it at start; better said now. */
 	if (info->schema > known) {
 		mp_errf(err, errlen, "%s is from a newer meldpunt (schema %d; this one knows %d)",

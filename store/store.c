@@ -83,6 +83,16 @@ keys_hold(sqlite3 *db)
 	return rc;
 }
 
+int
+mp_store_schema_version(void)
+{
+	int n;
+
+	for (n = 0; mp_migrations[n] != NULL; n++)
+		;
+	return n;
+}
+
 /*
  * Apply the migrations past user_version, each in its own transaction, with
  * the foreign keys checked at its end rather than at each statement: a
@@ -96,8 +106,7 @@ migrate(sqlite3 *db)
 
 	if (user_version(db, &v) != 0)
 		return -1;
-	for (n = 0; mp_migrations[n] != NULL; n++)
-		;
+	n = mp_store_schema_version();
 	if (v > n) {
 		fprintf(stderr,
 		    "meldpunt: the database is newer (version %d) than this program (%d)\n", v, n);
