@@ -68,8 +68,9 @@ static const char add_help[] =
     "another collective is refused (and then none of that batch is linked).\n"
     "\n" ID_HELP "  CASE...        the cases: references (2026-0042) or ids\n"
     "  --from-file F  also the cases in F (- for standard input): one per line, the\n"
-    "                 first word of each line; empty lines and lines starting with\n"
-    "                 # are skipped, so the output of meldpunt cases works too\n"
+    "                 first word of each line; empty lines, lines starting with #\n"
+    "                 and the next: line are skipped, so a page of meldpunt cases\n"
+    "                 works too (--limit 500 for the longest page)\n"
     "  --json         print the collective as the server answers it\n";
 
 static const char status_help[] =
@@ -389,7 +390,8 @@ read_names(struct names *l, const char *path)
 			end = buf + len;
 		for (w = line; w < end && (*w == ' ' || *w == '\t' || *w == '\r'); w++)
 			;
-		if (w == end || *w == '#')
+		/* Comments, and the cursor line that ends a page of meldpunt cases. */
+		if (w == end || *w == '#' || ((size_t)(end - w) >= 5 && memcmp(w, "next:", 5) == 0))
 			continue;
 		for (wl = 0; w + wl < end && w[wl] != ' ' && w[wl] != '\t' && w[wl] != '\r'; wl++)
 			;

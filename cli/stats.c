@@ -212,8 +212,9 @@ print_table(const char *doc)
 	    json_is_true(json_object_get(j, "provisional")) ? " (provisional: the year is not over)"
 	                                                    : "",
 	    (long long)json_integer_value(json_object_get(j, "tree_size")));
-	printf("%lld cases.  '-': suppressed, below %lld or giving such a cell away.\n",
+	printf("%lld case%s.  '-': suppressed, below %lld or giving such a cell away.\n",
 	    (long long)json_integer_value(json_object_get(j, "cases")),
+	    json_integer_value(json_object_get(j, "cases")) == 1 ? "" : "s",
 	    (long long)json_integer_value(json_object_get(j, "threshold")));
 	for (i = 0; i < sizeof tables / sizeof tables[0]; i++) {
 		t = json_object_get(json_object_get(j, "tables"), tables[i]);

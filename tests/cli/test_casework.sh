@@ -176,6 +176,9 @@ run 0 "collective add skips a case already in it" "$M" collective add "$cref" "$
 has "linked 1 case .*1 was in it already; it now has 4" "... and says so"
 run 2 "collective add of a malformed case is bad usage" "$M" collective add "$cref" nope
 run 2 "collective add of nothing is bad usage" "$M" collective add "$cref"
+"$M" cases --collective "$cref" --limit 2 >"$T/page.txt" 2>/dev/null
+grep -q "^next: " "$T/page.txt"; say $? "a page of cases --limit 2 ends with its next: line"
+run 0 "collective add --from-file takes that page as it is" "$M" collective add "$cref" --from-file "$T/page.txt"
 run 0 "collective show" "$M" collective show "$cref"
 has "Cases: *4 " "... counts the cases"
 run 0 "cases --collective REF filters" "$M" cases --collective "$cref"
