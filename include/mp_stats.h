@@ -55,6 +55,13 @@ struct mp_stats *mp_stats_new(const struct mp_stats_layout *l, int year, int k);
 void mp_stats_free(struct mp_stats *s);
 
 /*
+ * 0 if event has the form of a v1 event (its fields in order, ids and codes
+ * of the allowed bytes, nothing after it), as mp_stats_add reads it; else -1
+ * with err set.  Whether its codes are the policy's, and its place among
+ * the case's events, only the fold can tell.
+ */
+int mp_stats_event_ok(const uint8_t *event, size_t len, char *err, size_t errlen);
+/*
  * Fold one event, in log order.  0, or -1 with err saying why when the bytes
  * are not a valid v1 event, or name a code the layout lacks, or come out of
  * order for their case (seq).  Events of cases of other years are skipped.

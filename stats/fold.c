@@ -299,6 +299,16 @@ parse_event(struct event *ev, const char *b, size_t len, char *err, size_t errle
 	return 0;
 }
 
+int
+mp_stats_event_ok(const uint8_t *event, size_t len, char *err, size_t errlen)
+{
+	struct event ev;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	return parse_event(&ev, (const char *)event, len, err, errlen);
+}
+
 static uint64_t
 hash_id(const struct mp_stats *s, const char *id)
 {

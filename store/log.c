@@ -7,6 +7,7 @@
 #include "extern.h"
 #include "remote.h"
 #include "mp_merkle.h"
+#include "mp_stats.h"
 #include "mp_store.h"
 
 /* Event bytes: {"v":1,"case":..,"seq":..,"type":..,"month":..} plus data's members. */
@@ -81,7 +82,7 @@ store_log_append(
 	int64_t seq, size;
 	uint64_t i;
 	unsigned level;
-	char *ev = NULL;
+	char *ev = NULL, err[160];
 	size_t len = 0;
 	int rc = -1, r;
 
@@ -93,6 +94,14 @@ store_log_append(
 		goto out;
 	if ((ev = event_bytes(case_id, seq, type, day, data, &len)) == NULL)
 		goto out;
+	/*
+	 * A leaf is there for good: only bytes the statistics' fold reads go in
+	 * (ids and codes, its fields in order), whatever a caller passed.
+	 */
+	if (mp_stats_event_ok((const uint8_t *)ev, len, err, sizeof err) != 0) {
+		fprintf(stderr, "meldpunt: database: a %s event refused: %s\n", type, err);
+		goto out;
+	}
 	randombytes_buf(salt, sizeof salt);
 	mp_log_commit(leaf, salt, (const uint8_t *)ev, len);
 	if ((s = store_prep(st,

@@ -487,7 +487,12 @@ dispatch(struct mp_store *st, uint32_t op, struct mp_rbuf *r, struct mp_wbuf *w,
 	case OP_LOG_CREATED:
 		return op_log(st, op, r, w);
 	}
-	if (op >= MP_REMOTE_USER && user != NULL)
+	/*
+	 * The keyed calls sign and prove what the log holds; inside a change of
+	 * this channel its reads would see that change's rows, which may never
+	 * be committed.  No call of the worker's needs them there.
+	 */
+	if (op >= MP_REMOTE_USER && user != NULL && *depth == 0)
 		return user(arg, op, r, w);
 	return -1;
 }

@@ -1224,6 +1224,22 @@ touch_case(struct mp_store *st, const char *case_id, const char *day)
 	return run2(st, "UPDATE cases SET updated = ? WHERE id = ?", day, case_id, 1);
 }
 
+/* 1 if the retention purge emptied the case, 0 if not (or no such case), -1; lock held. */
+static int
+case_purged(struct mp_store *st, const char *case_id)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if ((s = store_prep(st, "SELECT purged IS NOT NULL FROM cases WHERE id = ?")) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, case_id, -1, SQLITE_STATIC);
+	r = sqlite3_step(s);
+	r = r == SQLITE_ROW ? sqlite3_column_int(s, 0) : r == SQLITE_DONE ? 0 : -1;
+	store_done(st, s);
+	return r;
+}
+
 struct item_add {
 	const char *case_id, *item_id, *kind, *sender, *day, *envelope;
 	unsigned day_cap;
@@ -1264,6 +1280,13 @@ item_add(struct mp_store *st, void *arg)
 		if ((unsigned)n >= a->day_cap)
 			return MP_STORE_LIMIT;
 	}
+	/*
+	 * A purged case takes nothing more: the purge that came between a
+	 * caller's look at the case and this change would never remove it.
+	 * Checked before anything is written.
+	 */
+	if ((rc = case_purged(st, a->case_id)) != 0)
+		return rc < 0 ? -1 : MP_STORE_CONFLICT;
 	if ((rc = touch_case(st, a->case_id, a->day)) != 0)
 		return rc;
 	return insert_item(st, a->case_id, a->item_id, a->kind, a->sender, a->day, a->envelope);

@@ -18,6 +18,8 @@
 
 #include "casework.h"
 #include "harness.h"
+#include "mp_remote.h"
+#include "mp_wire.h"
 #include "mp_b64.h"
 #include "mp_merkle.h"
 #include "mp_note.h"
@@ -672,6 +674,108 @@ store_batch_lost(void)
 	mp_store_close(st);
 }
 
+static int
+count_item(void *arg, const struct mp_item *it)
+{
+	(void)it;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* A keyed call of the test's own: counts that it ran. */
+static int
+user_call(void *arg, uint32_t code, struct mp_rbuf *in, struct mp_wbuf *out)
+{
+	(void)code;
+	(void)in;
+	(void)out;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* One call through the store's serving side; its answer's code. */
+static int
+answer_code(
+    struct mp_store *st, uint32_t op, const uint32_t *fields, size_t n, int *depth, int *ran)
+{
+	struct mp_wbuf q, a;
+	struct mp_rbuf r;
+	int code;
+
+	mp_wire_init(&q);
+	mp_put_u32(&q, op);
+	for (size_t i = 0; i < n; i++)
+		mp_put_u32(&q, fields[i]);
+	mp_store_answer(st, q.p, q.len, &a, depth, user_call, ran);
+	mp_wire_reader(&r, a.p, a.len);
+	code = (int)mp_get_u32(&r);
+	mp_wire_free(&q);
+	mp_wire_free(&a);
+	return code;
+}
+
+/*
+ * What the store refuses whoever asks: an item for a case the retention
+ * purge emptied (a purge may come between a caller's look and its change);
+ * a keyed call (a signature, a proof) on a channel with a change open,
+ * whose reads would see rows that may never be committed; and an event not
+ * of the form the statistics read, which the log would keep for good.
+ */
+static void
+store_guards(void)
+{
+	struct mp_store *st;
+	struct writer w;
+	struct mp_case_new c;
+	uint64_t n0 = 0, n1 = 0;
+	uint32_t yes = 1;
+	int items = 0, purged = 0, ran = 0, depth = 0, r1, r2;
+	char item[64];
+
+	if ((st = scratch_store("guards.db")) == NULL)
+		return;
+	memset(&w, 0, sizeof w);
+	w.st = st;
+	new_case_id(w.id);
+	new_case_id(w.item);
+	case_new(&c, &w);
+	if (!ok(mp_store_case_create(st, &c, w.ref) == 0, "store: a case for the guards"))
+		goto out;
+	new_case_id(item);
+	ok(mp_store_item_add(st, w.id, item, "message", "reporter", "2026-01-06", "{}", 0) == 0,
+	    "store: a message is added to it");
+	ok(mp_store_purge(st, "2026-01-07", "2026-01-07", "2026-01-07", &purged) == 0 &&
+	        purged == 1,
+	    "store: the retention purge empties it");
+	new_case_id(item);
+	ok(mp_store_item_add(st, w.id, item, "message", "reporter", "2026-01-08", "{}", 0) ==
+	        MP_STORE_CONFLICT,
+	    "store: a message for the purged case is refused (conflict)");
+	mp_store_items(st, w.id, count_item, &items);
+	ok(items == 0, "store: the purged case holds no item");
+
+	r1 = answer_code(st, 1 /* OP_BEGIN */, NULL, 0, &depth, &ran);
+	r2 = answer_code(st, MP_REMOTE_USER, NULL, 0, &depth, &ran);
+	ok(r1 == 0 && depth == 1 && r2 == -1 && ran == 0,
+	    "store: a keyed call on a channel with a change open is refused, not run");
+	answer_code(st, 2 /* OP_END */, &yes, 1, &depth, &ran);
+	r2 = answer_code(st, MP_REMOTE_USER, NULL, 0, &depth, &ran);
+	ok(depth == 0 && r2 == 0 && ran == 1, "store: once the change ended, it runs");
+
+	mp_store_log_size(st, &n0);
+	ok(mp_store_case_move(st, w.id, "received", "closed\",\"case\":\"x\",\"type\":\"created",
+	       NULL, "2026-01-09") != 0,
+	    "store: a status that is not a code, which would put other fields in its event, "
+	    "is refused");
+	ok(mp_store_case_classify(st, w.id, "{\"reporter\":\"Jan Jansen, Dorpsstraat 1\"}", NULL, 0,
+	       "2026-01-09") != 0,
+	    "store: a classification of free text is refused");
+	mp_store_log_size(st, &n1);
+	ok(n1 == n0, "store: neither left an event in the log");
+out:
+	mp_store_close(st);
+}
+
 void
 test_concurrency(void)
 {
@@ -684,6 +788,7 @@ test_concurrency(void)
 
 	store_batch();
 	store_batch_lost();
+	store_guards();
 	if (!ok(mp_note_verifier_parse(&V, I.verifier) == 0,
 	        "concurrency: the verifier key parses"))
 		return;
