@@ -85,11 +85,14 @@ $(BUILD)/%.o: %.c
 	$(CC) $(ALLCFLAGS) -MMD -MP -c -o $@ $<
 
 # The build's version for --version: the commit it was built from (git describe),
-# rewritten only when it changes, so that only the two main.o follow.
+# rewritten only when it changes, so that only the two main.o follow.  Where git
+# cannot tell (no .git; root in a tree it does not own, as in sudo make install)
+# a version made before stays.
 $(BUILD)/version.h: FORCE
 	@mkdir -p $(@D)
-	@v=$$(git describe --always --dirty 2>/dev/null || echo unknown); \
-	printf '#define MP_BUILD_VERSION "%s"\n' "$$v" > $@.tmp; \
+	@v=$$(git -c safe.directory="$(CURDIR)" describe --always --dirty 2>/dev/null); \
+	if [ -z "$$v" ] && [ -f $@ ]; then exit 0; fi; \
+	printf '#define MP_BUILD_VERSION "%s"\n' "$${v:-unknown}" > $@.tmp; \
 	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 FORCE:
 $(BUILD)/server/main.o $(BUILD)/cli/main.o: $(BUILD)/version.h
