@@ -520,6 +520,9 @@ mp_store_answer(struct mp_store *st, const uint8_t *msg, size_t len, struct mp_w
 		mp_wire_free(w);
 		mp_put_u32(w, 0);
 	}
+	/* Out of memory even for the code: an empty answer, which the caller takes for a failure. */
+	if (w->p == NULL || w->len < 4)
+		return;
 	w->p[0] = (uint8_t)rc;
 	w->p[1] = (uint8_t)((uint32_t)rc >> 8);
 	w->p[2] = (uint8_t)((uint32_t)rc >> 16);
