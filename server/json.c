@@ -70,24 +70,20 @@ utf8_len(const char *s)
 static char *
 mark_invalid_utf8(const uint8_t *in, size_t len, size_t *outlen, int *escaped)
 {
-	size_t i = 0, o = 0, k, backslashes = 0;
-	char *out;
+	size_t i, o = 0, k, backslashes = 0;
+	char *out = malloc(len * 6 + 1);
 
 	*escaped = 0;
+	if (out == NULL)
+		return NULL;
 	for (i = 0; i < len; i += k) {
 		if ((k = utf8_seq(in + i, len - i)) == 0) {
 			if (backslashes % 2 == 1) {
 				*escaped = 1;
+				sodium_memzero(out, o);
+				free(out);
 				return NULL;
 			}
-			k = 1;
-		}
-		backslashes = in[i] == '\\' ? backslashes + 1 : 0;
-	}
-	if ((out = malloc(len * 6 + 1)) == NULL)
-		return NULL;
-	for (i = 0; i < len; i += k) {
-		if ((k = utf8_seq(in + i, len - i)) == 0) {
 			memcpy(out + o, "\\u0000", 6);
 			o += 6;
 			k = 1;
@@ -95,6 +91,7 @@ mark_invalid_utf8(const uint8_t *in, size_t len, size_t *outlen, int *escaped)
 			memcpy(out + o, in + i, k);
 			o += k;
 		}
+		backslashes = in[i] == '\\' ? backslashes + 1 : 0;
 	}
 	out[o] = '\0';
 	*outlen = o;

@@ -965,10 +965,10 @@ status_page(struct page *p, const char *token, const json_t *answer, const char 
 		say(p, "status.none", NULL);
 		html_f(&p->h, "</p>\n");
 	} else {
-		/* The newest PAGE_MESSAGES: the page stays a size a phone can take, however long the thread. */
-		if ((skip = json_array_size(msgs) > PAGE_MESSAGES
-		            ? json_array_size(msgs) - PAGE_MESSAGES
-		            : 0) > 0) {
+		/* The newest PAGE_MESSAGES: a page a phone can take, however long the thread. */
+		skip = json_array_size(msgs);
+		skip = skip > PAGE_MESSAGES ? skip - PAGE_MESSAGES : 0;
+		if (skip > 0) {
 			snprintf(count, sizeof count, "%zu", skip);
 			html_f(&p->h, "<p id=\"earlier\" class=\"hint\">");
 			say(p, "status.earlier", "count", count, NULL);
