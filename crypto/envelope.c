@@ -2,6 +2,7 @@
 #include <sodium.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mp_b64.h"
@@ -619,6 +620,55 @@ mp_envelope_check_text(const char *text, size_t len, const char **why)
 		return -1;
 	rc = mp_envelope_check(env, why);
 	json_decref(env);
+	return rc;
+}
+
+/*
+ * The view of text[0..len), checked: 0, or -1.  When the text is not in the
+ * form read in place, its object is parsed into *hold, which the view's
+ * spans point into: the caller frees it.
+ */
+static int
+view_load(struct view *e, const char *text, size_t len, json_t **hold)
+{
+	const char *why;
+
+	*hold = NULL;
+	if (!view_of_text(e, text, len)) {
+		if ((*hold = json_loadb(text, len, 0, NULL)) == NULL || !json_is_object(*hold))
+			return -1;
+		view_of_json(e, *hold);
+	}
+	return view_check(e, &why);
+}
+
+int
+mp_envelope_grows(const char *was, size_t wlen, const char *grown, size_t glen,
+    const char *const *kids, size_t nkids)
+{
+	struct view *a, *b;
+	json_t *ha = NULL, *hb = NULL;
+	size_t i;
+	int rc = -1;
+
+	if ((a = malloc(2 * sizeof *a)) == NULL)
+		return -1;
+	b = a + 1;
+	if (view_load(a, was, wlen, &ha) != 0 || view_load(b, grown, glen, &hb) != 0 ||
+	    !span_same(a->kind, b->kind) || !span_same(a->nonce, b->nonce) ||
+	    !span_same(a->ct, b->ct) || nkids == 0 || b->n != a->n + nkids)
+		goto out;
+	for (i = 0; i < a->n; i++)
+		if (!span_same(a->kid[i], b->kid[i]) || !span_same(a->sealed[i], b->sealed[i]))
+			goto out;
+	for (i = 0; i < nkids; i++)
+		if (kids[i] == NULL || !span_is(b->kid[a->n + i], kids[i]))
+			goto out;
+	rc = 0;
+out:
+	json_decref(ha);
+	json_decref(hb);
+	free(a);
 	return rc;
 }
 

@@ -87,4 +87,14 @@ int mp_envelope_open_text(uint8_t **pt, size_t *ptlen, const char *text, size_t 
     const char *case_id, const uint8_t box_pk[32], const uint8_t box_sk[32])
     __attribute__((warn_unused_result));
 
+/*
+ * Whether the envelope text grown[0..glen) is was[0..wlen) with one
+ * recipient added at its end for each of kids, in that order, and nothing
+ * else changed (the same kind, nonce, ct and earlier recipients, both of
+ * the form mp_envelope_check holds): 0, or -1.  Sharing an item may only
+ * do this.
+ */
+int mp_envelope_grows(const char *was, size_t wlen, const char *grown, size_t glen,
+    const char *const *kids, size_t nkids) __attribute__((warn_unused_result));
+
 #endif

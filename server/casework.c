@@ -259,9 +259,13 @@ check_adds(struct server *srv, const json_t *add, const char *field, struct api_
 	return 0;
 }
 
-/* Add the new recipients to one item (of case_id, when given). *added counts them. */
+/*
+ * Add the new recipients to one item (of case_id, when given) as it is now:
+ * 0, -1 with e set, or MP_STORE_CONFLICT (e set too) when another share
+ * changed the item between this look at it and the store's.
+ */
 static int
-share_item(struct server *srv, const char *item_id, const char *case_id, const json_t *add,
+share_once(struct server *srv, const char *item_id, const char *case_id, const json_t *add,
     int *added, struct api_err *e)
 {
 	char owner[MP_ID_LEN + 1], day[11], *text = NULL, *newtext = NULL;
@@ -301,6 +305,7 @@ share_item(struct server *srv, const char *item_id, const char *case_id, const j
 		    (r = mp_store_item_share(srv->st, item_id, owner, newtext, kids, n, day)) !=
 		        0) {
 			store_error(newtext ? r : -1, e);
+			rc = newtext && r == MP_STORE_CONFLICT ? r : -1;
 			goto out;
 		}
 	}
@@ -311,6 +316,19 @@ out:
 	free(newtext);
 	json_decref(env);
 	return rc;
+}
+
+/* share_once, looking again when another share came first (a few times, then 409). */
+static int
+share_item(struct server *srv, const char *item_id, const char *case_id, const json_t *add,
+    int *added, struct api_err *e)
+{
+	int tries = 0, rc;
+
+	while ((rc = share_once(srv, item_id, case_id, add, added, e)) == MP_STORE_CONFLICT &&
+	    ++tries < 4)
+		memset(e, 0, sizeof *e);
+	return rc == 0 ? 0 : -1;
 }
 
 static const char *const one_share_fields[] = { "add", "item", NULL };

@@ -14,6 +14,7 @@
 #include "extern.h"
 #include "remote.h"
 #include "mp_b64.h"
+#include "mp_envelope.h"
 #include "mp_store.h"
 
 extern const char *const mp_migrations[];
@@ -1224,20 +1225,27 @@ touch_case(struct mp_store *st, const char *case_id, const char *day)
 	return run2(st, "UPDATE cases SET updated = ? WHERE id = ?", day, case_id, 1);
 }
 
-/* 1 if the retention purge emptied the case, 0 if not (or no such case), -1; lock held. */
+/* The integer sql (one text parameter) gives in its first row, 0 if none, or -1; lock held. */
 static int
-case_purged(struct mp_store *st, const char *case_id)
+ask_int(struct mp_store *st, const char *sql, const char *text)
 {
 	sqlite3_stmt *s;
 	int r;
 
-	if ((s = store_prep(st, "SELECT purged IS NOT NULL FROM cases WHERE id = ?")) == NULL)
+	if ((s = store_prep(st, sql)) == NULL)
 		return -1;
-	sqlite3_bind_text(s, 1, case_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
 	r = sqlite3_step(s);
 	r = r == SQLITE_ROW ? sqlite3_column_int(s, 0) : r == SQLITE_DONE ? 0 : -1;
 	store_done(st, s);
 	return r;
+}
+
+/* 1 if the retention purge emptied the case, 0 if not (or no such case), -1; lock held. */
+static int
+case_purged(struct mp_store *st, const char *case_id)
+{
+	return ask_int(st, "SELECT purged IS NOT NULL FROM cases WHERE id = ?", case_id);
 }
 
 struct item_add {
@@ -1502,6 +1510,13 @@ mp_store_item_get(
 	    item_id, 0, row_item_found, &f);
 }
 
+/* 1 if kid is a key not revoked, 0 if not, -1; lock held. */
+static int
+key_active(struct mp_store *st, const char *kid)
+{
+	return ask_int(st, "SELECT 1 FROM keys WHERE kid = ? AND revoked IS NULL", kid);
+}
+
 struct item_share {
 	const char *item_id, *case_id, *envelope;
 	const char *const *kids;
@@ -1513,11 +1528,39 @@ static int
 item_share(struct mp_store *st, void *arg)
 {
 	const struct item_share *a = arg;
+	sqlite3_stmt *s;
 	char data[64];
 	size_t i;
-	int rc;
+	int rc, r;
 
-	rc = run2(st, "UPDATE items SET envelope = ? WHERE id = ?", a->envelope, a->item_id, 1);
+	/*
+	 * Only what sharing does: the item is the case's, each kid an active
+	 * key, and the new envelope the stored one with those recipients added
+	 * at its end.  Anything else, or an envelope another share changed
+	 * since the caller read it, is refused before anything is written.
+	 */
+	for (i = 0; i < a->nkids; i++)
+		if ((r = key_active(st, a->kids[i])) != 1)
+			return r < 0 ? -1 : MP_STORE_NOTFOUND;
+	if ((s = store_prep(st,
+	         "SELECT envelope FROM items "
+	         "WHERE id = ? AND case_n = (SELECT n FROM cases WHERE id = ?)")) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, a->item_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, a->case_id, -1, SQLITE_STATIC);
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW)
+		rc = mp_envelope_grows((const char *)sqlite3_column_text(s, 0),
+		         (size_t)sqlite3_column_bytes(s, 0), a->envelope, strlen(a->envelope),
+		         a->kids, a->nkids) == 0
+		    ? 0
+		    : MP_STORE_CONFLICT;
+	else
+		rc = r == SQLITE_DONE ? MP_STORE_NOTFOUND : -1;
+	store_done(st, s);
+	if (rc == 0)
+		rc = run2(
+		    st, "UPDATE items SET envelope = ? WHERE id = ?", a->envelope, a->item_id, 1);
 	for (i = 0; rc == 0 && i < a->nkids; i++) {
 		snprintf(data, sizeof data, "{\"kid\":\"%.22s\"}", a->kids[i]);
 		rc = mp_store_event(st, a->case_id, a->day, "shared", data);

@@ -21,6 +21,7 @@
 #include "mp_remote.h"
 #include "mp_wire.h"
 #include "mp_b64.h"
+#include "mp_envelope.h"
 #include "mp_merkle.h"
 #include "mp_note.h"
 #include "mp_store.h"
@@ -776,6 +777,145 @@ out:
 	mp_store_close(st);
 }
 
+/* A key for the scratch store: its box key pair's public half in pk, added as kid. */
+static int
+scratch_key(struct mp_store *st, struct mp_box_pk *pk, char kid[64])
+{
+	struct mp_key k;
+	uint8_t sk[32];
+
+	memset(&k, 0, sizeof k);
+	crypto_box_keypair(pk->pk, sk);
+	sodium_memzero(sk, sizeof sk);
+	snprintf(kid, 64, "%s", kid_of(pk->pk));
+	snprintf(k.kid, sizeof k.kid, "%.22s", kid);
+	snprintf(k.name, sizeof k.name, "scratch");
+	snprintf(k.role, sizeof k.role, "caseworker");
+	memcpy(k.box_pk, pk->pk, 32);
+	k.active = 1;
+	snprintf(k.added, sizeof k.added, "2026-01-05");
+	return mp_store_key_add(st, &k);
+}
+
+/* env with a recipient {kid, sealed} added at its end (sealed: 80 random bytes). */
+static char *
+env_plus(const char *env, const char *kid)
+{
+	uint8_t b[80];
+	char sealed[MP_B64U_LEN(80)], *text = NULL;
+	json_t *o = json_loads(env, 0, NULL);
+
+	randombytes_buf(b, sizeof b);
+	b64u(sealed, sizeof sealed, b, sizeof b);
+	if (o != NULL &&
+	    json_array_append_new(json_object_get(o, "recipients"),
+	        json_pack("{s:s, s:s}", "kid", kid, "sealed", sealed)) == 0)
+		text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return text;
+}
+
+/* The item's envelope is still exactly env. */
+static int
+item_is(struct mp_store *st, const char *item, const char *env)
+{
+	char kase[64], *now = NULL;
+	int same;
+
+	same = mp_store_item_get(st, item, kase, &now) == 0 && now && strcmp(now, env) == 0;
+	free(now);
+	return same;
+}
+
+/*
+ * Sharing an item may only add recipients to it (docs/PRIVSEP.md): the
+ * store refuses a new envelope that changes anything else, kids that are
+ * not active keys, another case's item and a share made on an envelope
+ * another share has changed since, and each refusal leaves the item and
+ * the log as they were.
+ */
+static void
+store_share_guards(void)
+{
+	static const char text[] = "{\"description\":\"share guards\"}";
+	struct mp_store *st;
+	struct writer w, v;
+	struct mp_case_new c;
+	struct mp_box_pk pk[4];
+	char kid[4][64], *env = NULL, *grown = NULL, *forged = NULL, *other = NULL, *twice = NULL;
+	const char *one[1], *two[2];
+	uint64_t n0 = 0, n1 = 0;
+	int i, keys = 0;
+
+	if ((st = scratch_store("share.db")) == NULL)
+		return;
+	for (i = 0; i < 4; i++)
+		keys += scratch_key(st, &pk[i], kid[i]) == 0;
+	ok(keys == 4 && mp_store_key_revoke(st, kid[3], "2026-01-05") == 0,
+	    "store: four keys for the shares, the fourth revoked");
+	memset(&w, 0, sizeof w);
+	memset(&v, 0, sizeof v);
+	w.st = v.st = st;
+	new_case_id(w.id);
+	new_case_id(w.item);
+	new_case_id(v.id);
+	new_case_id(v.item);
+	env = mp_envelope_seal_text("report", w.id, (const uint8_t *)text, strlen(text), pk, 2);
+	case_new(&c, &w);
+	c.envelope = env;
+	if (!ok(env && mp_store_case_create(st, &c, w.ref) == 0,
+	        "store: a case sealed to two keys"))
+		goto out;
+	case_new(&c, &v);
+	if (!ok(mp_store_case_create(st, &c, v.ref) == 0, "store: and another case"))
+		goto out;
+	grown = env_plus(env, kid[2]);
+	other = env_plus(env, kid[3]);
+	forged = mp_envelope_seal_text("report", w.id, (const uint8_t *)text, strlen(text), pk, 3);
+	mp_store_log_size(st, &n0);
+	one[0] = kid[2];
+	ok(mp_store_item_share(st, w.item, w.id, forged, one, 1, "2026-01-06") ==
+	            MP_STORE_CONFLICT &&
+	        item_is(st, w.item, env),
+	    "store: a share whose envelope has another ct and nonce is refused; the item is as it "
+	    "was");
+	ok(mp_store_item_share(st, w.item, w.id, grown, NULL, 0, "2026-01-06") != 0 &&
+	        item_is(st, w.item, env),
+	    "store: a share that names no kid for the recipient it adds is refused");
+	two[0] = kid[2];
+	two[1] = kid[1];
+	ok(mp_store_item_share(st, w.item, w.id, grown, two, 2, "2026-01-06") != 0 &&
+	        item_is(st, w.item, env),
+	    "store: a share that names a kid it does not add is refused");
+	one[0] = kid[3];
+	ok(mp_store_item_share(st, w.item, w.id, other, one, 1, "2026-01-06") ==
+	            MP_STORE_NOTFOUND &&
+	        item_is(st, w.item, env),
+	    "store: a share with a revoked key is refused");
+	one[0] = kid[2];
+	ok(mp_store_item_share(st, w.item, v.id, grown, one, 1, "2026-01-06") ==
+	            MP_STORE_NOTFOUND &&
+	        item_is(st, w.item, env),
+	    "store: a share of an item through another case is refused");
+	mp_store_log_size(st, &n1);
+	ok(n1 == n0, "store: none of the refused shares left an event in the log");
+	ok(mp_store_item_share(st, w.item, w.id, grown, one, 1, "2026-01-06") == 0 &&
+	        item_is(st, w.item, grown),
+	    "store: a share that adds a recipient at the end, and nothing else, is stored");
+	twice = env_plus(env, kid[2]);
+	ok(mp_store_item_share(st, w.item, w.id, twice, one, 1, "2026-01-06") ==
+	            MP_STORE_CONFLICT &&
+	        item_is(st, w.item, grown),
+	    "store: a share made on the envelope as it was before that one is refused (conflict)");
+out:
+	free(env);
+	free(grown);
+	free(forged);
+	free(other);
+	free(twice);
+	mp_store_close(st);
+}
+
 void
 test_concurrency(void)
 {
@@ -789,6 +929,7 @@ test_concurrency(void)
 	store_batch();
 	store_batch_lost();
 	store_guards();
+	store_share_guards();
 	if (!ok(mp_note_verifier_parse(&V, I.verifier) == 0,
 	        "concurrency: the verifier key parses"))
 		return;

@@ -6,6 +6,7 @@
  */
 #include <sodium.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mp_envelope.h"
@@ -13,6 +14,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define CASE "AAAAAAAAAAAAAAAAAAAAAA"
+/* A kid and a sealed key (80 bytes) of the right form for the share check. */
+#define SEALED \
+	"WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlo"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -22,6 +26,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *why = NULL, *twhy = NULL;
 	uint8_t *pt = NULL, *tpt = NULL, seed[32];
 	size_t ptlen = 0, tptlen = 0;
+	static const char *const kid = "QkJCQkJCQkJCQkJCQkJCQg";
 	json_t *env, *obj;
 	int crc = -1, orc = -1, tcrc, torc;
 
@@ -54,6 +59,31 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (why != NULL && twhy != NULL && strcmp(why, twhy) != 0) ||
 	    (orc == 0 && (tptlen != ptlen || memcmp(tpt, pt, ptlen) != 0)))
 		__builtin_trap();
+	/*
+	 * A share's check: the text with one recipient added grows from it
+	 * when the text is an envelope with room and without that kid; the
+	 * text never grows from itself.
+	 */
+	if (mp_envelope_grows((const char *)data, size, (const char *)data, size, &kid, 1) == 0)
+		__builtin_trap();
+	if (obj != NULL && json_is_object(obj) &&
+	    json_is_array(json_object_get(obj, "recipients"))) {
+		json_t *g = json_deep_copy(obj);
+		char *grown;
+		int expect;
+
+		json_array_append_new(json_object_get(g, "recipients"),
+		    json_pack("{s:s, s:s}", "kid", kid, "sealed", SEALED));
+		expect = crc == 0 && mp_envelope_has_kid(obj, kid) == 0 &&
+		    json_array_size(json_object_get(obj, "recipients")) <
+		        MP_ENVELOPE_MAX_RECIPIENTS;
+		if ((grown = json_dumps(g, JSON_COMPACT | JSON_PRESERVE_ORDER)) != NULL &&
+		    (mp_envelope_grows((const char *)data, size, grown, strlen(grown), &kid, 1) ==
+		        0) != expect)
+			__builtin_trap();
+		free(grown);
+		json_decref(g);
+	}
 	if (orc == 0)
 		mp_envelope_free(pt, ptlen);
 	if (torc == 0)

@@ -1578,6 +1578,82 @@ text_agrees(const json_t *env)
 	return same;
 }
 
+/* env's compact text with a recipient {kid, sealed of 80 bytes 0x5a} added at its end. */
+static char *
+grown_text(const json_t *env, const char *kid)
+{
+	uint8_t b[80];
+	char sealed[MP_B64U_LEN(80)], *text = NULL;
+	json_t *o = json_deep_copy(env);
+
+	memset(b, 0x5a, sizeof b);
+	if (o != NULL && mp_b64u_encode(sealed, sizeof sealed, b, sizeof b) == 0 &&
+	    json_array_append_new(json_object_get(o, "recipients"),
+	        json_pack("{s:s, s:s}", "kid", kid, "sealed", sealed)) == 0)
+		text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return text;
+}
+
+/*
+ * mp_envelope_grows: a share may add recipients at the end and change
+ * nothing else; the stored text may be in any form jansson reads.
+ */
+static void
+test_envelope_grows(void)
+{
+	static const char pt[] = "{\"text\":\"Gedeeld met een collega.\"}";
+	const char *kids[2] = { box_kids[3], box_kids[0] };
+	char *was, *ind, *grown, *twice, *other;
+	json_t *env, *env2;
+
+	env = mp_envelope_seal("message", CASE_ID, (const uint8_t *)pt, strlen(pt), rcpt, 2);
+	env2 = mp_envelope_seal("message", CASE_ID, (const uint8_t *)pt, strlen(pt), rcpt, 2);
+	was = json_dumps(env, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	ind = json_dumps(env, JSON_INDENT(3)); /* not the form read in place: jansson's */
+	grown = grown_text(env, box_kids[3]);
+	other = grown_text(env2, box_kids[3]);
+	twice = NULL;
+	if (grown != NULL) {
+		json_t *g = json_loads(grown, 0, NULL);
+		twice = grown_text(g, box_kids[2]);
+		json_decref(g);
+	}
+	if (!T_OK(env && env2 && was && ind && grown && other && twice, "envelopes for the shares"))
+		goto out;
+	T_OK(mp_envelope_grows(was, strlen(was), grown, strlen(grown), kids, 1) == 0,
+	    "grows: one recipient added at the end");
+	T_OK(mp_envelope_grows(ind, strlen(ind), grown, strlen(grown), kids, 1) == 0,
+	    "grows: the stored text indented, read by jansson, the same");
+	kids[1] = box_kids[2];
+	T_OK(mp_envelope_grows(was, strlen(was), twice, strlen(twice), kids, 2) == 0,
+	    "grows: two recipients added, named in their order");
+	T_OK(mp_envelope_grows(was, strlen(was), twice, strlen(twice), kids + 1, 1) != 0,
+	    "grows: refused when fewer kids are named than were added");
+	kids[0] = box_kids[2];
+	kids[1] = box_kids[3];
+	T_OK(mp_envelope_grows(was, strlen(was), twice, strlen(twice), kids, 2) != 0,
+	    "grows: refused when the kids are named in another order");
+	T_OK(mp_envelope_grows(was, strlen(was), was, strlen(was), kids, 0) != 0,
+	    "grows: refused when nothing is added");
+	kids[0] = box_kids[3];
+	T_OK(mp_envelope_grows(was, strlen(was), other, strlen(other), kids, 1) != 0,
+	    "grows: refused when the nonce and ct are another sealing's");
+	T_OK(mp_envelope_grows(grown, strlen(grown), was, strlen(was), kids, 1) != 0,
+	    "grows: refused when a recipient is taken away");
+	T_OK(mp_envelope_grows("{}", 2, grown, strlen(grown), kids, 1) != 0 &&
+	        mp_envelope_grows(was, strlen(was), "[", 1, kids, 1) != 0,
+	    "grows: refused when either text is not an envelope");
+out:
+	free(was);
+	free(ind);
+	free(grown);
+	free(other);
+	free(twice);
+	json_decref(env);
+	json_decref(env2);
+}
+
 static int
 check_rejects(const json_t *env)
 {
@@ -2783,6 +2859,7 @@ main(void)
 	test_bundle();
 	test_envelope_seal_text();
 	test_envelope_text();
+	test_envelope_grows();
 	test_locked_blocks();
 	return t_done();
 }
