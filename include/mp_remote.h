@@ -25,12 +25,16 @@ int mp_store_remote(struct mp_store **out, const int *fds, size_t n);
 
 /*
  * Serve calls arriving on fd until it closes; a change the other side left
- * open is undone.  Codes >= MP_REMOTE_USER go to user(arg, code, in, out),
- * which reads the fields from in, writes its answer's fields to out, and
- * returns the answer's code.
+ * open is undone.  While a change is open, the other side's next call must
+ * come within change_idle_ms (0: no limit): if it does not, the change is
+ * undone and 1 returned (a change held open blocks every other change and
+ * the purge), else 0.  Codes >= MP_REMOTE_USER go to user(arg, code, in,
+ * out), which reads the fields from in, writes its answer's fields to out,
+ * and returns the answer's code.
  */
 typedef int (*mp_remote_fn)(void *arg, uint32_t code, struct mp_rbuf *in, struct mp_wbuf *out);
-void mp_store_serve(struct mp_store *st, int fd, mp_remote_fn user, void *arg);
+int mp_store_serve(
+    struct mp_store *st, int fd, unsigned change_idle_ms, mp_remote_fn user, void *arg);
 /*
  * One call's answer, as mp_store_serve makes it: the message msg (without
  * its length) in, the answer in *w (free it with mp_wire_free); *depth

@@ -35,6 +35,8 @@
 
 #define CHANNELS 32    /* one for each of the worker's job threads (http.c) */
 #define WORKER_NICE 10 /* the HTTP worker's niceness above the store's */
+/* How long a change may stay open with no call on its channel (mp_store_serve). */
+#define CHANGE_IDLE_MS 30000
 
 /*
  * A child ends with _exit: nothing of the parent's exit handlers runs in
@@ -157,7 +159,19 @@ channel_loop(void *arg)
 {
 	struct channel *ch = arg;
 
-	mp_store_serve(ch->srv->st, ch->fd, keys_serve, ch->srv);
+	if (mp_store_serve(ch->srv->st, ch->fd, CHANGE_IDLE_MS, keys_serve, ch->srv) != 0) {
+		/*
+		 * A worker that holds a change open and says nothing stops every
+		 * other change and the purge: it is stuck or not ours any more.
+		 * The change is undone; the store ends, so meldpuntd ends (1) and
+		 * is started again (systemd), with a new worker.
+		 */
+		fprintf(stderr,
+		    "meldpuntd: the HTTP worker kept a change open %d s without a call; "
+		    "it was undone and meldpuntd stops, to be started again\n",
+		    CHANGE_IDLE_MS / 1000);
+		_exit(1);
+	}
 	close(ch->fd);
 	return NULL;
 }

@@ -6,9 +6,12 @@
  * only end if this channel began it, and nothing it sends is trusted to be
  * well-formed.
  */
+#include <errno.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include "extern.h"
 #include "mp_remote.h"
@@ -529,21 +532,42 @@ mp_store_answer(struct mp_store *st, const uint8_t *msg, size_t len, struct mp_w
 	w->p[3] = (uint8_t)((uint32_t)rc >> 24);
 }
 
-void
-mp_store_serve(struct mp_store *st, int fd, mp_remote_fn user, void *arg)
+/* Reads on fd wait at most ms (0: for ever); 0, or -1. */
+static int
+recv_limit(int fd, unsigned ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+}
+
+int
+mp_store_serve(struct mp_store *st, int fd, unsigned change_idle_ms, mp_remote_fn user, void *arg)
 {
 	struct mp_wbuf w;
 	uint8_t *msg;
 	size_t len;
-	int depth = 0, ok = 1;
+	int depth = 0, ok = 1, limited = 0, idle = 0;
 
-	while (ok && mp_wire_recv(fd, &msg, &len) == 0) {
+	while (ok) {
+		/* Only while this channel holds a change open is its silence bounded. */
+		if ((depth > 0) != limited) {
+			limited = depth > 0;
+			if (recv_limit(fd, limited ? change_idle_ms : 0) != 0)
+				break;
+		}
+		errno = 0;
+		if (mp_wire_recv(fd, &msg, &len) != 0) {
+			idle = limited && (errno == EAGAIN || errno == EWOULDBLOCK);
+			break;
+		}
 		mp_store_answer(st, msg, len, &w, &depth, user, arg);
 		mp_wire_discard(msg, len);
 		ok = !w.err && mp_wire_send(fd, &w) == 0;
 		mp_wire_free(&w);
 	}
-	/* The other side is gone in the middle of a change: nothing of it stays. */
+	/* The other side is gone, or silent, in the middle of a change: nothing of it stays. */
 	while (depth-- > 0)
 		mp_store_end(st, 0);
+	return idle;
 }

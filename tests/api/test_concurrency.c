@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -694,6 +695,27 @@ user_call(void *arg, uint32_t code, struct mp_rbuf *in, struct mp_wbuf *out)
 	return 0;
 }
 
+/* A scratch store (name) holding one case, w's; NULL when it cannot be made. */
+static struct mp_store *
+scratch_case(const char *name, struct writer *w)
+{
+	struct mp_store *st;
+	struct mp_case_new c;
+
+	if ((st = scratch_store(name)) == NULL)
+		return NULL;
+	memset(w, 0, sizeof *w);
+	w->st = st;
+	new_case_id(w->id);
+	new_case_id(w->item);
+	case_new(&c, w);
+	if (!ok(mp_store_case_create(st, &c, w->ref) == 0, "store: a case in %s", name)) {
+		mp_store_close(st);
+		return NULL;
+	}
+	return st;
+}
+
 /* One call through the store's serving side; its answer's code. */
 static int
 answer_code(
@@ -727,21 +749,13 @@ store_guards(void)
 {
 	struct mp_store *st;
 	struct writer w;
-	struct mp_case_new c;
 	uint64_t n0 = 0, n1 = 0;
 	uint32_t yes = 1;
 	int items = 0, purged = 0, ran = 0, depth = 0, r1, r2;
 	char item[64];
 
-	if ((st = scratch_store("guards.db")) == NULL)
+	if ((st = scratch_case("guards.db", &w)) == NULL)
 		return;
-	memset(&w, 0, sizeof w);
-	w.st = st;
-	new_case_id(w.id);
-	new_case_id(w.item);
-	case_new(&c, &w);
-	if (!ok(mp_store_case_create(st, &c, w.ref) == 0, "store: a case for the guards"))
-		goto out;
 	new_case_id(item);
 	ok(mp_store_item_add(st, w.id, item, "message", "reporter", "2026-01-06", "{}", 0) == 0,
 	    "store: a message is added to it");
@@ -773,7 +787,6 @@ store_guards(void)
 	    "store: a classification of free text is refused");
 	mp_store_log_size(st, &n1);
 	ok(n1 == n0, "store: neither left an event in the log");
-out:
 	mp_store_close(st);
 }
 
@@ -916,6 +929,79 @@ out:
 	mp_store_close(st);
 }
 
+struct served {
+	struct mp_store *st;
+	int fd, rc;
+};
+
+static void *
+serve_channel(void *arg)
+{
+	struct served *sv = arg;
+
+	sv->rc = mp_store_serve(sv->st, sv->fd, 300, NULL, NULL);
+	return NULL;
+}
+
+/*
+ * A channel that holds a change open and then says nothing would stop every
+ * other change (they share its batch) and the purge: the store undoes that
+ * change once the channel has been silent past the limit (300 ms here), and
+ * says so (meldpuntd then stops, to be started again).  Silence without a
+ * change open is no matter.
+ */
+static void
+store_change_idle(void)
+{
+	struct mp_store *st, *rst = NULL;
+	struct served sv;
+	struct writer w;
+	struct mp_case got;
+	pthread_t t;
+	char item[64], mine[64];
+	int fds[2], items = 0, rc;
+
+	if ((st = scratch_case("idle.db", &w)) == NULL)
+		return;
+	if (!ok(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0 &&
+	            mp_store_remote(&rst, &fds[0], 1) == 0,
+	        "store: a channel to the store"))
+		goto out;
+	sv.st = st;
+	sv.fd = fds[1];
+	sv.rc = -1;
+	if (!ok(pthread_create(&t, NULL, serve_channel, &sv) == 0, "store: the channel is served"))
+		goto out;
+	usleep(600 * 1000);
+	memset(&got, 0, sizeof got);
+	ok(mp_store_case_get(rst, w.id, &got) == 0 && strcmp(got.id, w.id) == 0,
+	    "store: a call after 600 ms of silence with no change open is answered");
+	mp_case_clear(&got);
+	new_case_id(item);
+	new_case_id(mine);
+	rc = mp_store_begin(rst);
+	ok(rc == 0 &&
+	        mp_store_item_add(rst, w.id, item, "message", "reporter", "2026-01-06", "{}", 0) ==
+	            0,
+	    "store: over the channel, a change begins and adds a message, then nothing more");
+	/* Joins the open change's batch: it can commit only once that change is ended or undone. */
+	ok(mp_store_item_add(st, w.id, mine, "note", "caseworker", "2026-01-06", "{}", 0) == 0,
+	    "store: another change meanwhile is stored once the silent one is undone");
+	pthread_join(t, NULL);
+	ok(sv.rc == 1, "store: the serving side says the change was left open past the limit");
+	mp_store_items(st, w.id, count_item, &items);
+	ok(items == 2,
+	    "store: the case holds its report and the other change's note, not the "
+	    "silent change's message (%d items)",
+	    items);
+	close(fds[1]); /* as the store's channel thread does */
+	ok(mp_store_end(rst, 1) != 0, "store: the silent side's end then fails");
+out:
+	if (rst != NULL)
+		mp_store_close(rst);
+	mp_store_close(st);
+}
+
 void
 test_concurrency(void)
 {
@@ -930,6 +1016,7 @@ test_concurrency(void)
 	store_batch_lost();
 	store_guards();
 	store_share_guards();
+	store_change_idle();
 	if (!ok(mp_note_verifier_parse(&V, I.verifier) == 0,
 	        "concurrency: the verifier key parses"))
 		return;
