@@ -63,6 +63,12 @@ void mp_get_case(struct mp_rbuf *r, struct mp_case *c);
 void mp_put_case_new(struct mp_wbuf *w, const struct mp_case_new *c);
 int mp_get_case_new(struct mp_rbuf *r, struct mp_case_new *c, uint8_t tag[32], uint8_t pk[32]);
 
+/*
+ * 0 if day is the serving process's today or the day before or after it
+ * (the day a change may carry over a channel), else -1.
+ */
+int mp_store_day_now(const char *day);
+
 /* Whether st is a remote store. */
 int mp_store_is_remote(const struct mp_store *st);
 

@@ -154,7 +154,7 @@ lookup_keys_serve(struct server *srv, uint32_t code, struct mp_rbuf *in, struct 
 	} else {
 		/* The tag is made here from the look-up value, never taken from the caller. */
 		if (mp_get_case_new(in, &c, tag, pk) != 0 || mp_wire_done(in) != 0 ||
-		    c.token_tag != NULL)
+		    c.token_tag != NULL || mp_store_day_now(c.day) != 0)
 			goto out;
 		if ((rc = store_here(srv, has ? lookup : NULL, &c, ref, &log)) == 0) {
 			mp_put_str(out, ref);

@@ -14,6 +14,7 @@
 #include <sys/time.h>
 
 #include "extern.h"
+#include "mp_instance.h"
 #include "mp_remote.h"
 #include "remote.h"
 
@@ -55,6 +56,27 @@ rows_end(struct rows *rs, int more)
 		for (i = 0; i < 4; i++)
 			rs->w->p[rs->at + i] = (uint8_t)(rs->n >> (8 * i));
 	mp_put_u32(rs->w, more != 0);
+}
+
+/*
+ * The day of a change, as the worker sends it: the store's own today, or
+ * the day before or after (the two processes read the clock a moment
+ * apart, and midnight may fall between).  An event carries its month into
+ * the statistics, and a case its days into the retention purge.
+ */
+int
+mp_store_day_now(const char *day)
+{
+	char today[11], d[11];
+	int i;
+
+	if (day == NULL)
+		return -1;
+	mp_today(today);
+	for (i = -1; i <= 1; i++)
+		if (mp_day_add(d, today, i) == 0 && strcmp(d, day) == 0)
+			return 0;
+	return -1;
 }
 
 static int
@@ -168,7 +190,8 @@ op_case_create(struct mp_store *st, struct mp_rbuf *r, struct mp_wbuf *w)
 	char ref[24];
 	int rc;
 
-	if (mp_get_case_new(r, &c, tag, pk) != 0 || mp_wire_done(r) != 0)
+	if (mp_get_case_new(r, &c, tag, pk) != 0 || mp_wire_done(r) != 0 ||
+	    mp_store_day_now(c.day) != 0)
 		return -1;
 	if ((rc = mp_store_case_create(st, &c, ref)) == 0)
 		mp_put_str(w, ref);
@@ -212,7 +235,7 @@ op_classify(struct mp_store *st, struct mp_rbuf *r)
 	if (get_strs(r, grounds, GROUNDS_MAX, &n) != 0)
 		return -1;
 	day = mp_get_str(r);
-	if (mp_wire_done(r) != 0 || need(r, id, cls, day) != 0)
+	if (mp_wire_done(r) != 0 || need(r, id, cls, day) != 0 || mp_store_day_now(day) != 0)
 		return -1;
 	return mp_store_case_classify(st, id, cls, grounds, n, day);
 }
@@ -231,7 +254,8 @@ op_share(struct mp_store *st, struct mp_rbuf *r)
 	env = mp_get_str(r);
 	if (get_strs(r, kids, KIDS_MAX, &n) == 0) {
 		day = mp_get_str(r);
-		if (mp_wire_done(r) == 0 && need(r, item, kase, env) == 0 && day != NULL)
+		if (mp_wire_done(r) == 0 && need(r, item, kase, env) == 0 &&
+		    mp_store_day_now(day) == 0)
 			rc = mp_store_item_share(st, item, kase, env, kids, n, day);
 	}
 	free(kids);
@@ -332,7 +356,7 @@ op_one(struct mp_store *st, uint32_t op, struct mp_rbuf *r, struct mp_wbuf *w)
 	else if (op == OP_COLL_CREATE) {
 		s = mp_get_str(r);
 		t = mp_get_str(r);
-		if (t == NULL)
+		if (mp_store_day_now(t) != 0)
 			return -1;
 	} else
 		s = mp_get_str(r);
@@ -399,6 +423,8 @@ op_texts(struct mp_store *st, uint32_t op, struct mp_rbuf *r)
 	for (i = 0; i < n; i++)
 		if (v[i] == NULL && !(op == OP_CASE_MOVE && i == 3))
 			return -1;
+	if (mp_store_day_now(op == OP_COLL_LINK ? v[2] : v[4]) != 0)
+		return -1;
 	if (op == OP_COLL_LINK)
 		return mp_store_collective_link(st, v[0], v[1], v[2]);
 	if (op == OP_CASE_MOVE)

@@ -23,6 +23,7 @@
 #include "mp_wire.h"
 #include "mp_b64.h"
 #include "mp_envelope.h"
+#include "mp_instance.h"
 #include "mp_merkle.h"
 #include "mp_note.h"
 #include "mp_store.h"
@@ -958,7 +959,7 @@ store_change_idle(void)
 	struct writer w;
 	struct mp_case got;
 	pthread_t t;
-	char item[64], mine[64];
+	char item[64], mine[64], today[11], before[11];
 	int fds[2], items = 0, rc;
 
 	if ((st = scratch_case("idle.db", &w)) == NULL)
@@ -977,22 +978,28 @@ store_change_idle(void)
 	ok(mp_store_case_get(rst, w.id, &got) == 0 && strcmp(got.id, w.id) == 0,
 	    "store: a call after 600 ms of silence with no change open is answered");
 	mp_case_clear(&got);
+	mp_today(today);
+	mp_day_add(before, today, -3);
+	new_case_id(item);
+	ok(mp_store_item_add(rst, w.id, item, "note", "caseworker", before, "{}", 0) != 0,
+	    "store: over the channel, a change dated three days ago is refused");
+	ok(mp_store_item_add(rst, w.id, item, "note", "caseworker", today, "{}", 0) == 0,
+	    "store: one dated today is stored");
 	new_case_id(item);
 	new_case_id(mine);
 	rc = mp_store_begin(rst);
 	ok(rc == 0 &&
-	        mp_store_item_add(rst, w.id, item, "message", "reporter", "2026-01-06", "{}", 0) ==
-	            0,
+	        mp_store_item_add(rst, w.id, item, "message", "reporter", today, "{}", 0) == 0,
 	    "store: over the channel, a change begins and adds a message, then nothing more");
 	/* Joins the open change's batch: it can commit only once that change is ended or undone. */
-	ok(mp_store_item_add(st, w.id, mine, "note", "caseworker", "2026-01-06", "{}", 0) == 0,
+	ok(mp_store_item_add(st, w.id, mine, "note", "caseworker", today, "{}", 0) == 0,
 	    "store: another change meanwhile is stored once the silent one is undone");
 	pthread_join(t, NULL);
 	ok(sv.rc == 1, "store: the serving side says the change was left open past the limit");
 	mp_store_items(st, w.id, count_item, &items);
-	ok(items == 2,
-	    "store: the case holds its report and the other change's note, not the "
-	    "silent change's message (%d items)",
+	ok(items == 3,
+	    "store: the case holds its report and the two notes, not the silent change's "
+	    "message (%d items)",
 	    items);
 	close(fds[1]); /* as the store's channel thread does */
 	ok(mp_store_end(rst, 1) != 0, "store: the silent side's end then fails");
