@@ -57,10 +57,17 @@ void mp_stats_free(struct mp_stats *s);
 /*
  * 0 if event has the form of a v1 event (its fields in order, ids and codes
  * of the allowed bytes, nothing after it), as mp_stats_add reads it; else -1
- * with err set.  Whether its codes are the policy's, and its place among
- * the case's events, only the fold can tell.
+ * with err set.  Its place among the case's events only the fold can tell.
  */
 int mp_stats_event_ok(const uint8_t *event, size_t len, char *err, size_t errlen);
+/*
+ * As mp_stats_event_ok, and every code it names (channel, grounds, domain,
+ * manifestation, municipalities, status, closure) is a row of s's layout,
+ * as the fold of a year of its case will need: 0, or -1 with err naming
+ * the first that is not.
+ */
+int mp_stats_event_known(
+    const struct mp_stats *s, const uint8_t *event, size_t len, char *err, size_t errlen);
 /*
  * Fold one event, in log order.  0, or -1 with err saying why when the bytes
  * are not a valid v1 event, or name a code the layout lacks, or come out of

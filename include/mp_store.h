@@ -143,6 +143,15 @@ int mp_store_create(const char *path, const uint8_t key[32]) __attribute__((warn
 int mp_store_open(struct mp_store **out, const char *path, const uint8_t key[32])
     __attribute__((warn_unused_result));
 void mp_store_close(struct mp_store *st);
+/*
+ * From now on, refuse an event that names a code not in the policy's
+ * statistics layout (a status, ground, channel, ... the fold could not
+ * count, which would stop every fold of its case's year for good).  For
+ * the process that serves a worker's calls; 0, or -1.
+ */
+struct mp_policy;
+int mp_store_check_codes(struct mp_store *st, const struct mp_policy *p)
+    __attribute__((warn_unused_result));
 
 int mp_store_key_add(struct mp_store *st, const struct mp_key *k);
 /* The key with this signing key (active or not). */

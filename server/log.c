@@ -452,7 +452,7 @@ fold_event(void *arg, const struct mp_log_entry *en)
 
 /* The document and its signature made by the process that holds the log key. */
 static int
-stats_ask(struct server *srv, int year, uint64_t n, int provisional, struct stats_doc *d)
+stats_ask(struct server *srv, int year, uint64_t n, struct stats_doc *d)
 {
 	struct mp_wbuf w;
 	struct mp_rbuf r;
@@ -467,7 +467,6 @@ stats_ask(struct server *srv, int year, uint64_t n, int provisional, struct stat
 	mp_put_u32(&w, KEYS_STATS);
 	mp_put_u32(&w, (uint32_t)year);
 	mp_put_u64(&w, n);
-	mp_put_u32(&w, provisional != 0);
 	rc = mp_remote_call(srv->st, &w, &r, &msg, &len);
 	mp_wire_free(&w);
 	if (rc == 0) {
@@ -486,19 +485,25 @@ stats_ask(struct server *srv, int year, uint64_t n, int provisional, struct stat
 	return rc;
 }
 
-/* The statistics document of year at tree size n, signed; in slot d. */
+/*
+ * The statistics document of year at tree size n, signed; in slot d.  It
+ * is provisional while the year lasts, by the clock of the process that
+ * signs it: nobody who asks decides that.
+ */
 static int
-stats_make(struct server *srv, int year, uint64_t n, int provisional, struct stats_doc *d)
+stats_make(struct server *srv, int year, uint64_t n, struct stats_doc *d)
 {
 	struct mp_stats_layout *l = NULL;
 	struct fold f = { NULL, "", 0 };
 	uint8_t root[32], sig[crypto_sign_BYTES];
+	char today[11];
 	uint64_t at;
 	size_t len;
 	int rc = -1;
 
 	if (srv->in->sec == NULL)
-		return stats_ask(srv, year, n, provisional, d);
+		return stats_ask(srv, year, n, d);
+	mp_today(today);
 	if ((l = mp_stats_layout_policy(srv->in->policy)) == NULL ||
 	    (f.stats = mp_stats_new(l, year, srv->in->policy->threshold)) == NULL ||
 	    mp_merkle_root(n, log_node, srv, root) != 0)
@@ -514,7 +519,8 @@ stats_make(struct server *srv, int year, uint64_t n, int provisional, struct sta
 		}
 	free(d->doc);
 	memset(d, 0, sizeof *d);
-	if ((d->doc = mp_stats_document(f.stats, srv->in->origin, n, root, provisional)) == NULL)
+	if ((d->doc = mp_stats_document(f.stats, srv->in->origin, n, root, year >= atoi(today))) ==
+	    NULL)
 		goto out;
 	len = strlen(d->doc);
 	crypto_sign_detached(sig, NULL, (const uint8_t *)d->doc, len, srv->in->sec->log_sk);
@@ -574,7 +580,7 @@ stats_answer(
 	if (d == NULL) {
 		d = &lc->stats[lc->next];
 		lc->next = (lc->next + 1) % STATS_CACHED;
-		if (stats_make(srv, year, n, year == atoi(today), d) != 0) {
+		if (stats_make(srv, year, n, d) != 0) {
 			store_error(-1, e);
 			goto out;
 		}
@@ -615,7 +621,7 @@ log_keys_serve(struct server *srv, uint32_t code, struct mp_rbuf *in, struct mp_
 	uint8_t root[32];
 	uint64_t size, n;
 	char *note = NULL, today[11];
-	int year, provisional, rc = -1;
+	int year, rc = -1;
 
 	if (code == KEYS_CHECKPOINT) {
 		if (mp_wire_done(in) != 0 || checkpoint_sign(srv, &note, &size, root) != 0)
@@ -628,13 +634,12 @@ log_keys_serve(struct server *srv, uint32_t code, struct mp_rbuf *in, struct mp_
 	}
 	year = (int)mp_get_u32(in);
 	n = mp_get_u64(in);
-	provisional = mp_get_u32(in) != 0;
 	mp_today(today);
 	if (mp_wire_done(in) != 0 || year < 1970 || year > atoi(today) ||
 	    mp_store_log_size(srv->st, &size) != 0 || n > size)
 		return -1;
 	memset(&d, 0, sizeof d);
-	if (stats_make(srv, year, n, provisional, &d) == 0) {
+	if (stats_make(srv, year, n, &d) == 0) {
 		mp_put_str(out, d.doc);
 		mp_put_str(out, d.sig);
 		rc = 0;

@@ -198,6 +198,11 @@ store_main(struct server *srv, const int *fds, size_t n)
 	}
 	/* SQLCipher keeps its own copy; this one is no longer needed. */
 	sodium_memzero(srv->in->sec->db_key, sizeof srv->in->sec->db_key);
+	/* The worker's events go into the log only with the policy's codes. */
+	if (mp_store_check_codes(srv->st, srv->in->policy) != 0) {
+		fprintf(stderr, "meldpuntd: cannot read the policy's statistics layout\n");
+		goto out;
+	}
 	if (sandbox_store(srv->in->dir) != 0) {
 		fprintf(stderr, "meldpuntd: cannot confine the store process\n");
 		goto out;

@@ -299,14 +299,21 @@ parse_event(struct event *ev, const char *b, size_t len, char *err, size_t errle
 	return 0;
 }
 
+/* parse_event with err cleared first. */
+static int
+event_read(struct event *ev, const uint8_t *event, size_t len, char *err, size_t errlen)
+{
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	return parse_event(ev, (const char *)event, len, err, errlen);
+}
+
 int
 mp_stats_event_ok(const uint8_t *event, size_t len, char *err, size_t errlen)
 {
 	struct event ev;
 
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
-	return parse_event(&ev, (const char *)event, len, err, errlen);
+	return event_read(&ev, event, len, err, errlen);
 }
 
 static uint64_t
@@ -491,6 +498,19 @@ resolve(
 		break;
 	}
 	return 0;
+}
+
+int
+mp_stats_event_known(
+    const struct mp_stats *s, const uint8_t *event, size_t len, char *err, size_t errlen)
+{
+	struct event ev;
+	struct case_st st;
+
+	if (event_read(&ev, event, len, err, errlen) != 0)
+		return -1;
+	memset(&st, 0, sizeof st);
+	return resolve(s, &ev, &st, err, errlen);
 }
 
 /* Grounds named twice, for a case whose codes are not resolved (another year's). */

@@ -6,6 +6,8 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+struct mp_stats;
+
 #define STORE_STMTS 64 /* prepared statements kept, by their SQL text */
 #define STORE_READERS \
 	4 /* reading connections (8 measured no faster: each starts cold after a commit) */
@@ -54,6 +56,7 @@ struct mp_store {
 	struct store_job *members; /* ended changes waiting for the open batch's COMMIT */
 	uint64_t commits; /* transactions committed, and the changes in them (under lock) */
 	uint64_t changes;
+	struct mp_stats *codes; /* not NULL: every event's codes must be its layout's (log.c) */
 };
 
 /* Map an SQLite result to the store's codes. */

@@ -96,9 +96,12 @@ store_log_append(
 		goto out;
 	/*
 	 * A leaf is there for good: only bytes the statistics' fold reads go in
-	 * (ids and codes, its fields in order), whatever a caller passed.
+	 * (ids and codes, its fields in order, and, where the policy is known,
+	 * only its codes), whatever a caller passed.
 	 */
-	if (mp_stats_event_ok((const uint8_t *)ev, len, err, sizeof err) != 0) {
+	if ((st->codes != NULL
+	            ? mp_stats_event_known(st->codes, (const uint8_t *)ev, len, err, sizeof err)
+	            : mp_stats_event_ok((const uint8_t *)ev, len, err, sizeof err)) != 0) {
 		fprintf(stderr, "meldpunt: database: a %s event refused: %s\n", type, err);
 		goto out;
 	}

@@ -15,6 +15,7 @@
 #include "remote.h"
 #include "mp_b64.h"
 #include "mp_envelope.h"
+#include "mp_stats.h"
 #include "mp_store.h"
 
 extern const char *const mp_migrations[];
@@ -268,7 +269,22 @@ mp_store_close(struct mp_store *st)
 	pthread_mutex_destroy(&st->lock);
 	pthread_mutex_destroy(&st->qlock);
 	pthread_cond_destroy(&st->qcond);
+	mp_stats_free(st->codes);
 	free(st);
+}
+
+int
+mp_store_check_codes(struct mp_store *st, const struct mp_policy *p)
+{
+	struct mp_stats_layout *l;
+
+	if (st->remote != NULL || st->codes != NULL)
+		return -1;
+	/* The year and threshold do not matter: only the layout's rows are read. */
+	if ((l = mp_stats_layout_policy(p)) != NULL)
+		st->codes = mp_stats_new(l, 2000, 1);
+	mp_stats_layout_free(l);
+	return st->codes != NULL ? 0 : -1;
 }
 
 void

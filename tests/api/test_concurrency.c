@@ -749,7 +749,11 @@ static void
 store_guards(void)
 {
 	struct mp_store *st;
-	struct writer w;
+	struct mp_instance *in = NULL;
+	struct mp_case_new c;
+	struct writer w, v;
+	const char *grounds[1];
+	char err[256];
 	uint64_t n0 = 0, n1 = 0;
 	uint32_t yes = 1;
 	int items = 0, purged = 0, ran = 0, depth = 0, r1, r2;
@@ -757,6 +761,8 @@ store_guards(void)
 
 	if ((st = scratch_case("guards.db", &w)) == NULL)
 		return;
+	memset(&v, 0, sizeof v);
+	v.st = st;
 	new_case_id(item);
 	ok(mp_store_item_add(st, w.id, item, "message", "reporter", "2026-01-06", "{}", 0) == 0,
 	    "store: a message is added to it");
@@ -788,6 +794,35 @@ store_guards(void)
 	    "store: a classification of free text is refused");
 	mp_store_log_size(st, &n1);
 	ok(n1 == n0, "store: neither left an event in the log");
+
+	/* Codes of the right form that the policy does not have, once the store knows it. */
+	if (mp_instance_load(&in, I.inst, err, sizeof err) != 0 ||
+	    !ok(mp_store_check_codes(st, in->policy) == 0 &&
+	            mp_store_check_codes(st, in->policy) != 0,
+	        "store: told the policy's codes (once)"))
+		goto out;
+	new_case_id(v.id);
+	new_case_id(v.item);
+	case_new(&c, &v);
+	c.channel = "carrier-pigeon";
+	ok(mp_store_case_create(st, &c, v.ref) != 0,
+	    "store: a case whose channel is not the policy's is refused");
+	c.channel = "web";
+	ok(mp_store_case_create(st, &c, v.ref) == 0,
+	    "store: with the policy's channel it is stored");
+	mp_store_log_size(st, &n0);
+	ok(mp_store_case_move(st, v.id, "received", "limbo", NULL, "2026-01-09") != 0,
+	    "store: a move to a status the policy does not have is refused");
+	grounds[0] = "moon-phase";
+	ok(mp_store_case_classify(
+	       st, v.id, "{\"grounds\":[\"moon-phase\"]}", grounds, 1, "2026-01-09") != 0,
+	    "store: a classification with a ground the policy does not have is refused");
+	ok(mp_store_case_move(st, v.id, "received", "intake", NULL, "2026-01-09") == 0,
+	    "store: a move to one of its statuses is stored");
+	mp_store_log_size(st, &n1);
+	ok(n1 == n0 + 1, "store: of the three, only the policy's move left an event");
+out:
+	mp_instance_free(in);
 	mp_store_close(st);
 }
 

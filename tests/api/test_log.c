@@ -308,6 +308,17 @@ check_stats(const uint8_t (*leaves)[32], uint64_t n)
 	good = size > 0 && size <= n && json_is_true(json_object_get(d, "provisional"));
 	ok(good && json_integer_value(json_object_get(d, "year")) == atoi(year),
 	    "this year's document is provisional and names its year and a tree size the log has");
+	{
+		struct resp last;
+
+		snprintf(target, sizeof target, "/api/v1/stats/%d", atoi(year) - 1);
+		http_get(&last, target);
+		ok(last.status == 200 && json_is_false(json_object_get(last.json, "provisional")) &&
+		        json_integer_value(json_object_get(last.json, "year")) == atoi(year) - 1,
+		    "last year's document is final (provisional false): the signer decides by its "
+		    "own clock");
+		resp_free(&last);
+	}
 	mp_merkle_acc_init(&acc);
 	for (i = 0; i < size && size <= n; i++) {
 		mp_merkle_leaf(lh, leaves[i], 32);
