@@ -6,7 +6,8 @@
  * sends as one of these calls, the answer is well formed, nothing crashes
  * or leaks, a tag the worker brings for a new case is refused, and the
  * store stays usable.  Each input is one call on a real instance with a few
- * cases (fixture.h); the cases a call creates stay, as they would.
+ * cases (fixture.h); the cases a call creates stay, as they would.  The
+ * seeds' day stands for today (answer.h).
  */
 #include "fixture.h"
 #include "mp_remote.h"
@@ -19,10 +20,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mp_wbuf w;
 	uint64_t n;
+	uint8_t *msg;
 	int depth = 0;
 
 	fx_setup();
-	mp_store_answer(fx.srv.st, data, size, &w, &depth, keys_serve, &fx.srv);
+	msg = with_today(data, size);
+	mp_store_answer(fx.srv.st, msg, size, &w, &depth, keys_serve, &fx.srv);
+	free(msg);
 	/* FX_TRACE=1: each input's answer code, to see how far the seeds reach. */
 	if (getenv("FX_TRACE") != NULL && w.len >= 4)
 		fprintf(stderr, "answer %d, %zu bytes\n",
